@@ -1,0 +1,203 @@
+"""The command line: argument parsing and output. The work is done by the same services
+the language server uses (workspace.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from aurora_lsp import __version__
+from aurora_lsp.config import Settings
+from aurora_lsp.index.indexer import IndexReport
+from aurora_lsp.search import search_symbols
+from aurora_lsp.store.sqlite import StoreError
+from aurora_lsp.workspace import Workspace, WorkspaceError
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aurora-lsp",
+        description="Aurora: a language server that remembers a Python codebase.",
+    )
+    parser.add_argument("--version", action="version", version=f"aurora-lsp {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("path", type=Path, help="the workspace folder")
+    common.add_argument("--db", type=Path, help="database file (default: one per workspace in the user cache)")
+    common.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    common.add_argument(
+        "--exclude", action="append", default=[], metavar="GLOB", help="extra glob to skip (repeatable)"
+    )
+    common.add_argument("--max-file-size-kb", type=int, default=Settings().max_file_size_kb, metavar="KB")
+    common.add_argument("--memory-budget-mb", type=float, default=Settings().memory_budget_mb, metavar="MB")
+    common.add_argument("--max-chunks", type=int, default=Settings().max_chunks, metavar="N")
+    common.add_argument("--verbose", action="store_true", help="tracebacks on failure")
+
+    index = commands.add_parser("index", parents=[common], help="index or incrementally refresh a workspace")
+    index.add_argument("--full", action="store_true", help="re-chunk every file")
+    index.add_argument("--workers", type=int, default=None, help="parsing processes (default: one per core)")
+
+    symbols = commands.add_parser("symbols", parents=[common], help="workspace symbol search, best first")
+    symbols.add_argument("query")
+    symbols.add_argument("--limit", type=int, default=20)
+    symbols.add_argument("--no-refresh", action="store_true", help="answer from the index as it is")
+
+    stats = commands.add_parser("stats", parents=[common], help="what is indexed; memory and database figures")
+    stats.add_argument("--no-refresh", action="store_true", help="answer from the index as it is")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    parser = _parser()
+    args = parser.parse_args(argv)  # exits with 2 on a usage error
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        print("aurora-lsp: error: name a command (the LSP server arrives with `serve`)", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        settings = Settings(
+            memory_budget_mb=args.memory_budget_mb,
+            max_chunks=args.max_chunks,
+            database_path=str(args.db) if args.db else None,
+            exclude=tuple(args.exclude),
+            max_file_size_kb=args.max_file_size_kb,
+        )
+    except ValueError as error:
+        print(f"aurora-lsp: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        with Workspace.open(args.path, settings) as workspace:
+            if args.command == "index":
+                return _index(workspace, args, out)
+            if args.command == "symbols":
+                return _symbols(workspace, args, out)
+            return _stats(workspace, args, out)
+    except (WorkspaceError, StoreError) as error:
+        print(f"aurora-lsp: error: {error}", file=sys.stderr)
+        if args.verbose:
+            traceback.print_exc()
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("aurora-lsp: interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as error:  # one line, not a traceback, unless asked
+        print(f"aurora-lsp: error: {type(error).__name__}: {error}", file=sys.stderr)
+        if args.verbose:
+            traceback.print_exc()
+        return EXIT_FAILURE
+
+
+def _refresh(workspace: Workspace, args: argparse.Namespace, full: bool = False) -> IndexReport:
+    progress = _ProgressBar() if sys.stderr.isatty() and not args.json else None
+    try:
+        return workspace.refresh(progress, full=full, workers=getattr(args, "workers", None))
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+def _index(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    report = _refresh(workspace, args, full=args.full)
+    if args.json:
+        _print_json({**report.as_dict(), "database": workspace.database_figures()}, out)
+        return EXIT_OK
+    skipped = sum(report.skipped.values())
+    reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(report.skipped.items()))
+    problems = f"; {len(report.problems)} files with problems (see --json)" if report.problems else ""
+    print(
+        f"Indexed {report.files} files, {report.chunks} chunks, {report.edges} edges in {report.seconds:.2f} s "
+        f"({report.changed} re-chunked, {report.unchanged} unchanged, {report.removed} removed; "
+        f"skipped {skipped}{': ' + reasons if skipped else ''}){problems} → {workspace.db_path}",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def _symbols(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    if not args.no_refresh:
+        _refresh(workspace, args)
+    matches = search_symbols(workspace.db, args.query, args.limit)
+    chunks = {chunk.id: chunk for chunk in workspace.chunks.get_many(m.id for m in matches)}
+    items = []
+    for match in matches:
+        chunk = chunks.get(match.id)
+        if chunk is None:
+            continue
+        parent = chunks.get(chunk.parent) if chunk.parent else None
+        item = chunk.as_dict()
+        item["containerName"] = parent.qualname if parent else (chunk.parent.partition("::")[2] if chunk.parent else "")
+        item["uri"] = (workspace.root / chunk.path).as_uri()
+        items.append(item)
+    if args.json:
+        _print_json(items, out)
+        return EXIT_OK
+    if not items:
+        print(f"No symbol matches {args.query!r}.", file=out)
+        return EXIT_OK
+    width = max(len(str(item["qualifiedName"])) for item in items)
+    for item in items:
+        line = item["range"]["start"]["line"] + 1  # type: ignore[index]
+        print(f"{item['kind']:<8} {item['qualifiedName']:<{width}}  {item['path']}:{line}", file=out)
+    return EXIT_OK
+
+
+def _stats(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    if not args.no_refresh:
+        _refresh(workspace, args)
+    stats = workspace.stats(warm=True)
+    if args.json:
+        _print_json(stats, out)
+        return EXIT_OK
+    mb = 1024 * 1024
+    print(f"workspace       {workspace.root}", file=out)
+    print(f"files           {stats['files']}", file=out)
+    print(f"chunks          {stats['chunks']} ({stats['edges']} dependency edges)", file=out)
+    print(
+        f"resident        {stats['residentChunks']} chunks, {stats['residentBytes'] / mb:.1f} MB "
+        f"of a {stats['memoryBudgetBytes'] / mb:.0f} MB budget (max {stats['maxChunks']} chunks)",
+        file=out,
+    )
+    print(f"cache           {stats['hits']} hits, {stats['misses']} misses, {stats['evictions']} evictions", file=out)
+    print(f"process RSS     {stats['processRssBytes'] / mb:.1f} MB", file=out)
+    database = stats["database"]
+    print(f"database        {database['path']} ({database['bytes'] / mb:.1f} MB)", file=out)
+    indexing = stats["indexing"]
+    print(f"last index run  {indexing['lastRunSeconds']} s", file=out)
+    skipped = stats.get("skipped") or {}
+    if skipped:
+        print("skipped         " + ", ".join(f"{n} {reason}" for reason, n in skipped.items()), file=out)
+    return EXIT_OK
+
+
+def _print_json(value: Any, out: TextIO) -> None:
+    json.dump(value, out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+class _ProgressBar:
+    """A progress bar on the terminal (stderr), drawn by tqdm."""
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=0, unit="file", desc="indexing", file=sys.stderr, leave=False, dynamic_ncols=True)
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar.total != total:
+            self._bar.reset(total=total)
+        self._bar.n = done
+        self._bar.refresh()
+
+    def close(self) -> None:
+        self._bar.close()

@@ -1,0 +1,1 @@
+"""Indexing: walking a workspace, chunking its files, resolving dependencies."""

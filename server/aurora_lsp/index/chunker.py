@@ -1,0 +1,502 @@
+"""Source → chunks. The only module that imports jedi and parso.
+
+parso (jedi's parser, with error recovery) gives the structure: every class, def and
+async def at any depth, their ranges, signatures, docstrings, decorators, and the names
+each body uses. Imports are recorded per file so that `resolve.py` can turn names into
+chunk ids without running inference over the whole workspace.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import inspect
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import parso
+
+from aurora_lsp.convert import split_lines, utf16_column
+from aurora_lsp.index.chunk import ID_SEPARATOR, ParsedChunk, ParsedFile
+from aurora_lsp.tokens import count_tokens
+
+SIGNATURE_MAX_CHARS = 400
+_BINARY_SNIFF_BYTES = 8192
+_CODING_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_WHITESPACE = re.compile(r"\s+")
+
+_grammar: Any = None
+
+
+def _load_grammar() -> Any:
+    global _grammar
+    if _grammar is None:
+        _grammar = parso.load_grammar()
+    return _grammar
+
+
+def content_hash(data: bytes) -> str:
+    """A short, stable hash of file or chunk content (16 hex digits of BLAKE2b)."""
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+
+class NotPythonSource(ValueError):
+    """The bytes are not text Python could read (binary data)."""
+
+
+def decode_source(data: bytes) -> tuple[str, tuple[str, ...]]:
+    """Text of a Python file, and any problem met decoding it.
+
+    Follows PEP 263: a BOM or coding cookie names the encoding, UTF-8 otherwise. Bytes
+    that do not decode are replaced (and reported) so that the rest of the file still
+    yields its chunks; NUL bytes mean binary data, which is refused.
+    """
+    if b"\x00" in data[:_BINARY_SNIFF_BYTES]:
+        raise NotPythonSource("binary file (NUL bytes)")
+    encoding = "utf-8"
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    else:
+        for line in data.split(b"\n", 2)[:2]:
+            match = _CODING_COOKIE.match(line)
+            if match:
+                encoding = match.group(1).decode("ascii")
+                break
+    try:
+        return data.decode(encoding), ()
+    except LookupError:
+        return data.decode("utf-8", "replace"), (f"unknown encoding {encoding!r}; read as UTF-8",)
+    except UnicodeDecodeError as error:
+        problem = f"invalid {encoding} at byte {error.start}; undecodable bytes replaced"
+        return data.decode(encoding, "replace"), (problem,)
+
+
+def module_base(module: str, is_package: bool, level: int) -> str:
+    """The package a relative import of `level` dots refers to, from module `module`."""
+    parts = module.split(".") if module else []
+    if not is_package and parts:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: max(0, len(parts) - (level - 1))]
+    return ".".join(parts)
+
+
+def chunk_file(path: str, data: bytes, module: str = "", is_package: bool = False) -> ParsedFile:
+    """Chunk one file. `path` is workspace-relative POSIX; `module` its dotted module name."""
+    file_hash = content_hash(data)
+    text, problems = decode_source(data)
+    return _Chunker(path, text, file_hash, module, is_package, problems).run()
+
+
+def chunk_text(path: str, text: str, module: str = "", is_package: bool = False) -> ParsedFile:
+    """Chunk text already decoded (an editor buffer)."""
+    file_hash = content_hash(text.encode("utf-8", "surrogatepass"))
+    return _Chunker(path, text, file_hash, module, is_package, ()).run()
+
+
+class _Scope:
+    """The chunk a part of the tree belongs to, while walking it."""
+
+    __slots__ = ("chunk", "refs", "bound", "self_name", "class_scope")
+
+    def __init__(self, chunk: ParsedChunk | None, self_name: str | None, class_scope: bool):
+        self.chunk = chunk
+        self.refs: set[str] = set()
+        self.bound: set[str] = set()
+        self.self_name = self_name
+        self.class_scope = class_scope
+
+
+_DEF_TYPES = ("funcdef", "classdef")
+_SKIP_SUBTREE = ("import_name", "import_from", "string", "fstring", "number", "keyword", "operator")
+
+
+class _Chunker:
+    def __init__(
+        self, path: str, text: str, file_hash: str, module: str, is_package: bool, problems: tuple[str, ...]
+    ) -> None:
+        self.path = path
+        self.text = text
+        self.file_hash = file_hash
+        self.module = module
+        self.is_package = is_package
+        self.problems = list(problems)
+        self.lines = split_lines(text)
+        self.chunks: list[ParsedChunk] = []
+        self.scopes: list[_Scope] = []
+        self.seen_qualnames: dict[str, int] = {}
+        self.imports: dict[str, str] = {}
+        self.star_imports: list[str] = []
+        self.syntax_error_line: int | None = None
+
+    def run(self) -> ParsedFile:
+        module_node = _load_grammar().parse(self.text, error_recovery=True, cache=False)
+        self._walk(module_node)
+        for scope in self.scopes:
+            self._finish(scope)
+        if self.syntax_error_line is not None:
+            self.problems.append(self._describe_syntax_error(self.syntax_error_line))
+        return ParsedFile(
+            path=self.path,
+            content_hash=self.file_hash,
+            chunks=self.chunks,
+            imports=self.imports,
+            star_imports=tuple(dict.fromkeys(self.star_imports)),
+            problems=tuple(self.problems),
+        )
+
+    def _describe_syntax_error(self, line: int) -> str:
+        try:
+            compile(self.text, self.path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        except (SyntaxError, ValueError):
+            return f"syntax error near line {line}; kept the definitions that parse"
+        # Valid Python that parso's grammar does not know (`match` statements in parso 0.8).
+        return f"parso cannot read the syntax near line {line} (valid Python); kept the definitions it read"
+
+    # -- the walk ---------------------------------------------------------------------
+
+    def _walk(self, root: Any) -> None:
+        """Visit the tree with an explicit stack: deeply nested code cannot exhaust recursion."""
+        module_scope = _Scope(None, None, False)
+        stack: list[tuple[Any, _Scope, str]] = [(root, module_scope, "r")]
+        while stack:
+            node, scope, usage = stack.pop()
+            node_type = node.type
+            if node_type in _DEF_TYPES:
+                self._enter_definition(node, scope, stack)
+                continue
+            if node_type == "decorated" or node_type == "async_funcdef" or node_type == "async_stmt":
+                # the definition itself handles its decorators and `async`
+                stack.extend(
+                    (child, scope, usage)
+                    for child in reversed(node.children)
+                    if child.type != "decorators" and child.type != "decorator"
+                )
+                continue
+            if node_type in ("error_node", "error_leaf"):
+                if self.syntax_error_line is None:
+                    self.syntax_error_line = node.start_pos[0]
+            if node_type == "name":
+                self._use_name(node, scope, usage)
+                continue
+            if node_type in _SKIP_SUBTREE:
+                if node_type == "import_name" or node_type == "import_from":
+                    self._record_import(node, scope)
+                continue
+            if node_type == "atom_expr" or node_type == "power":
+                self._use_chain(node, scope, usage, stack)
+                continue
+            children = getattr(node, "children", None)
+            if not children:
+                continue
+            if (
+                node_type == "expr_stmt"
+                or node_type == "for_stmt"
+                or node_type == "comp_for"
+                or node_type == "sync_comp_for"
+            ):
+                self._bind_targets(node, scope)
+            elif node_type in (
+                "with_item",
+                "except_clause",
+                "namedexpr_test",
+                "global_stmt",
+                "nonlocal_stmt",
+                "lambdef",
+            ):
+                self._bind_targets(node, scope)
+            elif (
+                node_type == "argument"
+                and len(children) >= 3
+                and children[1].type == "operator"
+                and children[1].value == "="
+            ):
+                stack.append((children[2], scope, usage))  # skip the keyword's name
+                continue
+            stack.extend((child, scope, usage) for child in reversed(children))
+
+    def _enter_definition(self, node: Any, outer: _Scope, stack: list[tuple[Any, _Scope, str]]) -> None:
+        is_class = node.type == "classdef"
+        name_leaf = node.children[1]
+        name = name_leaf.value
+        parent_chunk = outer.chunk
+        prefix = parent_chunk.qualname + "." if parent_chunk is not None else ""
+        qualname = prefix + name
+        count = self.seen_qualnames.get(qualname, 0) + 1
+        self.seen_qualnames[qualname] = count
+        id_qualname = qualname if count == 1 else f"{qualname}#{count}"
+        if is_class:
+            kind = "class"
+        elif outer.class_scope:
+            kind = "method"
+        else:
+            kind = "function"
+
+        outer_node = node
+        is_async = node.parent is not None and node.parent.type in ("async_funcdef", "async_stmt")
+        if is_async:
+            outer_node = node.parent
+        decorators_node = None
+        if outer_node.parent is not None and outer_node.parent.type == "decorated":
+            decorators_node = outer_node.parent.children[0]
+            outer_node = outer_node.parent
+        decorator_nodes = (
+            []
+            if decorators_node is None
+            else [decorators_node]
+            if decorators_node.type == "decorator"
+            else list(decorators_node.children)
+        )
+        decorators = tuple(_squash(d.get_code(include_prefix=False))[1:].strip() for d in decorator_nodes)
+
+        start_line, start_col = outer_node.start_pos
+        end_line, end_col = _last_code_leaf(node).end_pos
+        sel_line, sel_col = name_leaf.start_pos
+        text = "".join(self.lines[start_line - 1 : end_line])
+        chunk = ParsedChunk(
+            id=f"{self.path}{ID_SEPARATOR}{id_qualname}",
+            qualname=qualname,
+            name=name,
+            kind=kind,
+            start_line=start_line - 1,
+            start_char=self._utf16(start_line, start_col),
+            end_line=end_line - 1,
+            end_char=self._utf16(end_line, end_col),
+            sel_line=sel_line - 1,
+            sel_char=self._utf16(sel_line, sel_col),
+            signature=_signature(node, is_async),
+            docstring=_docstring(node),
+            decorators=decorators,
+            parent=parent_chunk.id if parent_chunk is not None else None,
+            content_hash=content_hash(text.encode("utf-8", "surrogatepass")),
+            tokens=count_tokens(text),
+            text=text,
+        )
+        self.chunks.append(chunk)
+        outer.bound.add(name)
+
+        self_name = None
+        if kind == "method" and "staticmethod" not in decorators:
+            params = node.get_params()
+            if params:
+                self_name = params[0].name.value
+        scope = _Scope(chunk, self_name, is_class)
+        self.scopes.append(scope)
+
+        # Pushed in reverse: the stack pops the body last.
+        if is_class:
+            stack.append((node.children[-1], scope, "r"))
+            if len(node.children) > 4 and node.children[2].type == "operator" and node.children[2].value == "(":
+                stack.append((node.children[3], scope, "b"))
+        else:
+            stack.append((node.children[-1], scope, "r"))
+            params_node = node.children[2]
+            for param in node.get_params():
+                scope.bound.add(param.name.value)
+            # annotations and defaults are evaluated where the def is, but they describe it
+            for child in params_node.children:
+                if child.type == "param":
+                    for part in child.children[1:]:
+                        stack.append((part, scope, "r"))
+            if len(node.children) > 4 and node.children[3].type == "operator" and node.children[3].value == "->":
+                stack.append((node.children[4], scope, "r"))
+        for decorator in decorator_nodes:
+            stack.append((decorator, scope, "d"))
+
+    def _use_name(self, leaf: Any, scope: _Scope, usage: str) -> None:
+        if scope.chunk is None:
+            return
+        parent = leaf.parent
+        if parent is not None and parent.type == "param" and parent.children[0] is leaf:
+            return
+        scope.refs.add(f"{usage}:{leaf.value}")
+
+    def _use_chain(self, node: Any, scope: _Scope, usage: str, stack: list[tuple[Any, _Scope, str]]) -> None:
+        children = node.children
+        index = 0
+        if children[0].type == "keyword":  # await
+            index = 1
+        head = children[index]
+        if head.type != "name":
+            stack.extend((child, scope, usage) for child in reversed(children[index:]))
+            return
+        chain = [head.value]
+        called = False
+        after_call_attribute: str | None = None
+        rest: list[Any] = []
+        for trailer in children[index + 1 :]:
+            if trailer.type != "trailer":  # `a ** b` in a power node
+                rest.append(trailer)
+                continue
+            first = trailer.children[0]
+            if rest:
+                rest.append(trailer)
+                if after_call_attribute is None and first.value == "." and len(trailer.children) == 2:
+                    after_call_attribute = trailer.children[1].value
+                continue
+            if first.value == "." and len(trailer.children) == 2:
+                chain.append(trailer.children[1].value)
+            else:
+                if first.value == "(":
+                    called = True
+                rest.append(trailer)
+        if scope.chunk is not None:
+            kind = "c" if called and usage == "r" else usage
+            scope.refs.add(f"{kind}:{'.'.join(chain)}")
+            if after_call_attribute is not None:
+                scope.refs.add(f"r:.{after_call_attribute}")
+        for trailer in reversed(rest):
+            if trailer.type != "trailer" or trailer.children[0].value != ".":
+                stack.append((trailer, scope, "r"))
+
+    def _bind_targets(self, node: Any, scope: _Scope) -> None:
+        """Names a statement binds become local to the scope (a later use is not a reference)."""
+        node_type = node.type
+        children = node.children
+        targets: list[Any] = []
+        if node_type == "expr_stmt":
+            last_equal = max((i for i, c in enumerate(children) if c.type == "operator" and c.value == "="), default=-1)
+            if last_equal > 0:
+                targets = children[:last_equal]
+            elif len(children) > 1 and children[1].type == "annassign":
+                targets = [children[0]]
+            elif len(children) > 1 and children[1].type == "operator":  # augmented: x += 1
+                targets = [children[0]]
+        elif node_type == "for_stmt" or node_type in ("comp_for", "sync_comp_for"):
+            for i, child in enumerate(children):
+                if child.type == "keyword" and child.value == "for" and i + 1 < len(children):
+                    targets.append(children[i + 1])
+        elif node_type in ("with_item", "except_clause"):
+            for i, child in enumerate(children):
+                if child.type == "keyword" and child.value == "as" and i + 1 < len(children):
+                    targets.append(children[i + 1])
+        elif node_type == "namedexpr_test":
+            targets = [children[0]]
+        elif node_type in ("global_stmt", "nonlocal_stmt"):
+            targets = children[1:]
+        elif node_type == "lambdef":
+            targets = [p.name for p in node.get_params()] if hasattr(node, "get_params") else []
+        for target in targets:
+            for name in _names_in(target):
+                scope.bound.add(name)
+
+    def _record_import(self, node: Any, scope: _Scope) -> None:
+        try:
+            defined = node.get_defined_names()
+            paths = node.get_paths()
+        except (AttributeError, IndexError, TypeError):
+            return  # a half-typed import statement
+        if node.type == "import_from":
+            level = node.level
+            base = module_base(self.module, self.is_package, level) if level else ""
+            if node.is_star_import():
+                names = [n.value for n in node.get_from_names()]
+                target = ".".join(p for p in [base, *names] if p)
+                if target:
+                    self.star_imports.append(target)
+                return
+            for local, path_names in zip(defined, paths):
+                dotted = ".".join(p for p in [base, *(n.value for n in path_names)] if p)
+                self._bind_import(local.value, dotted, scope)
+        else:
+            for local, path_names in zip(defined, paths):
+                dotted_path = [n.value for n in path_names]
+                if local.value == dotted_path[0] and len(dotted_path) > 1:
+                    dotted_path = dotted_path[:1]  # `import a.b` binds `a`
+                self._bind_import(local.value, ".".join(dotted_path), scope)
+
+    def _bind_import(self, local: str, target: str, scope: _Scope) -> None:
+        # An import inside a function is recorded file-wide too, unless an earlier
+        # import of the same name already says otherwise: the first binding wins.
+        self.imports.setdefault(local, target)
+        scope.bound.discard(local)
+
+    # -- finishing ----------------------------------------------------------------------
+
+    def _finish(self, scope: _Scope) -> None:
+        chunk = scope.chunk
+        if chunk is None:
+            return
+        refs: set[str] = set()
+        bound = scope.bound
+        self_name = scope.self_name
+        for ref in scope.refs:
+            kind, _, chain = ref.partition(":")
+            head, dot, rest = chain.partition(".")
+            if head == self_name and self_name is not None:
+                if dot:
+                    refs.add(f"{kind}:self.{rest}")
+                continue
+            if head and head in bound:
+                if dot:
+                    refs.add(f"{kind}:.{rest.partition('.')[0]}")
+                continue
+            refs.add(ref)
+        chunk.refs = tuple(sorted(refs))
+
+    def _utf16(self, line: int, column: int) -> int:
+        if line - 1 >= len(self.lines):
+            return column
+        return utf16_column(self.lines[line - 1], column)
+
+
+def _names_in(node: Any) -> Iterator[str]:
+    if node.type == "name":
+        yield node.value
+        return
+    if node.type in ("atom_expr", "power", "trailer"):
+        return  # x.attr = ... or x[i] = ... binds nothing new
+    for child in getattr(node, "children", ()):
+        yield from _names_in(child)
+
+
+def _last_code_leaf(node: Any) -> Any:
+    leaf = node.get_last_leaf()
+    while leaf is not None and (
+        leaf.type in ("newline", "endmarker") or (leaf.type == "error_leaf" and not leaf.value.strip())
+    ):
+        previous = leaf.get_previous_leaf()
+        if previous is None:
+            break
+        leaf = previous
+    return leaf
+
+
+def _squash(code: str) -> str:
+    return _WHITESPACE.sub(" ", code).strip()
+
+
+def _signature(node: Any, is_async: bool) -> str:
+    header: list[str] = []
+    for child in node.children:
+        if child.type == "operator" and child.value == ":" and child is not node.children[1]:
+            break
+        header.append(child.get_code(include_prefix=True))
+    signature = _squash("".join(header))
+    if is_async:
+        signature = "async " + signature
+    if len(signature) > SIGNATURE_MAX_CHARS:
+        signature = signature[: SIGNATURE_MAX_CHARS - 1] + "…"
+    return signature
+
+
+def _docstring(node: Any) -> str:
+    try:
+        doc_node = node.get_doc_node()
+    except (AttributeError, IndexError):
+        return ""
+    if doc_node is None:
+        return ""
+    code = doc_node.get_code(include_prefix=False)
+    try:
+        value = ast.literal_eval(code.strip())
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return ""
+    if isinstance(value, bytes):
+        return ""
+    return inspect.cleandoc(value) if isinstance(value, str) else ""
+
+
+def parso_version() -> str:
+    return str(parso.__version__)

@@ -1,0 +1,408 @@
+"""Indexing a workspace into the store, incrementally.
+
+A refresh scans the workspace, re-chunks only files whose content changed (a stat match
+is trusted only once the file had been stable for a while, as git does against "racily
+clean" files), drops what vanished, writes each batch of files in one transaction, and
+then re-resolves the dependency edges that the change can affect. The result equals a
+fresh index of the same files; tests check exactly that.
+
+Parsing is the cost (parso reads about 1.2 MB/s per core), so large batches go to a pool
+of processes, one per core, while this process writes the results to SQLite.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aurora_lsp.index.chunk import ParsedFile
+from aurora_lsp.index.chunker import NotPythonSource, chunk_file, content_hash
+from aurora_lsp.index.resolve import (
+    RefSource,
+    Resolver,
+    SymbolTable,
+    module_name,
+    ref_names,
+    resolve_bases,
+    resolve_edges,
+)
+from aurora_lsp.index.scan import ScanResult, scan_workspace
+from aurora_lsp.store.sqlite import FileRecord, FileState, SqliteStore
+
+# A stat match is trusted only if the file was last modified this long before we read it.
+RACY_WINDOW_NS = 2_000_000_000
+# Below this much work, starting worker processes costs more than it saves.
+PARALLEL_MIN_FILES = 24
+PARALLEL_MIN_BYTES = 256 * 1024
+BATCH_FILES = 16
+WRITE_BATCH_FILES = 200
+SKIP_BINARY = "binary, not Python source"
+SKIP_CHUNKER_FAILED = "could not be chunked"
+_EDGES_DIRTY = "edges_dirty"
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class IndexReport:
+    files: int = 0
+    chunks: int = 0
+    edges: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    skipped_examples: dict[str, list[str]] = field(default_factory=dict)
+    problems: dict[str, list[str]] = field(default_factory=dict)
+    resolved_sources: int = 0
+    seconds: float = 0.0
+    changed_paths: list[str] = field(default_factory=list)
+    removed_paths: list[str] = field(default_factory=list)
+
+    def skip(self, reason: str, path: str) -> None:
+        self.skipped[reason] += 1
+        examples = self.skipped_examples.setdefault(reason, [])
+        if len(examples) < 5:
+            examples.append(path)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "files": self.files,
+            "chunks": self.chunks,
+            "edges": self.edges,
+            "changed": self.changed,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "skipped": dict(sorted(self.skipped.items())),
+            "skippedExamples": self.skipped_examples,
+            "problems": self.problems,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(slots=True)
+class _Work:
+    path: str
+    data: bytes
+    module: str
+    is_package: bool
+    size: int
+    mtime_ns: int
+    checked_ns: int
+
+
+def chunk_batch(items: Sequence[tuple[str, bytes, str, bool]]) -> list[ParsedFile | str]:
+    """Chunk a few files (in a worker process or inline); a string is why one failed.
+
+    parso builds cyclic trees; collecting them once per batch instead of letting the
+    collector run throughout saves about a fifth of the time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        results: list[ParsedFile | str] = []
+        for path, data, module, is_package in items:
+            try:
+                results.append(chunk_file(path, data, module, is_package))
+            except NotPythonSource as error:
+                results.append(f"{SKIP_BINARY}: {error}")
+            except (RecursionError, MemoryError, ValueError, IndexError, AttributeError, TypeError) as error:
+                results.append(f"{SKIP_CHUNKER_FAILED}: {type(error).__name__}: {error}")
+        return results
+    finally:
+        gc.collect()
+        if was_enabled:
+            gc.enable()
+
+
+def _preload() -> None:
+    import aurora_lsp.index.chunker as chunker
+
+    chunker._load_grammar()
+
+
+def make_pool(workers: int | None = None) -> Executor:
+    """A process pool whose workers have parso's grammar loaded already."""
+    count = workers or max(1, os.cpu_count() or 1)
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in methods:
+        context.set_forkserver_preload(["aurora_lsp.index.chunker"])
+    return ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_preload)
+
+
+class Indexer:
+    """Keeps one workspace's SQLite index equal to the files on disk."""
+
+    def __init__(
+        self,
+        root: Path,
+        db: SqliteStore,
+        *,
+        exclude: Iterable[str] = (),
+        max_file_size_kb: int = 1024,
+        workers: int | None = None,
+    ) -> None:
+        self.root = root
+        self.db = db
+        self.exclude = tuple(exclude)
+        self.max_file_size_kb = max_file_size_kb
+        self.workers = workers
+
+    def refresh(self, progress: Progress | None = None, *, full: bool = False) -> IndexReport:
+        """Bring the index up to date with the workspace; `full` re-chunks every file."""
+        started = time.perf_counter()
+        report = IndexReport()
+        scan = scan_workspace(self.root, self.exclude, self.max_file_size_kb)
+        report.skipped.update(scan.skipped)
+        report.skipped_examples = {k: list(v) for k, v in scan.examples.items()}
+        states = self.db.file_states()
+        modules = _modules(scan)
+        work, touched = self._find_changes(scan, states, modules, full, report)
+        scanned_paths = {f.path for f in scan.files}
+        removed = sorted(set(states) - scanned_paths)
+        report.unchanged = len(scan.files) - len(work)
+
+        affected_names: set[str] = set()
+        written_paths: list[str] = []
+        failed_paths: set[str] = set()
+        # Edges left unfinished by a run that was killed are redone in full.
+        was_dirty = self.db.get_meta(_EDGES_DIRTY) == "1"
+        old_bases = self.db.base_edges()
+        if work or removed:
+            affected_names = self._names_of_files([w.path for w in work] + removed)
+            self.db.set_meta(_EDGES_DIRTY, "1")
+        if touched:
+            with self.db.transaction():
+                self.db.touch_files(touched)
+        if removed:
+            with self.db.transaction():
+                self.db.remove_files(removed)
+        total = len(work)
+        done = 0
+        if progress is not None:
+            progress(0, total)
+        pending: list[FileRecord] = []
+        for item, result in self._chunk_all(work):
+            done += 1
+            if isinstance(result, str):
+                reason = result.partition(":")[0]
+                report.skip(reason, item.path)
+                failed_paths.add(item.path)
+            else:
+                pending.append(FileRecord(result, item.size, item.mtime_ns, item.checked_ns, item.module))
+                if result.problems:
+                    report.problems[item.path] = list(result.problems)
+            if len(pending) >= WRITE_BATCH_FILES:
+                written_paths.extend(self._write(pending))
+                pending = []
+            if progress is not None:
+                progress(done, total)
+        written_paths.extend(self._write(pending))
+        # A file that turned binary or broke the chunker has no chunks now: drop its old ones.
+        stale = sorted(failed_paths & set(states))
+        if stale:
+            with self.db.transaction():
+                self.db.remove_files(stale)
+        report.changed = len(written_paths)
+        report.changed_paths = written_paths
+        report.removed_paths = removed + stale
+        report.removed = len(report.removed_paths)
+        if written_paths or report.removed_paths or was_dirty:
+            affected_names |= self._names_of_files(written_paths)
+            module_changed = any(states[p].module != modules[p] for p in states if p in modules)
+            report.resolved_sources = self._resolve(
+                set(written_paths),
+                affected_names,
+                old_bases,
+                full_resolution=full or module_changed or not states or was_dirty,
+            )
+        counts = self.db.counts()
+        report.files, report.chunks, report.edges = counts["files"], counts["chunks"], counts["edges"]
+        report.seconds = time.perf_counter() - started
+        self.db.set_meta("last_run_seconds", f"{report.seconds:.3f}")
+        return report
+
+    # -- finding what changed ----------------------------------------------------------
+
+    def _find_changes(
+        self,
+        scan: ScanResult,
+        states: dict[str, FileState],
+        modules: dict[str, str],
+        full: bool,
+        report: IndexReport,
+    ) -> tuple[list[_Work], list[FileState]]:
+        work: list[_Work] = []
+        touched: list[FileState] = []
+        for scanned in scan.files:
+            module = modules[scanned.path]
+            state = states.get(scanned.path)
+            if (
+                not full
+                and state is not None
+                and state.size == scanned.size
+                and state.mtime_ns == scanned.mtime_ns
+                and state.module == module
+                and state.checked_ns - state.mtime_ns > RACY_WINDOW_NS
+            ):
+                continue
+            checked_ns = time.time_ns()
+            try:
+                with open(scanned.absolute, "rb") as handle:
+                    data = handle.read()
+                info = os.stat(scanned.absolute)
+            except OSError:
+                report.skip("vanished or unreadable while indexing", scanned.path)
+                continue
+            if state is not None and not full and state.module == module and content_hash(data) == state.content_hash:
+                touched.append(
+                    FileState(scanned.path, state.content_hash, len(data), info.st_mtime_ns, checked_ns, module)
+                )
+                continue
+            work.append(
+                _Work(scanned.path, data, module, _is_package(scanned.path), len(data), info.st_mtime_ns, checked_ns)
+            )
+        return work, touched
+
+    def _names_of_files(self, paths: Iterable[str]) -> set[str]:
+        """Names whose meaning a change to these files can alter: their chunks and imports."""
+        names: set[str] = set()
+        for path in paths:
+            for source in self.db.ref_sources([path]):
+                names.add(source.qualname.rpartition(".")[2])
+        symbols = {s.path: s for s in self.db.file_symbols()}
+        for path in paths:
+            file_symbols = symbols.get(path)
+            if file_symbols is not None:
+                names.update(file_symbols.imports)
+        return names
+
+    # -- chunking -----------------------------------------------------------------------
+
+    def _chunk_all(self, work: list[_Work]) -> Iterator[tuple[_Work, ParsedFile | str]]:
+        batches = [work[i : i + BATCH_FILES] for i in range(0, len(work), BATCH_FILES)]
+        total_bytes = sum(w.size for w in work)
+        parallel = (
+            (self.workers or os.cpu_count() or 1) > 1
+            and len(work) >= PARALLEL_MIN_FILES
+            and total_bytes >= PARALLEL_MIN_BYTES
+        )
+        if not parallel:
+            for batch in batches:
+                yield from zip(batch, chunk_batch([_task(w) for w in batch]))
+            return
+        with make_pool(self.workers) as pool:
+            futures = [pool.submit(chunk_batch, [_task(w) for w in batch]) for batch in batches]
+            for batch, future in zip(batches, futures):
+                yield from zip(batch, future.result())
+
+    def _write(self, records: list[FileRecord]) -> list[str]:
+        if not records:
+            return []
+        with self.db.transaction():
+            self.db.write_files(records)
+        return [record.parsed.path for record in records]
+
+    # -- edges --------------------------------------------------------------------------
+
+    def _resolve(
+        self,
+        changed_paths: set[str],
+        affected_names: set[str],
+        old_bases: dict[str, tuple[str, ...]],
+        full_resolution: bool,
+    ) -> int:
+        table = SymbolTable()
+        file_symbols = self.db.file_symbols()
+        for symbols in file_symbols:
+            table.add_file(symbols)
+        for chunk_id, path, qualname, kind, parent in self.db.symbol_rows():
+            table.add_chunk(chunk_id, path, qualname, kind, parent)
+        resolver = Resolver(table)
+        sources = self.db.ref_sources()
+        resolve_bases(resolver, sources)
+        if full_resolution:
+            selected = sources
+        else:
+            changed_hierarchy = _classes_with_new_ancestry(old_bases, table.bases)
+            imports = {s.path: s.imports for s in file_symbols}
+            selected = [
+                s
+                for s in sources
+                if s.path in changed_paths
+                or _enclosing_class_in(s.id, table.parents, table.kinds, changed_hierarchy)
+                or not affected_names.isdisjoint(_names_used(s, imports.get(s.path, {})))
+            ]
+        with self.db.transaction():
+            if selected is sources:
+                self.db.delete_all_edges()
+                self.db.insert_edges(resolve_edges(resolver, sources))
+            else:
+                self.db.replace_edges([s.id for s in selected], resolve_edges(resolver, selected))
+            self.db.delete_dangling_edges()
+            self.db.set_meta(_EDGES_DIRTY, "0")
+        return len(selected)
+
+
+def _task(work: _Work) -> tuple[str, bytes, str, bool]:
+    return (work.path, work.data, work.module, work.is_package)
+
+
+def _is_package(path: str) -> bool:
+    return path == "__init__.py" or path.endswith("/__init__.py")
+
+
+def _modules(scan: ScanResult) -> dict[str, str]:
+    package_dirs = scan.package_dirs
+    return {f.path: module_name(f.path, package_dirs) for f in scan.files}
+
+
+def _names_used(source: RefSource, imports: dict[str, str]) -> set[str]:
+    names = ref_names(source.refs)
+    for ref in source.refs:
+        head = ref[2:].partition(".")[0]
+        target = imports.get(head)
+        if target is not None:
+            names.update(target.split("."))
+    return names
+
+
+def _ancestry(class_id: str, bases: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    seen: list[str] = []
+    stack = list(bases.get(class_id, ()))
+    while stack and len(seen) < 64:
+        current = stack.pop(0)
+        if current in seen:
+            continue
+        seen.append(current)
+        stack.extend(bases.get(current, ()))
+    return tuple(seen)
+
+
+def _classes_with_new_ancestry(old: dict[str, tuple[str, ...]], new: dict[str, tuple[str, ...]]) -> set[str]:
+    changed: set[str] = set()
+    for class_id in set(old) | set(new):
+        if _ancestry(class_id, old) != _ancestry(class_id, new):
+            changed.add(class_id)
+    return changed
+
+
+def _enclosing_class_in(
+    chunk_id: str, parents: dict[str, str | None], kinds: dict[str, str], classes: set[str]
+) -> bool:
+    if not classes:
+        return False
+    current = parents.get(chunk_id)
+    while current is not None:
+        if kinds.get(current) == "class" and current in classes:
+            return True
+        current = parents.get(current)
+    return False

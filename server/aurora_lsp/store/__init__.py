@@ -1,0 +1,1 @@
+"""Storage: the bounded in-memory tier and SQLite behind it."""

@@ -1,0 +1,98 @@
+"""The two tiers behind one small API: a bounded LRU of chunks in memory, SQLite behind it.
+
+Every chunk lives in SQLite; the memory tier holds the recently used ones within
+`maxChunks` and `memoryBudgetMb`. A chunk evicted from memory is read back from SQLite
+when asked for, so eviction loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aurora_lsp.index.chunk import Chunk, resident_size, split_id
+from aurora_lsp.store.lru import LruTier
+from aurora_lsp.store.sqlite import SqliteStore
+
+
+class ChunkStore:
+    def __init__(self, db: SqliteStore, max_chunks: int, memory_budget_bytes: int) -> None:
+        self.db = db
+        self.tier: LruTier[str, Chunk] = LruTier(max_chunks, memory_budget_bytes, resident_size)
+
+    def get(self, chunk_id: str) -> Chunk | None:
+        """The chunk, from memory when resident, else read back from SQLite."""
+        chunk = self.tier.get(chunk_id)
+        if chunk is not None:
+            return chunk
+        chunk = self.db.get_chunk(chunk_id)
+        if chunk is not None:
+            self.tier.put(chunk_id, chunk)
+        return chunk
+
+    def get_many(self, chunk_ids: Iterable[str]) -> list[Chunk]:
+        found = (self.get(chunk_id) for chunk_id in chunk_ids)
+        return [chunk for chunk in found if chunk is not None]
+
+    def chunks_in_file(self, path: str) -> list[Chunk]:
+        """A file's chunks in source order (read together from SQLite, then kept resident)."""
+        chunks = self.db.chunks_in_file(path)
+        tier = self.tier
+        resident: list[Chunk] = []
+        for chunk in chunks:
+            kept = tier.get(chunk.id)
+            if kept is None or kept != chunk:
+                tier.put(chunk.id, chunk)
+                kept = chunk
+            resident.append(kept)
+        return resident
+
+    def warm(self) -> int:
+        """Read chunks into memory until the tier is full; the number read."""
+        count = 0
+        for chunk in self.db.iter_chunks():
+            if len(self.tier) >= self.tier.max_entries:
+                break
+            self.tier.put(chunk.id, chunk)
+            count += 1
+        return count
+
+    def forget_files(self, paths: Iterable[str]) -> None:
+        """Drop resident chunks of files that changed or vanished (SQLite has the new truth)."""
+        changed = set(paths)
+        if not changed:
+            return
+        for chunk_id in self.tier.keys():
+            if split_id(chunk_id)[0] in changed:
+                self.tier.discard(chunk_id)
+
+    def text(self, chunk_id: str) -> str | None:
+        return self.db.chunk_text(chunk_id)
+
+    def docstring(self, chunk_id: str) -> str | None:
+        return self.db.chunk_docstring(chunk_id)
+
+    def dependencies(self, chunk_id: str) -> list[tuple[str, str, str]]:
+        return self.db.dependencies(chunk_id)
+
+    def dependents(self, chunk_id: str) -> list[tuple[str, str, str]]:
+        return self.db.dependents(chunk_id)
+
+    def resize(self, max_chunks: int, memory_budget_bytes: int) -> None:
+        self.tier.resize(max_chunks, memory_budget_bytes)
+
+    def memory_figures(self) -> dict[str, int]:
+        tier = self.tier
+        return {
+            "residentChunks": len(tier),
+            "residentBytes": tier.resident_bytes,
+            "memoryBudgetBytes": tier.max_bytes,
+            "maxChunks": tier.max_entries,
+            "evictions": tier.evictions,
+            "hits": tier.hits,
+            "misses": tier.misses,
+        }
+
+    def close(self) -> None:
+        """Release the memory tier and close the database."""
+        self.tier.clear()
+        self.db.close()

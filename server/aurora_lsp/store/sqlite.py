@@ -1,0 +1,456 @@
+"""The disk tier: SQLite through sqlite-utils. The only module that imports sqlite_utils.
+
+One database file per workspace, in WAL mode, with a schema version (`PRAGMA
+user_version`) and forward migrations. Tables: `files` (what was indexed, by content
+hash), `chunks` (every chunk with its source text), `edges` (dependencies, with how each
+was resolved), `accesses` (time-stamped uses, for activation), `meta`, and the full-text
+index `chunks_fts` over names, qualified names, signatures and docstrings.
+
+Writes go in one transaction per batch of files, so a crash leaves either the old or the
+new state of each file, never half of it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from aurora_lsp.index.chunk import Chunk, ParsedChunk, ParsedFile, summarize
+from aurora_lsp.index.resolve import Edge, FileSymbols, RefSource
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message is one line a person can act on."""
+
+
+@dataclass(slots=True)
+class FileState:
+    path: str
+    content_hash: str
+    size: int
+    mtime_ns: int
+    checked_ns: int
+    module: str
+
+
+@dataclass(slots=True)
+class FileRecord:
+    """A file to (re)write: its stat, module and what the chunker found."""
+
+    parsed: ParsedFile
+    size: int
+    mtime_ns: int
+    checked_ns: int
+    module: str
+
+
+_CHUNK_COLUMNS = (
+    "id, kind, start_line, start_char, end_line, end_char, sel_line, sel_char, "
+    "signature, summary, decorators, parent, content_hash, tokens"
+)
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|_+|\.")
+
+
+def name_words(qualname: str) -> str:
+    """`QuerySet.get_response` → `query set get response`, for full-text matching of parts."""
+    return " ".join(word.lower() for word in _CAMEL.split(qualname) if word)
+
+
+def _migrate_to_1(db: sqlite_utils.Database) -> None:
+    db["files"].create(
+        {
+            "path": str,
+            "hash": str,
+            "size": int,
+            "mtime_ns": int,
+            "checked_ns": int,
+            "module": str,
+            "imports": str,
+            "star_imports": str,
+            "problems": str,
+            "chunk_count": int,
+        },
+        pk="path",
+    )
+    db["chunks"].create(
+        {
+            "id": str,
+            "path": str,
+            "seq": int,
+            "qualname": str,
+            "name": str,
+            "kind": str,
+            "start_line": int,
+            "start_char": int,
+            "end_line": int,
+            "end_char": int,
+            "sel_line": int,
+            "sel_char": int,
+            "signature": str,
+            "summary": str,
+            "docstring": str,
+            "decorators": str,
+            "parent": str,
+            "content_hash": str,
+            "tokens": int,
+            "text": str,
+            "refs": str,
+        },
+        pk="id",
+    )
+    db["chunks"].create_index(["path", "seq"])
+    db["chunks"].create_index(["name"])
+    db["edges"].create({"src": str, "dst": str, "kind": str, "how": str}, pk=("src", "dst"))
+    db["edges"].create_index(["dst"])
+    db["accesses"].create({"chunk_id": str, "at": float, "event": str})
+    db["accesses"].create_index(["chunk_id", "at"])
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db.execute(
+        "CREATE VIRTUAL TABLE chunks_fts USING fts5("
+        "words, qualname, signature, docstring, tokenize='unicode61 remove_diacritics 2')"
+    )
+
+
+# MIGRATIONS[n] takes a database at schema version n to n + 1.
+MIGRATIONS = [_migrate_to_1]
+
+
+class SqliteStore:
+    """All SQL of Aurora. One connection, used by one thread at a time."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as error:
+            raise StoreError(f"cannot open database {self.path}: {error}") from error
+        self.db = sqlite_utils.Database(connection)
+        try:
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.db.enable_wal()
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            connection.close()
+            raise StoreError(f"cannot use database {self.path}: {error}") from error
+
+    def _migrate(self) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"database {self.path} has schema {version}, newer than this Aurora's {SCHEMA_VERSION}")
+        if version == 0 and self.db.table_names():
+            raise StoreError(f"{self.path} is a SQLite database, but not Aurora's")
+        while version < SCHEMA_VERSION:
+            with self.transaction():
+                MIGRATIONS[version](self.db)
+                version += 1
+                self.db.execute(f"PRAGMA user_version = {version}")
+
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def transaction(self) -> sqlite3.Connection:
+        """`with store.transaction():` commits on success and rolls back on error."""
+        return _Transaction(self.db.conn)  # type: ignore[return-value]
+
+    def close(self) -> None:
+        try:
+            self.db.execute("PRAGMA optimize")
+        except sqlite3.Error:
+            pass
+        self.db.conn.close()
+
+    def size_bytes(self) -> int:
+        total = 0
+        for suffix in ("", "-wal", "-shm"):
+            candidate = Path(str(self.path) + suffix)
+            if candidate.exists():
+                total += candidate.stat().st_size
+        return total
+
+    # -- meta ---------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
+
+    # -- files --------------------------------------------------------------------------
+
+    def file_states(self) -> dict[str, FileState]:
+        rows = self.db.execute("SELECT path, hash, size, mtime_ns, checked_ns, module FROM files")
+        return {row[0]: FileState(*row) for row in rows}
+
+    def touch_files(self, states: Iterable[FileState]) -> None:
+        """Record a new stat for files whose content did not change."""
+        self.db.conn.executemany(
+            "UPDATE files SET size = ?, mtime_ns = ?, checked_ns = ? WHERE path = ?",
+            [(s.size, s.mtime_ns, s.checked_ns, s.path) for s in states],
+        )
+
+    def file_problems(self) -> dict[str, list[str]]:
+        rows = self.db.execute("SELECT path, problems FROM files WHERE problems != '[]'")
+        return {path: json.loads(problems) for path, problems in rows}
+
+    def remove_files(self, paths: Sequence[str]) -> None:
+        """Drop files with their chunks, full-text rows and outgoing edges (call in a transaction)."""
+        conn = self.db.conn
+        for path in paths:
+            conn.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE path = ?)", (path,))
+            conn.execute("DELETE FROM edges WHERE src IN (SELECT id FROM chunks WHERE path = ?)", (path,))
+            conn.execute("DELETE FROM chunks WHERE path = ?", (path,))
+            conn.execute("DELETE FROM files WHERE path = ?", (path,))
+
+    def write_files(self, records: Sequence[FileRecord]) -> None:
+        """Replace these files' rows and chunks (call in a transaction)."""
+        conn = self.db.conn
+        self.remove_files([record.parsed.path for record in records])
+        conn.executemany(
+            "INSERT INTO files (path, hash, size, mtime_ns, checked_ns, module, imports, star_imports,"
+            " problems, chunk_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.parsed.path,
+                    r.parsed.content_hash,
+                    r.size,
+                    r.mtime_ns,
+                    r.checked_ns,
+                    r.module,
+                    json.dumps(r.parsed.imports, sort_keys=True),
+                    json.dumps(list(r.parsed.star_imports)),
+                    json.dumps(list(r.parsed.problems)),
+                    len(r.parsed.chunks),
+                )
+                for r in records
+            ],
+        )
+        chunk_rows = [
+            _chunk_row(record.parsed.path, seq, chunk)
+            for record in records
+            for seq, chunk in enumerate(record.parsed.chunks)
+        ]
+        conn.executemany(
+            "INSERT INTO chunks (id, path, seq, qualname, name, kind, start_line, start_char, end_line,"
+            " end_char, sel_line, sel_char, signature, summary, docstring, decorators, parent,"
+            " content_hash, tokens, text, refs) VALUES"
+            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            chunk_rows,
+        )
+        conn.executemany(
+            "INSERT INTO chunks_fts (rowid, words, qualname, signature, docstring)"
+            " VALUES ((SELECT rowid FROM chunks WHERE id = ?), ?, ?, ?, ?)",
+            [(row[0], name_words(row[3]), row[3], row[12], row[14]) for row in chunk_rows],
+        )
+
+    # -- resolution inputs and edges ----------------------------------------------------
+
+    def file_symbols(self) -> list[FileSymbols]:
+        rows = self.db.execute("SELECT path, module, imports, star_imports FROM files ORDER BY path")
+        return [
+            FileSymbols(path, module, json.loads(imports), tuple(json.loads(stars)))
+            for path, module, imports, stars in rows
+        ]
+
+    def symbol_rows(self) -> Iterator[tuple[str, str, str, str, str | None]]:
+        """(id, path, qualname, kind, parent) of every chunk, in file and source order."""
+        yield from self.db.execute("SELECT id, path, qualname, kind, parent FROM chunks ORDER BY path, seq")
+
+    def ref_sources(self, paths: Iterable[str] | None = None) -> list[RefSource]:
+        if paths is None:
+            rows = self.db.execute("SELECT id, path, qualname, kind, refs FROM chunks ORDER BY path, seq")
+            return [RefSource(i, p, q, k, tuple(r.split("\n")) if r else ()) for i, p, q, k, r in rows]
+        found: list[RefSource] = []
+        for path in paths:
+            rows = self.db.execute(
+                "SELECT id, path, qualname, kind, refs FROM chunks WHERE path = ? ORDER BY seq", [path]
+            )
+            found.extend(RefSource(i, p, q, k, tuple(r.split("\n")) if r else ()) for i, p, q, k, r in rows)
+        return found
+
+    def replace_edges(self, source_ids: Iterable[str], edges: Iterable[Edge]) -> None:
+        """Drop the outgoing edges of these chunks, then add `edges` (call in a transaction)."""
+        conn = self.db.conn
+        conn.executemany("DELETE FROM edges WHERE src = ?", [(source,) for source in source_ids])
+        conn.executemany("INSERT INTO edges (src, dst, kind, how) VALUES (?, ?, ?, ?)", list(edges))
+
+    def delete_all_edges(self) -> None:
+        self.db.execute("DELETE FROM edges")
+
+    def insert_edges(self, edges: Iterable[Edge]) -> None:
+        self.db.conn.executemany("INSERT INTO edges (src, dst, kind, how) VALUES (?, ?, ?, ?)", edges)
+
+    def delete_dangling_edges(self) -> None:
+        """Edges whose target chunk no longer exists (its file changed or vanished)."""
+        self.db.execute("DELETE FROM edges WHERE dst NOT IN (SELECT id FROM chunks)")
+
+    def base_edges(self) -> dict[str, tuple[str, ...]]:
+        """class id -> the ids of its base classes, as last resolved."""
+        bases: dict[str, list[str]] = {}
+        for src, dst in self.db.execute("SELECT src, dst FROM edges WHERE kind = 'base' ORDER BY src, dst"):
+            bases.setdefault(src, []).append(dst)
+        return {src: tuple(dsts) for src, dsts in bases.items()}
+
+    def dependencies(self, chunk_id: str) -> list[tuple[str, str, str]]:
+        """(target id, kind, how) of the chunks this chunk references."""
+        rows = self.db.execute("SELECT dst, kind, how FROM edges WHERE src = ? ORDER BY dst", [chunk_id])
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    def dependents(self, chunk_id: str) -> list[tuple[str, str, str]]:
+        """(source id, kind, how) of the chunks that reference this chunk."""
+        rows = self.db.execute("SELECT src, kind, how FROM edges WHERE dst = ? ORDER BY src", [chunk_id])
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    # -- chunks -------------------------------------------------------------------------
+
+    def get_chunk(self, chunk_id: str) -> Chunk | None:
+        row = self.db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id = ?", [chunk_id]).fetchone()
+        return None if row is None else _chunk_from_row(row)
+
+    def chunks_in_file(self, path: str) -> list[Chunk]:
+        rows = self.db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE path = ? ORDER BY seq", [path])
+        return [_chunk_from_row(row) for row in rows]
+
+    def iter_chunks(self, batch: int = 2000) -> Iterator[Chunk]:
+        cursor = self.db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks ORDER BY path, seq")
+        while rows := cursor.fetchmany(batch):
+            for row in rows:
+                yield _chunk_from_row(row)
+
+    def chunk_text(self, chunk_id: str) -> str | None:
+        row = self.db.execute("SELECT text FROM chunks WHERE id = ?", [chunk_id]).fetchone()
+        return None if row is None else str(row[0])
+
+    def chunk_docstring(self, chunk_id: str) -> str | None:
+        row = self.db.execute("SELECT docstring FROM chunks WHERE id = ?", [chunk_id]).fetchone()
+        return None if row is None else str(row[0])
+
+    def name_candidates(self, like_pattern: str, limit: int) -> list[tuple[str, str]]:
+        """(id, qualname) of chunks whose qualified name matches a LIKE pattern."""
+        rows = self.db.execute(
+            "SELECT id, qualname FROM chunks WHERE qualname LIKE ? ESCAPE '\\' LIMIT ?", [like_pattern, limit]
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def full_text(self, match: str, limit: int) -> list[tuple[str, float]]:
+        """(id, bm25 score; lower is better) for an FTS5 MATCH expression."""
+        rows = self.db.execute(
+            "SELECT chunks.id, bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks"
+            " ON chunks.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?",
+            [match, limit],
+        )
+        return [(row[0], float(row[1])) for row in rows]
+
+    # -- accesses -----------------------------------------------------------------------
+
+    def record_accesses(self, events: Iterable[tuple[str, float, str]]) -> None:
+        self.db.conn.executemany("INSERT INTO accesses (chunk_id, at, event) VALUES (?, ?, ?)", list(events))
+
+    def accesses(self, chunk_id: str) -> list[tuple[float, str]]:
+        rows = self.db.execute("SELECT at, event FROM accesses WHERE chunk_id = ? ORDER BY at", [chunk_id])
+        return [(float(at), str(event)) for at, event in rows]
+
+    # -- figures ------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        one = self.db.execute
+        return {
+            "files": int(one("SELECT count(*) FROM files").fetchone()[0]),
+            "chunks": int(one("SELECT count(*) FROM chunks").fetchone()[0]),
+            "edges": int(one("SELECT count(*) FROM edges").fetchone()[0]),
+            "accesses": int(one("SELECT count(*) FROM accesses").fetchone()[0]),
+        }
+
+    def dump(self) -> dict[str, list[tuple[object, ...]]]:
+        """Every row that defines the index (not stat times or accesses): for equality checks."""
+        query = self.db.execute
+        return {
+            "files": list(
+                query(
+                    "SELECT path, hash, module, imports, star_imports, problems, chunk_count FROM files ORDER BY path"
+                )
+            ),
+            "chunks": list(query("SELECT * FROM chunks ORDER BY id")),
+            "edges": list(query("SELECT src, dst, kind, how FROM edges ORDER BY src, dst")),
+            "fts": list(
+                query(
+                    "SELECT chunks.id, f.words, f.qualname, f.signature, f.docstring FROM chunks_fts f"
+                    " JOIN chunks ON chunks.rowid = f.rowid ORDER BY chunks.id"
+                )
+            ),
+        }
+
+
+class _Transaction:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")
+
+
+def _chunk_row(path: str, seq: int, chunk: ParsedChunk) -> tuple[object, ...]:
+    return (
+        chunk.id,
+        path,
+        seq,
+        chunk.qualname,
+        chunk.name,
+        chunk.kind,
+        chunk.start_line,
+        chunk.start_char,
+        chunk.end_line,
+        chunk.end_char,
+        chunk.sel_line,
+        chunk.sel_char,
+        chunk.signature,
+        summarize(chunk.docstring),
+        chunk.docstring,
+        "\n".join(chunk.decorators),
+        chunk.parent,
+        chunk.content_hash,
+        chunk.tokens,
+        chunk.text,
+        "\n".join(chunk.refs),
+    )
+
+
+_KINDS = {"class": "class", "function": "function", "method": "method"}
+
+
+def _chunk_from_row(row: Sequence[object]) -> Chunk:
+    (cid, kind, sl, sc, el, ec, nl, nc, signature, summary, decorators, parent, content_hash, tokens) = row
+    return Chunk(
+        str(cid),
+        _KINDS[str(kind)],  # one shared string per kind
+        int(sl),  # type: ignore[call-overload]
+        int(sc),  # type: ignore[call-overload]
+        int(el),  # type: ignore[call-overload]
+        int(ec),  # type: ignore[call-overload]
+        int(nl),  # type: ignore[call-overload]
+        int(nc),  # type: ignore[call-overload]
+        str(signature),
+        str(summary),
+        tuple(str(decorators).split("\n")) if decorators else (),
+        None if parent is None else str(parent),
+        str(content_hash),
+        int(tokens),  # type: ignore[call-overload]
+    )

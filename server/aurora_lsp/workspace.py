@@ -1,0 +1,95 @@
+"""One workspace's services, without LSP: the database, the chunk store and the indexer.
+
+The command line uses this directly; the language server holds one per workspace folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+from pathlib import Path
+from types import TracebackType
+
+from aurora_lsp.config import Settings, database_path
+from aurora_lsp.index.indexer import Indexer, IndexReport, Progress
+from aurora_lsp.store.chunks import ChunkStore
+from aurora_lsp.store.sqlite import SqliteStore
+
+
+class WorkspaceError(Exception):
+    """The workspace cannot be used; the message is one line a person can act on."""
+
+
+def process_rss_bytes() -> int:
+    """Resident set size of this process now (Linux), else its peak."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class Workspace:
+    def __init__(self, root: Path, settings: Settings, db: SqliteStore) -> None:
+        self.root = root
+        self.settings = settings
+        self.db = db
+        self.db_path = db.path
+        self.chunks = ChunkStore(db, settings.max_chunks, settings.memory_budget_bytes)
+        self.indexer = Indexer(root, db, exclude=settings.exclude, max_file_size_kb=settings.max_file_size_kb)
+
+    @classmethod
+    def open(cls, root: Path, settings: Settings | None = None) -> Workspace:
+        settings = settings or Settings()
+        try:
+            resolved = root.expanduser().resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise WorkspaceError(f"no such folder: {root}") from None
+        if not resolved.is_dir():
+            raise WorkspaceError(f"not a folder: {root}")
+        return cls(resolved, settings, SqliteStore(database_path(resolved, settings)))
+
+    def refresh(
+        self, progress: Progress | None = None, *, full: bool = False, workers: int | None = None
+    ) -> IndexReport:
+        self.indexer.workers = workers
+        report = self.indexer.refresh(progress, full=full)
+        self.chunks.forget_files(report.changed_paths + report.removed_paths)
+        self.db.set_meta("last_skipped", json.dumps(dict(sorted(report.skipped.items()))))
+        return report
+
+    def database_figures(self) -> dict[str, object]:
+        return {"path": str(self.db_path), "bytes": self.db.size_bytes()}
+
+    def stats(self, *, warm: bool = False) -> dict[str, object]:
+        """The contract's `aurora/stats` figures; `warm` first reads chunks into memory up to the budget."""
+        if warm:
+            self.chunks.warm()
+        counts = self.db.counts()
+        last = self.db.get_meta("last_run_seconds")
+        skipped = json.loads(self.db.get_meta("last_skipped") or "{}")
+        return {
+            "files": counts["files"],
+            "chunks": counts["chunks"],
+            "edges": counts["edges"],
+            **self.chunks.memory_figures(),
+            "processRssBytes": process_rss_bytes(),
+            "database": self.database_figures(),
+            "indexing": {
+                "state": "idle",
+                "done": counts["files"],
+                "total": counts["files"],
+                "lastRunSeconds": float(last) if last else None,
+            },
+            "skipped": skipped,
+        }
+
+    def close(self) -> None:
+        self.chunks.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
