@@ -297,8 +297,10 @@ class _Chunker:
             # annotations and defaults are evaluated where the def is, but they describe it
             for child in params_node.children:
                 if child.type == "param":
-                    for part in child.children[1:]:
-                        stack.append((part, scope, "r"))
+                    first = child.children[0]
+                    if first.type == "tfpdef":  # `name: annotation`
+                        stack.extend((part, scope, "r") for part in first.children[2:])
+                    stack.extend((part, scope, "r") for part in child.children[1:])
             if len(node.children) > 4 and node.children[3].type == "operator" and node.children[3].value == "->":
                 stack.append((node.children[4], scope, "r"))
         for decorator in decorator_nodes:
@@ -343,9 +345,13 @@ class _Chunker:
                 rest.append(trailer)
         if scope.chunk is not None:
             kind = "c" if called and usage == "r" else usage
-            scope.refs.add(f"{kind}:{'.'.join(chain)}")
-            if after_call_attribute is not None:
-                scope.refs.add(f"r:.{after_call_attribute}")
+            if chain == ["super"] and after_call_attribute is not None:
+                # super().method(...): the method as the base classes define it
+                scope.refs.add(f"c:super.{after_call_attribute}")
+            else:
+                scope.refs.add(f"{kind}:{'.'.join(chain)}")
+                if after_call_attribute is not None:
+                    scope.refs.add(f"r:.{after_call_attribute}")
         for trailer in reversed(rest):
             if trailer.type != "trailer" or trailer.children[0].value != ".":
                 stack.append((trailer, scope, "r"))

@@ -6,7 +6,8 @@ would bind them, and says how each edge was resolved:
 
 - `local`: a definition in the same file (module level or an enclosing function),
 - `import`: through the file's imports (following re-exports and `import *`),
-- `self`: an attribute of the method's own class or one of its base classes,
+- `self`: an attribute of the method's own class or one of its base classes (and
+  `super().name`, looked up in the base classes),
 - `attr-unique`: an attribute of an object of unknown type whose name only one method or
   function in the workspace has (a guess, marked as one).
 
@@ -132,6 +133,8 @@ class Resolver:
         parts = chain.split(".")
         if parts[0] == "self":
             return self._resolve_self(chunk_id, parts[1:])
+        if parts[0] == "super" and len(parts) == 2:
+            return self._resolve_super(chunk_id, parts[1])
         table = self.table
         qualnames = table.qualnames.get(path, {})
         # enclosing function scopes, innermost first (class bodies do not enclose methods)
@@ -175,6 +178,16 @@ class Resolver:
         if found is not None:
             return found, "self"
         return self._guess_attribute(attributes[0])
+
+    def _resolve_super(self, chunk_id: str, attribute: str) -> tuple[str, str] | None:
+        class_id = self._enclosing_class(chunk_id)
+        if class_id is None:
+            return None
+        for base in self.table.bases.get(class_id, ()):
+            found = self._lookup_in_class(base, attribute, 1)
+            if found is not None:
+                return found, "self"
+        return None
 
     def _enclosing_class(self, chunk_id: str) -> str | None:
         table = self.table

@@ -90,3 +90,5 @@ class LruTier(Generic[K, V]):
             _, evicted = entries.popitem(last=False)
             self._value_bytes -= self._size_of(evicted)
             self.evictions += 1
+        if not entries and self.resident_bytes > self.max_bytes:
+            self._entries = OrderedDict()  # a table that grew keeps its size until replaced

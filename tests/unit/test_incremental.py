@@ -1,0 +1,147 @@
+"""Incremental refresh equals a fresh index, over random edits, additions, deletions, renames."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aurora_lsp.config import Settings
+from aurora_lsp.workspace import Workspace
+
+NAMES = ["alpha", "beta", "Gamma", "Delta", "run"]
+PATHS = ["pkg/m1.py", "pkg/m2.py", "pkg/sub/m3.py", "top.py", "pkg/__init__.py", "pkg/sub/__init__.py"]
+
+
+@st.composite
+def module_source(draw: st.DrawFn) -> str:
+    lines: list[str] = []
+    for _ in range(draw(st.integers(0, 2))):
+        source = draw(st.sampled_from(["pkg.m1", "pkg.m2", "pkg.sub.m3", "top", ".m1", "..m2"]))
+        if draw(st.booleans()):
+            lines.append(f"from {source} import *" if source.startswith(".") else f"import {source} as mod")
+        else:
+            lines.append(f"from {source} import {draw(st.sampled_from(NAMES))}")
+    for _ in range(draw(st.integers(0, 3))):
+        name = draw(st.sampled_from(NAMES))
+        called = draw(st.sampled_from(NAMES))
+        if name[0].isupper():
+            base = draw(st.sampled_from(["", "(Gamma)", "(Delta)", "(mod.Gamma)"]))
+            lines.append(f"class {name}{base}:")
+            lines.append(f"    def {draw(st.sampled_from(NAMES)).lower()}(self):")
+            lines.append(f"        return self.{called.lower()}() + {called}()")
+        else:
+            lines.append(f"def {name}(x):")
+            lines.append(f"    def inner():\n        return {called}(x)")
+            lines.append(f"    return mod.{called}(inner()) if x else x.{called}()")
+        if draw(st.booleans()):
+            lines.append("def broken(:")  # a syntax error now and then
+    return "\n".join(lines) + "\n"
+
+
+operation = st.one_of(
+    st.tuples(st.just("write"), st.sampled_from(PATHS), module_source()),
+    st.tuples(st.just("delete"), st.sampled_from(PATHS), st.just("")),
+    st.tuples(st.just("rename"), st.sampled_from(PATHS), st.sampled_from(PATHS)),
+)
+
+
+def apply(root: Path, op: tuple[str, str, str]) -> None:
+    kind, path, arg = op
+    target = root / path
+    if kind == "write":
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(arg)
+    elif kind == "delete":
+        target.unlink(missing_ok=True)
+    elif kind == "rename" and target.exists() and arg != path:
+        destination = root / arg
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(target, destination)
+
+
+def fresh_dump(root: Path, scratch: Path) -> dict[str, list[tuple[object, ...]]]:
+    db = scratch / f"fresh-{time.monotonic_ns()}.sqlite3"
+    with Workspace.open(root, Settings(database_path=str(db))) as workspace:
+        workspace.refresh()
+        return workspace.db.dump()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    initial=st.lists(st.tuples(st.sampled_from(PATHS), module_source()), min_size=1, max_size=5),
+    steps=st.lists(st.lists(operation, min_size=1, max_size=3), min_size=1, max_size=4),
+)
+def test_incremental_equals_fresh(initial: list[tuple[str, str]], steps: list[list[tuple[str, str, str]]]) -> None:
+    scratch = Path(tempfile.mkdtemp(prefix="aurora-incremental-"))
+    try:
+        root = scratch / "ws"
+        root.mkdir()
+        for path, source in initial:
+            apply(root, ("write", path, source))
+        with Workspace.open(root, Settings(database_path=str(scratch / "live.sqlite3"))) as live:
+            live.refresh()
+            for step in steps:
+                for op in step:
+                    apply(root, op)
+                live.refresh()
+                assert live.db.dump() == fresh_dump(root, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def test_refresh_rechunks_only_changed_files(shop: Path, workspace_factory) -> None:
+    workspace = workspace_factory(shop)
+    first = workspace.refresh()
+    assert first.changed == 6 and first.unchanged == 0
+    old = time.time() - 60  # files untouched for a minute: their stat is trusted
+    for path in shop.rglob("*.py"):
+        os.utime(path, (old, old))
+    workspace.refresh(full=True)
+    assert workspace.refresh().changed == 0
+    cart = shop / "shop" / "models" / "cart.py"
+    source = cart.read_text()
+
+    def targets_of_total_price() -> list[str]:
+        return [target for target, _, _ in workspace.chunks.dependencies("shop/services/pricing.py::total_price")]
+
+    assert "shop/models/cart.py::Cart.total_cents" in targets_of_total_price()
+    cart.write_text(source.replace("def total_cents", "def total_cost"))
+    report = workspace.refresh()
+    assert (report.changed, report.unchanged, report.removed) == (1, 5, 0)
+    assert report.changed_paths == ["shop/models/cart.py"]
+    # pricing.py did not change, but its edge into the renamed method was repaired
+    assert not [t for t in targets_of_total_price() if "total_c" in t]
+    cart.write_text(source.replace("def subtotal_cents", "def total_cents").replace("line.subtotal_cents", "line.x"))
+    workspace.refresh()
+    assert "shop/models/cart.py::CartLine.total_cents" not in targets_of_total_price()  # two now: no guess
+    assert workspace.db.get_chunk("shop/models/cart.py::CartLine.total_cents") is not None
+
+
+def test_deleted_file_drops_its_chunks_and_edges_into_it(shop: Path, workspace_factory) -> None:
+    workspace = workspace_factory(shop)
+    workspace.refresh()
+    assert workspace.chunks.dependents("shop/services/pricing.py::apply_discount")
+    (shop / "shop" / "services" / "pricing.py").unlink()
+    report = workspace.refresh()
+    assert report.removed_paths == ["shop/services/pricing.py"]
+    remaining = workspace.db.db.execute("SELECT count(*) FROM edges WHERE src LIKE 'shop/services/pricing.py%'"
+                                        " OR dst LIKE 'shop/services/pricing.py%'").fetchone()[0]
+    assert remaining == 0
+    assert not [i for i, _ in workspace.db.full_text("discount", 10)]
+
+
+def test_same_size_edit_within_the_racy_window_is_seen(tmp_path: Path, workspace_factory) -> None:
+    (tmp_path / "a.py").write_text("def aa():\n    pass\n")
+    workspace = workspace_factory(tmp_path, name="../racy.sqlite3")
+    workspace.refresh()
+    stat = (tmp_path / "a.py").stat()
+    (tmp_path / "a.py").write_text("def bb():\n    pass\n")  # same size
+    os.utime(tmp_path / "a.py", ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and same mtime
+    workspace.refresh()
+    assert [row[0] for row in workspace.db.symbol_rows()] == ["a.py::bb"]
