@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from aurora_lsp.config import Settings
 from aurora_lsp.workspace import Workspace
 
@@ -16,8 +15,19 @@ FIXTURES = Path(__file__).parent / "fixtures" / "workspaces"
 STDLIB = Path(json.__file__).resolve().parent.parent
 # stdlib packages present on every supported Python (3.10 to 3.13), tests excluded
 STDLIB_PACKAGES = (
-    "asyncio", "email", "json", "logging", "concurrent", "http", "urllib",
-    "xml", "importlib", "unittest", "multiprocessing", "wsgiref", "html",
+    "asyncio",
+    "email",
+    "json",
+    "logging",
+    "concurrent",
+    "http",
+    "urllib",
+    "xml",
+    "importlib",
+    "unittest",
+    "multiprocessing",
+    "wsgiref",
+    "html",
 )
 
 

@@ -89,8 +89,8 @@ converter.register_structure_hook(bool, _strict_bool)
 converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _strict_patterns)
 converter.register_structure_hook_func(lambda t: t == (str | None), _optional_str)
 _renames = {field.name: override(rename=_camel(field.name)) for field in attrs.fields(Settings)}
-converter.register_unstructure_hook(Settings, make_dict_unstructure_fn(Settings, converter, **_renames))
-converter.register_structure_hook(Settings, make_dict_structure_fn(Settings, converter, **_renames))
+converter.register_unstructure_hook(Settings, make_dict_unstructure_fn(Settings, converter, **_renames))  # type: ignore[arg-type]
+converter.register_structure_hook(Settings, make_dict_structure_fn(Settings, converter, **_renames))  # type: ignore[arg-type]
 
 WIRE_NAMES = {_camel(field.name): field.name for field in attrs.fields(Settings)}
 

@@ -40,19 +40,27 @@ def like_pattern(query: str) -> str:
 
 
 def _subsequence_gaps(query: str, target: str) -> int | None:
-    """How many jumps `query` makes through `target` as an in-order subsequence, or None."""
+    """How loosely `query` runs through `target` as an in-order subsequence, or None.
+
+    Counts the jumps, and the characters skipped inside the match, so that `getresp`
+    fits `get_response` better than `get_exception_response`.
+    """
     position = 0
-    gaps = 0
+    jumps = 0
+    first = -1
     previous = -1
     for char in query:
         found = target.find(char, position)
         if found < 0:
             return None
         if previous >= 0 and found != previous + 1:
-            gaps += 1
+            jumps += 1
+        if first < 0:
+            first = found
         previous = found
         position = found + 1
-    return gaps
+    skipped = (previous - first + 1) - len(query)
+    return jumps * 100 + skipped
 
 
 def rank(query: str, qualname: str) -> tuple[int, int] | None:

@@ -10,6 +10,7 @@ import os
 import resource
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from aurora_lsp.config import Settings, database_path
 from aurora_lsp.index.indexer import Indexer, IndexReport, Progress
@@ -62,7 +63,7 @@ class Workspace:
     def database_figures(self) -> dict[str, object]:
         return {"path": str(self.db_path), "bytes": self.db.size_bytes()}
 
-    def stats(self, *, warm: bool = False) -> dict[str, object]:
+    def stats(self, *, warm: bool = False) -> dict[str, Any]:
         """The contract's `aurora/stats` figures; `warm` first reads chunks into memory up to the budget."""
         if warm:
             self.chunks.warm()

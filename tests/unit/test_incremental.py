@@ -8,11 +8,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from aurora_lsp.config import Settings
 from aurora_lsp.workspace import Workspace
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 NAMES = ["alpha", "beta", "Gamma", "Delta", "run"]
 PATHS = ["pkg/m1.py", "pkg/m2.py", "pkg/sub/m3.py", "top.py", "pkg/__init__.py", "pkg/sub/__init__.py"]
@@ -130,8 +129,9 @@ def test_deleted_file_drops_its_chunks_and_edges_into_it(shop: Path, workspace_f
     (shop / "shop" / "services" / "pricing.py").unlink()
     report = workspace.refresh()
     assert report.removed_paths == ["shop/services/pricing.py"]
-    remaining = workspace.db.db.execute("SELECT count(*) FROM edges WHERE src LIKE 'shop/services/pricing.py%'"
-                                        " OR dst LIKE 'shop/services/pricing.py%'").fetchone()[0]
+    remaining = workspace.db.db.execute(
+        "SELECT count(*) FROM edges WHERE src LIKE 'shop/services/pricing.py%' OR dst LIKE 'shop/services/pricing.py%'"
+    ).fetchone()[0]
     assert remaining == 0
     assert not [i for i, _ in workspace.db.full_text("discount", 10)]
 

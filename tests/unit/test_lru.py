@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import pytest
-
 from aurora_lsp.store.lru import LruTier
 
 

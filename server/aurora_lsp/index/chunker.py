@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import parso
+from parso.grammar import load_grammar
 
 from aurora_lsp.convert import split_lines, utf16_column
 from aurora_lsp.index.chunk import ID_SEPARATOR, ParsedChunk, ParsedFile
@@ -32,7 +33,7 @@ _grammar: Any = None
 def _load_grammar() -> Any:
     global _grammar
     if _grammar is None:
-        _grammar = parso.load_grammar()
+        _grammar = load_grammar()
     return _grammar
 
 
@@ -402,11 +403,11 @@ class _Chunker:
                 if target:
                     self.star_imports.append(target)
                 return
-            for local, path_names in zip(defined, paths):
+            for local, path_names in zip(defined, paths, strict=False):
                 dotted = ".".join(p for p in [base, *(n.value for n in path_names)] if p)
                 self._bind_import(local.value, dotted, scope)
         else:
-            for local, path_names in zip(defined, paths):
+            for local, path_names in zip(defined, paths, strict=False):
                 dotted_path = [n.value for n in path_names]
                 if local.value == dotted_path[0] and len(dotted_path) > 1:
                     dotted_path = dotted_path[:1]  # `import a.b` binds `a`

@@ -297,12 +297,12 @@ class Indexer:
         )
         if not parallel:
             for batch in batches:
-                yield from zip(batch, chunk_batch([_task(w) for w in batch]))
+                yield from zip(batch, chunk_batch([_task(w) for w in batch]), strict=False)
             return
         with make_pool(self.workers) as pool:
             futures = [pool.submit(chunk_batch, [_task(w) for w in batch]) for batch in batches]
-            for batch, future in zip(batches, futures):
-                yield from zip(batch, future.result())
+            for batch, future in zip(batches, futures, strict=False):
+                yield from zip(batch, future.result(), strict=False)
 
     def _write(self, records: list[FileRecord]) -> list[str]:
         if not records:

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pathspec
 
@@ -84,7 +85,7 @@ class ScanResult:
         }
 
 
-def _spec(lines: Iterable[str]) -> pathspec.PathSpec | None:
+def _spec(lines: Iterable[str]) -> pathspec.PathSpec[Any] | None:
     patterns = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
     if not patterns:
         return None
@@ -94,7 +95,7 @@ def _spec(lines: Iterable[str]) -> pathspec.PathSpec | None:
         return None  # a hostile or broken .gitignore ignores nothing rather than everything
 
 
-def _read_gitignore(folder: str) -> pathspec.PathSpec | None:
+def _read_gitignore(folder: str) -> pathspec.PathSpec[Any] | None:
     try:
         with open(os.path.join(folder, ".gitignore"), encoding="utf-8", errors="replace") as handle:
             return _spec(handle.read().splitlines())
@@ -109,7 +110,7 @@ def scan_workspace(root: Path, exclude: Iterable[str] = (), max_file_size_kb: in
     max_bytes = max_file_size_kb * 1024
     root_str = os.fspath(root)
     # (folder relative path, its own .gitignore spec or None); ancestors' specs apply too
-    stack: list[tuple[str, list[tuple[str, pathspec.PathSpec]]]] = [("", [])]
+    stack: list[tuple[str, list[tuple[str, pathspec.PathSpec[Any]]]]] = [("", [])]
     while stack:
         relative, specs = stack.pop()
         folder = os.path.join(root_str, relative) if relative else root_str
@@ -174,7 +175,7 @@ def scan_workspace(root: Path, exclude: Iterable[str] = (), max_file_size_kb: in
     return result
 
 
-def _ignored(specs: list[tuple[str, pathspec.PathSpec]], path: str) -> bool:
+def _ignored(specs: list[tuple[str, pathspec.PathSpec[Any]]], path: str) -> bool:
     """Like git: the deepest .gitignore with a pattern for the path decides (`!` re-includes)."""
     for base, spec in reversed(specs):
         relative = path[len(base) + 1 :] if base else path

@@ -66,7 +66,7 @@ def name_words(qualname: str) -> str:
 
 
 def _migrate_to_1(db: sqlite_utils.Database) -> None:
-    db["files"].create(
+    db.table("files").create(
         {
             "path": str,
             "hash": str,
@@ -81,7 +81,7 @@ def _migrate_to_1(db: sqlite_utils.Database) -> None:
         },
         pk="path",
     )
-    db["chunks"].create(
+    db.table("chunks").create(
         {
             "id": str,
             "path": str,
@@ -107,13 +107,13 @@ def _migrate_to_1(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["chunks"].create_index(["path", "seq"])
-    db["chunks"].create_index(["name"])
-    db["edges"].create({"src": str, "dst": str, "kind": str, "how": str}, pk=("src", "dst"))
-    db["edges"].create_index(["dst"])
-    db["accesses"].create({"chunk_id": str, "at": float, "event": str})
-    db["accesses"].create_index(["chunk_id", "at"])
-    db["meta"].create({"key": str, "value": str}, pk="key")
+    db.table("chunks").create_index(["path", "seq"])
+    db.table("chunks").create_index(["name"])
+    db.table("edges").create({"src": str, "dst": str, "kind": str, "how": str}, pk=("src", "dst"))
+    db.table("edges").create_index(["dst"])
+    db.table("accesses").create({"chunk_id": str, "at": float, "event": str})
+    db.table("accesses").create_index(["chunk_id", "at"])
+    db.table("meta").create({"key": str, "value": str}, pk="key")
     db.execute(
         "CREATE VIRTUAL TABLE chunks_fts USING fts5("
         "words, qualname, signature, docstring, tokenize='unicode61 remove_diacritics 2')"
@@ -251,7 +251,7 @@ class SqliteStore:
         conn.executemany(
             "INSERT INTO chunks_fts (rowid, words, qualname, signature, docstring)"
             " VALUES ((SELECT rowid FROM chunks WHERE id = ?), ?, ?, ?, ?)",
-            [(row[0], name_words(row[3]), row[3], row[12], row[14]) for row in chunk_rows],
+            [(row[0], name_words(str(row[3])), row[3], row[12], row[14]) for row in chunk_rows],
         )
 
     # -- resolution inputs and edges ----------------------------------------------------
@@ -305,12 +305,12 @@ class SqliteStore:
     def dependencies(self, chunk_id: str) -> list[tuple[str, str, str]]:
         """(target id, kind, how) of the chunks this chunk references."""
         rows = self.db.execute("SELECT dst, kind, how FROM edges WHERE src = ? ORDER BY dst", [chunk_id])
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [(str(a), str(b), str(c)) for a, b, c in rows]
 
     def dependents(self, chunk_id: str) -> list[tuple[str, str, str]]:
         """(source id, kind, how) of the chunks that reference this chunk."""
         rows = self.db.execute("SELECT src, kind, how FROM edges WHERE dst = ? ORDER BY src", [chunk_id])
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [(str(a), str(b), str(c)) for a, b, c in rows]
 
     # -- chunks -------------------------------------------------------------------------
 

@@ -1,0 +1,111 @@
+"""The command line as people and scripts use it: real processes, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "aurora_lsp", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return str(tmp_path / "cli.sqlite3")
+
+
+def test_index_prints_one_summary_line_and_refreshes(shop: Path, db: str) -> None:
+    first = run("index", str(shop), "--db", db)
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("Indexed 6 files, 21 chunks, 16 edges")
+    assert "6 re-chunked" in lines[0] and "skipped 4" in lines[0] and "1 binary" in lines[0]
+    again = run("index", str(shop), "--db", db, "--json")
+    report = json.loads(again.stdout)
+    assert report["changed"] == 0 and report["unchanged"] == 6 and report["chunks"] == 21
+    assert report["skipped"]["ignored by .gitignore"] == 2
+    assert report["database"]["path"] == db and report["database"]["bytes"] > 0
+
+
+def test_symbols_fuzzy_best_first(shop: Path, db: str) -> None:
+    result = run("symbols", str(shop), "cart.total", "--db", db, "--json")
+    assert result.returncode == 0, result.stderr
+    items = json.loads(result.stdout)
+    assert items[0]["id"] == "shop/models/cart.py::Cart.total_cents"
+    assert items[0]["containerName"] == "Cart"
+    assert items[0]["range"]["start"] == {"line": 29, "character": 4}
+    assert items[0]["uri"].startswith("file://") and items[0]["uri"].endswith("shop/models/cart.py")
+    fuzzy = json.loads(run("symbols", str(shop), "subcents", "--db", db, "--json").stdout)
+    assert fuzzy[0]["qualifiedName"] == "CartLine.subtotal_cents"
+    exact = run("symbols", str(shop), "Cart", "--db", db)
+    first_line = exact.stdout.splitlines()[0].split()
+    assert first_line[:2] == ["class", "Cart"] and first_line[2] == "shop/models/cart.py:17"
+
+
+def test_stats_json_has_the_contract_fields(shop: Path, db: str) -> None:
+    result = run("stats", str(shop), "--db", db, "--json", "--memory-budget-mb", "5")
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(result.stdout)
+    for key in (
+        "files",
+        "chunks",
+        "residentChunks",
+        "residentBytes",
+        "memoryBudgetBytes",
+        "maxChunks",
+        "evictions",
+        "hits",
+        "misses",
+        "processRssBytes",
+        "database",
+        "indexing",
+    ):
+        assert key in stats, key
+    assert stats["chunks"] == 21 and stats["residentChunks"] == 21
+    assert 0 < stats["residentBytes"] <= stats["memoryBudgetBytes"] == 5 * 1024 * 1024
+    assert stats["indexing"]["state"] == "idle" and stats["database"]["path"] == db
+
+
+def test_default_database_lives_in_the_user_cache(shop: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache-home"
+    result = run("index", str(shop), env={"XDG_CACHE_HOME": str(cache)})
+    assert result.returncode == 0, result.stderr
+    databases = list(cache.glob("aurora-lsp/workspaces/shop-*.sqlite3"))
+    assert len(databases) == 1
+    assert not list(shop.rglob("*.sqlite3*"))  # nothing written into the workspace
+
+
+def test_bad_path_is_one_clear_line(tmp_path: Path, db: str) -> None:
+    result = run("index", str(tmp_path / "nope"), "--db", db)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"aurora-lsp: error: no such folder: {tmp_path / 'nope'}"
+    assert "Traceback" not in result.stderr
+
+
+def test_unreadable_database_is_one_clear_line(shop: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.sqlite3"
+    broken.write_bytes(b"\x00garbage" * 1000)
+    result = run("symbols", str(shop), "Cart", "--db", str(broken))
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "cannot use database" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_usage_errors_exit_2(shop: Path) -> None:
+    assert run().returncode == 2
+    assert run("index").returncode == 2
+    assert run("index", str(shop), "--max-chunks", "lots").returncode == 2
+    assert run("stats", str(shop), "--memory-budget-mb", "-3").returncode == 2
