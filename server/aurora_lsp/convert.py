@@ -19,12 +19,14 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+def utf16_length(text: str) -> int:
+    """Length of `text` in UTF-16 code units (characters outside the BMP count two)."""
+    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
+
+
 def utf16_column(line: str, codepoint_column: int) -> int:
     """The UTF-16 column of a code-point column within one line."""
-    prefix = line[:codepoint_column]
-    if prefix.isascii():
-        return len(prefix)
-    return len(prefix.encode("utf-16-le")) // 2
+    return utf16_length(line[:codepoint_column])
 
 
 def codepoint_column(line: str, utf16_col: int) -> int:

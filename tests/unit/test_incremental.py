@@ -35,9 +35,10 @@ def module_source(draw: st.DrawFn) -> str:
             lines.append(f"    def {draw(st.sampled_from(NAMES)).lower()}(self):")
             lines.append(f"        return self.{called.lower()}() + {called}()")
         else:
-            lines.append(f"def {name}(x):")
+            annotation = draw(st.sampled_from(["", ": Gamma", ": mod.Gamma", ": Delta | None"]))
+            lines.append(f"def {name}(x{annotation}):")
             lines.append(f"    def inner():\n        return {called}(x)")
-            lines.append(f"    return mod.{called}(inner()) if x else x.{called}()")
+            lines.append(f"    return mod.{called}(inner()) if x else x.{called.lower()}()")
         if draw(st.booleans()):
             lines.append("def broken(:")  # a syntax error now and then
     return "\n".join(lines) + "\n"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
+from aurora_lsp.convert import utf16_length
+
 ID_SEPARATOR = "::"
 KINDS = ("class", "function", "method")
 SUMMARY_MAX_CHARS = 120
@@ -120,7 +122,7 @@ class Chunk:
             },
             "selectionRange": {
                 "start": {"line": self.sel_line, "character": self.sel_char},
-                "end": {"line": self.sel_line, "character": self.sel_char + len(self.name)},
+                "end": {"line": self.sel_line, "character": self.sel_char + utf16_length(self.name)},
             },
             "signature": self.signature,
             "summary": self.summary,
@@ -164,8 +166,9 @@ class ParsedChunk:
     tokens: int
     text: str
     # References found in the body: "<kind>:<dotted chain>", kind c(all) b(ase) d(ecorator)
-    # r(eference); a chain starting with "." is an attribute of an unknown object and one
-    # starting with "self." an attribute of the method's own instance or class.
+    # r(eference); a chain starting with "." is an attribute of an unknown object, one
+    # starting with "self." an attribute of the method's own instance or class, and
+    # "T>name" an attribute of an instance of T.
     refs: tuple[str, ...] = field(default_factory=tuple)
 
 

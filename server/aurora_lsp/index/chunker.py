@@ -96,15 +96,17 @@ def chunk_text(path: str, text: str, module: str = "", is_package: bool = False)
     return _Chunker(path, text, file_hash, module, is_package, ()).run()
 
 
-class _Scope:
+class Scope:
     """The chunk a part of the tree belongs to, while walking it."""
 
-    __slots__ = ("chunk", "refs", "bound", "self_name", "class_scope")
+    __slots__ = ("chunk", "refs", "bound", "types", "self_name", "class_scope")
 
     def __init__(self, chunk: ParsedChunk | None, self_name: str | None, class_scope: bool):
         self.chunk = chunk
         self.refs: set[str] = set()
         self.bound: set[str] = set()
+        # local name -> the dotted name of its type, from `x: T` or `x = T(...)`
+        self.types: dict[str, str] = {}
         self.self_name = self_name
         self.class_scope = class_scope
 
@@ -125,7 +127,7 @@ class _Chunker:
         self.problems = list(problems)
         self.lines = split_lines(text)
         self.chunks: list[ParsedChunk] = []
-        self.scopes: list[_Scope] = []
+        self.scopes: list[Scope] = []
         self.seen_qualnames: dict[str, int] = {}
         self.imports: dict[str, str] = {}
         self.star_imports: list[str] = []
@@ -134,10 +136,26 @@ class _Chunker:
     def run(self) -> ParsedFile:
         module_node = _load_grammar().parse(self.text, error_recovery=True, cache=False)
         self._walk(module_node)
+        if self.syntax_error_line is None:
+            return self.result()
+        tree = self._python_ast()
+        if tree is None:
+            self.problems.append(f"syntax error near line {self.syntax_error_line}; kept the definitions that parse")
+            return self.result()
+        # Valid Python that parso 0.8 cannot read (a `match` body, `*Ts`, PEP 695): Python's
+        # own parser gives every definition instead.
+        from aurora_lsp.index.chunker_ast import AstChunker
+
+        fresh = _Chunker(self.path, self.text, self.file_hash, self.module, self.is_package, tuple(self.problems))
+        AstChunker(fresh).walk(tree)
+        fresh.problems.append(
+            f"parso cannot read the syntax near line {self.syntax_error_line} (valid Python); chunked with ast"
+        )
+        return fresh.result()
+
+    def result(self) -> ParsedFile:
         for scope in self.scopes:
-            self._finish(scope)
-        if self.syntax_error_line is not None:
-            self.problems.append(self._describe_syntax_error(self.syntax_error_line))
+            finish_refs(scope)
         return ParsedFile(
             path=self.path,
             content_hash=self.file_hash,
@@ -147,20 +165,65 @@ class _Chunker:
             problems=tuple(self.problems),
         )
 
-    def _describe_syntax_error(self, line: int) -> str:
+    def _python_ast(self) -> ast.Module | None:
         try:
-            compile(self.text, self.path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-        except (SyntaxError, ValueError):
-            return f"syntax error near line {line}; kept the definitions that parse"
-        # Valid Python that parso's grammar does not know (`match` statements in parso 0.8).
-        return f"parso cannot read the syntax near line {line} (valid Python); kept the definitions it read"
+            tree = compile(self.text, self.path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return None
+        return tree if isinstance(tree, ast.Module) else None
+
+    def add_chunk(
+        self,
+        outer: Scope,
+        name: str,
+        is_class: bool,
+        *,
+        start: tuple[int, int],
+        end: tuple[int, int],
+        name_start: tuple[int, int],
+        signature: str,
+        docstring: str,
+        decorators: tuple[str, ...],
+    ) -> ParsedChunk:
+        """Record one definition; positions are 1-based lines and code-point columns."""
+        parent_chunk = outer.chunk
+        qualname = (parent_chunk.qualname + "." if parent_chunk is not None else "") + name
+        count = self.seen_qualnames.get(qualname, 0) + 1
+        self.seen_qualnames[qualname] = count
+        id_qualname = qualname if count == 1 else f"{qualname}#{count}"
+        kind = "class" if is_class else "method" if outer.class_scope else "function"
+        start_line, start_col = start
+        end_line, end_col = end
+        text = "".join(self.lines[start_line - 1 : end_line])
+        chunk = ParsedChunk(
+            id=f"{self.path}{ID_SEPARATOR}{id_qualname}",
+            qualname=qualname,
+            name=name,
+            kind=kind,
+            start_line=start_line - 1,
+            start_char=self._utf16(start_line, start_col),
+            end_line=end_line - 1,
+            end_char=self._utf16(end_line, end_col),
+            sel_line=name_start[0] - 1,
+            sel_char=self._utf16(name_start[0], name_start[1]),
+            signature=signature,
+            docstring=docstring,
+            decorators=decorators,
+            parent=parent_chunk.id if parent_chunk is not None else None,
+            content_hash=content_hash(text.encode("utf-8", "surrogatepass")),
+            tokens=count_tokens(text),
+            text=text,
+        )
+        self.chunks.append(chunk)
+        outer.bound.add(name)
+        return chunk
 
     # -- the walk ---------------------------------------------------------------------
 
     def _walk(self, root: Any) -> None:
         """Visit the tree with an explicit stack: deeply nested code cannot exhaust recursion."""
-        module_scope = _Scope(None, None, False)
-        stack: list[tuple[Any, _Scope, str]] = [(root, module_scope, "r")]
+        module_scope = Scope(None, None, False)
+        stack: list[tuple[Any, Scope, str]] = [(root, module_scope, "r")]
         while stack:
             node, scope, usage = stack.pop()
             node_type = node.type
@@ -217,23 +280,9 @@ class _Chunker:
                 continue
             stack.extend((child, scope, usage) for child in reversed(children))
 
-    def _enter_definition(self, node: Any, outer: _Scope, stack: list[tuple[Any, _Scope, str]]) -> None:
+    def _enter_definition(self, node: Any, outer: Scope, stack: list[tuple[Any, Scope, str]]) -> None:
         is_class = node.type == "classdef"
         name_leaf = node.children[1]
-        name = name_leaf.value
-        parent_chunk = outer.chunk
-        prefix = parent_chunk.qualname + "." if parent_chunk is not None else ""
-        qualname = prefix + name
-        count = self.seen_qualnames.get(qualname, 0) + 1
-        self.seen_qualnames[qualname] = count
-        id_qualname = qualname if count == 1 else f"{qualname}#{count}"
-        if is_class:
-            kind = "class"
-        elif outer.class_scope:
-            kind = "method"
-        else:
-            kind = "function"
-
         outer_node = node
         is_async = node.parent is not None and node.parent.type in ("async_funcdef", "async_stmt")
         if is_async:
@@ -250,39 +299,25 @@ class _Chunker:
             else list(decorators_node.children)
         )
         decorators = tuple(_squash(d.get_code(include_prefix=False))[1:].strip() for d in decorator_nodes)
-
-        start_line, start_col = outer_node.start_pos
-        end_line, end_col = _last_code_leaf(node).end_pos
-        sel_line, sel_col = name_leaf.start_pos
-        text = "".join(self.lines[start_line - 1 : end_line])
-        chunk = ParsedChunk(
-            id=f"{self.path}{ID_SEPARATOR}{id_qualname}",
-            qualname=qualname,
-            name=name,
-            kind=kind,
-            start_line=start_line - 1,
-            start_char=self._utf16(start_line, start_col),
-            end_line=end_line - 1,
-            end_char=self._utf16(end_line, end_col),
-            sel_line=sel_line - 1,
-            sel_char=self._utf16(sel_line, sel_col),
+        chunk = self.add_chunk(
+            outer,
+            name_leaf.value,
+            is_class,
+            start=outer_node.start_pos,
+            end=_last_code_leaf(node).end_pos,
+            name_start=name_leaf.start_pos,
             signature=_signature(node, is_async),
             docstring=_docstring(node),
             decorators=decorators,
-            parent=parent_chunk.id if parent_chunk is not None else None,
-            content_hash=content_hash(text.encode("utf-8", "surrogatepass")),
-            tokens=count_tokens(text),
-            text=text,
         )
-        self.chunks.append(chunk)
-        outer.bound.add(name)
+        kind = chunk.kind
 
         self_name = None
         if kind == "method" and "staticmethod" not in decorators:
             params = node.get_params()
             if params:
                 self_name = params[0].name.value
-        scope = _Scope(chunk, self_name, is_class)
+        scope = Scope(chunk, self_name, is_class)
         self.scopes.append(scope)
 
         # Pushed in reverse: the stack pops the body last.
@@ -295,6 +330,11 @@ class _Chunker:
             params_node = node.children[2]
             for param in node.get_params():
                 scope.bound.add(param.name.value)
+                annotation = param.annotation
+                if annotation is not None:
+                    type_name = _type_name(annotation)
+                    if type_name is not None:
+                        scope.types.setdefault(param.name.value, type_name)
             # annotations and defaults are evaluated where the def is, but they describe it
             for child in params_node.children:
                 if child.type == "param":
@@ -307,7 +347,7 @@ class _Chunker:
         for decorator in decorator_nodes:
             stack.append((decorator, scope, "d"))
 
-    def _use_name(self, leaf: Any, scope: _Scope, usage: str) -> None:
+    def _use_name(self, leaf: Any, scope: Scope, usage: str) -> None:
         if scope.chunk is None:
             return
         parent = leaf.parent
@@ -315,7 +355,7 @@ class _Chunker:
             return
         scope.refs.add(f"{usage}:{leaf.value}")
 
-    def _use_chain(self, node: Any, scope: _Scope, usage: str, stack: list[tuple[Any, _Scope, str]]) -> None:
+    def _use_chain(self, node: Any, scope: Scope, usage: str, stack: list[tuple[Any, Scope, str]]) -> None:
         children = node.children
         index = 0
         if children[0].type == "keyword":  # await
@@ -357,7 +397,7 @@ class _Chunker:
             if trailer.type != "trailer" or trailer.children[0].value != ".":
                 stack.append((trailer, scope, "r"))
 
-    def _bind_targets(self, node: Any, scope: _Scope) -> None:
+    def _bind_targets(self, node: Any, scope: Scope) -> None:
         """Names a statement binds become local to the scope (a later use is not a reference)."""
         node_type = node.type
         children = node.children
@@ -366,8 +406,16 @@ class _Chunker:
             last_equal = max((i for i, c in enumerate(children) if c.type == "operator" and c.value == "="), default=-1)
             if last_equal > 0:
                 targets = children[:last_equal]
+                if last_equal == 1 and children[0].type == "name":  # x = T(...)
+                    type_name = _constructed_type(children[2])
+                    if type_name is not None:
+                        scope.types.setdefault(children[0].value, type_name)
             elif len(children) > 1 and children[1].type == "annassign":
                 targets = [children[0]]
+                if children[0].type == "name" and len(children[1].children) > 1:  # x: T = ...
+                    type_name = _type_name(children[1].children[1])
+                    if type_name is not None:
+                        scope.types.setdefault(children[0].value, type_name)
             elif len(children) > 1 and children[1].type == "operator":  # augmented: x += 1
                 targets = [children[0]]
         elif node_type == "for_stmt" or node_type in ("comp_for", "sync_comp_for"):
@@ -388,7 +436,7 @@ class _Chunker:
             for name in _names_in(target):
                 scope.bound.add(name)
 
-    def _record_import(self, node: Any, scope: _Scope) -> None:
+    def _record_import(self, node: Any, scope: Scope) -> None:
         try:
             defined = node.get_defined_names()
             paths = node.get_paths()
@@ -413,34 +461,13 @@ class _Chunker:
                     dotted_path = dotted_path[:1]  # `import a.b` binds `a`
                 self._bind_import(local.value, ".".join(dotted_path), scope)
 
-    def _bind_import(self, local: str, target: str, scope: _Scope) -> None:
+    def _bind_import(self, local: str, target: str, scope: Scope) -> None:
         # An import inside a function is recorded file-wide too, unless an earlier
         # import of the same name already says otherwise: the first binding wins.
         self.imports.setdefault(local, target)
         scope.bound.discard(local)
 
     # -- finishing ----------------------------------------------------------------------
-
-    def _finish(self, scope: _Scope) -> None:
-        chunk = scope.chunk
-        if chunk is None:
-            return
-        refs: set[str] = set()
-        bound = scope.bound
-        self_name = scope.self_name
-        for ref in scope.refs:
-            kind, _, chain = ref.partition(":")
-            head, dot, rest = chain.partition(".")
-            if head == self_name and self_name is not None:
-                if dot:
-                    refs.add(f"{kind}:self.{rest}")
-                continue
-            if head and head in bound:
-                if dot:
-                    refs.add(f"{kind}:.{rest.partition('.')[0]}")
-                continue
-            refs.add(ref)
-        chunk.refs = tuple(sorted(refs))
 
     def _utf16(self, line: int, column: int) -> int:
         if line - 1 >= len(self.lines):
@@ -456,6 +483,87 @@ def _names_in(node: Any) -> Iterator[str]:
         return  # x.attr = ... or x[i] = ... binds nothing new
     for child in getattr(node, "children", ()):
         yield from _names_in(child)
+
+
+def finish_refs(scope: Scope) -> None:
+    """Refs as stored: names bound in the scope become attributes of unknown or typed objects."""
+    chunk = scope.chunk
+    if chunk is None:
+        return
+    refs: set[str] = set()
+    bound = scope.bound
+    self_name = scope.self_name
+    for ref in scope.refs:
+        kind, _, chain = ref.partition(":")
+        head, dot, rest = chain.partition(".")
+        if head == self_name and self_name is not None:
+            if dot:
+                refs.add(f"{kind}:self.{rest}")
+            continue
+        if head and head in bound:
+            if dot:
+                attribute = rest.partition(".")[0]
+                type_name = scope.types.get(head)
+                # `cart.total()` with `cart: Cart`: an attribute of an instance of Cart
+                refs.add(f"{kind}:{type_name}>{attribute}" if type_name else f"{kind}:.{attribute}")
+            continue
+        refs.add(ref)
+    chunk.refs = tuple(sorted(refs))
+
+
+_OPTIONAL_WRAPPERS = ("Optional", "Final", "ClassVar", "Annotated", "Type", "type")
+
+
+def _type_name(node: Any) -> str | None:
+    """The class an annotation names: `Cart`, `models.Cart`, `Cart | None`, `Optional[Cart]`, `"Cart"`."""
+    node_type = node.type
+    if node_type == "name":
+        return str(node.value) if node.value != "None" else None
+    if node_type == "string":
+        text = node.value.strip("'\"")
+        return text if text.replace(".", "").replace("_", "").isalnum() else None
+    if node_type in ("expr", "or_expr"):  # A | B: the first part that is not None
+        for child in node.children:
+            if child.type != "operator":
+                found = _type_name(child)
+                if found is not None:
+                    return found
+        return None
+    if node_type in ("atom_expr", "power"):
+        children = node.children
+        if children[0].type != "name":
+            return None
+        parts = [children[0].value]
+        for trailer in children[1:]:
+            if trailer.type != "trailer":
+                return None
+            first = trailer.children[0]
+            if first.value == "." and len(trailer.children) == 2:
+                parts.append(trailer.children[1].value)
+            elif first.value == "[" and parts[-1] in _OPTIONAL_WRAPPERS and trailer is children[-1]:
+                inner = trailer.children[1]
+                if inner.type == "subscriptlist":
+                    inner = inner.children[0]
+                return _type_name(inner)
+            else:
+                return None
+        return ".".join(parts)
+    return None
+
+
+def _constructed_type(node: Any) -> str | None:
+    """`T` for a value written `T(...)` or `mod.T(...)` (a call of a dotted name)."""
+    if node.type not in ("atom_expr", "power") or node.children[0].type != "name":
+        return None
+    trailers = node.children[1:]
+    if not trailers or trailers[-1].type != "trailer" or trailers[-1].children[0].value != "(":
+        return None
+    parts = [node.children[0].value]
+    for trailer in trailers[:-1]:
+        if trailer.type != "trailer" or trailer.children[0].value != "." or len(trailer.children) != 2:
+            return None
+        parts.append(trailer.children[1].value)
+    return ".".join(parts)
 
 
 def _last_code_leaf(node: Any) -> Any:
@@ -475,16 +583,24 @@ def _squash(code: str) -> str:
 
 
 def _signature(node: Any, is_async: bool) -> str:
-    header: list[str] = []
-    for child in node.children:
-        if child.type == "operator" and child.value == ":" and child is not node.children[1]:
-            break
-        header.append(child.get_code(include_prefix=True))
-    signature = _squash("".join(header))
-    if is_async:
-        signature = "async " + signature
+    """The header up to its colon, one line: leaves joined by single spaces, comments dropped."""
+    colon = node.children[-2]
+    parts: list[str] = []
+    previous = ""
+    leaf = node.children[0].get_first_leaf()
+    while leaf is not None and leaf is not colon:
+        value = leaf.value
+        if parts and leaf.prefix and previous not in ("(", "[") and value not in (")", "]", ",", ":"):
+            parts.append(" ")
+        parts.append(value)
+        previous = value
+        leaf = leaf.get_next_leaf()
+    return cap_signature(("async " if is_async else "") + _squash("".join(parts)))
+
+
+def cap_signature(signature: str) -> str:
     if len(signature) > SIGNATURE_MAX_CHARS:
-        signature = signature[: SIGNATURE_MAX_CHARS - 1] + "…"
+        return signature[: SIGNATURE_MAX_CHARS - 1] + "…"
     return signature
 
 
@@ -493,6 +609,8 @@ def _docstring(node: Any) -> str:
         doc_node = node.get_doc_node()
     except (AttributeError, IndexError):
         return ""
+    if doc_node is None:
+        doc_node = _concatenated_docstring(node)
     if doc_node is None:
         return ""
     code = doc_node.get_code(include_prefix=False)
@@ -503,6 +621,19 @@ def _docstring(node: Any) -> str:
     if isinstance(value, bytes):
         return ""
     return inspect.cleandoc(value) if isinstance(value, str) else ""
+
+
+def _concatenated_docstring(node: Any) -> Any:
+    """`"Part one. " "Part two."` as the first statement: Python joins them into __doc__."""
+    suite = node.children[-1]
+    if suite.type != "suite":
+        return None
+    for statement in suite.children:
+        if statement.type == "newline":
+            continue
+        first = statement.children[0] if statement.type == "simple_stmt" else statement
+        return first if first.type == "strings" else None
+    return None
 
 
 def parso_version() -> str:

@@ -22,7 +22,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aurora_lsp.index.chunk import ParsedFile
+from aurora_lsp.index.chunk import ParsedFile, plain_qualname
 from aurora_lsp.index.chunker import NotPythonSource, chunk_file, content_hash
 from aurora_lsp.index.resolve import (
     RefSource,
@@ -333,6 +333,10 @@ class Indexer:
             selected = sources
         else:
             changed_hierarchy = _classes_with_new_ancestry(old_bases, table.bases)
+            # `T>attr` lookups elsewhere depend on T's ancestry: treat T's name as changed
+            affected_names = affected_names | {
+                plain_qualname(c.partition("::")[2]).rpartition(".")[2] for c in changed_hierarchy
+            }
             imports = {s.path: s.imports for s in file_symbols}
             selected = [
                 s
@@ -368,7 +372,7 @@ def _modules(scan: ScanResult) -> dict[str, str]:
 def _names_used(source: RefSource, imports: dict[str, str]) -> set[str]:
     names = ref_names(source.refs)
     for ref in source.refs:
-        head = ref[2:].partition(".")[0]
+        head = ref[2:].replace(">", ".").partition(".")[0]
         target = imports.get(head)
         if target is not None:
             names.update(target.split("."))

@@ -8,6 +8,8 @@ would bind them, and says how each edge was resolved:
 - `import`: through the file's imports (following re-exports and `import *`),
 - `self`: an attribute of the method's own class or one of its base classes (and
   `super().name`, looked up in the base classes),
+- `typed`: an attribute of a local whose class is known from an annotation
+  (`cart: Cart`) or a constructor call (`cart = Cart()`), looked up in that class,
 - `attr-unique`: an attribute of an object of unknown type whose name only one method or
   function in the workspace has (a guess, marked as one).
 
@@ -130,6 +132,8 @@ class Resolver:
         """(target id, how) for one reference chain used in chunk `chunk_id`, or None."""
         if chain.startswith("."):
             return self._guess_attribute(chain[1:])
+        if ">" in chain:
+            return self._resolve_typed(chunk_id, path, qualname, chain)
         parts = chain.split(".")
         if parts[0] == "self":
             return self._resolve_self(chunk_id, parts[1:])
@@ -178,6 +182,16 @@ class Resolver:
         if found is not None:
             return found, "self"
         return self._guess_attribute(attributes[0])
+
+    def _resolve_typed(self, chunk_id: str, path: str, qualname: str, chain: str) -> tuple[str, str] | None:
+        """`T>attr`: an attribute of an instance of T (from an annotation or `x = T()`)."""
+        type_chain, _, attribute = chain.partition(">")
+        found = self.resolve_ref(chunk_id, path, qualname, type_chain)
+        if found is not None and self.table.kinds.get(found[0]) == "class":
+            target = self._lookup_in_class(found[0], attribute, 0)
+            if target is not None:
+                return target, "typed"
+        return self._guess_attribute(attribute)
 
     def _resolve_super(self, chunk_id: str, attribute: str) -> tuple[str, str] | None:
         class_id = self._enclosing_class(chunk_id)
@@ -335,7 +349,7 @@ def ref_names(refs: Iterable[str]) -> set[str]:
     """Every identifier a chunk's refs mention (to find chunks a changed name may affect)."""
     names: set[str] = set()
     for ref in refs:
-        for part in ref[2:].split("."):
+        for part in ref[2:].replace(">", ".").split("."):
             if part:
                 names.add(part)
     return names

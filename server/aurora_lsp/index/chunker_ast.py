@@ -1,0 +1,266 @@
+"""Chunks from Python's own `ast`, for valid Python that parso cannot read.
+
+parso 0.8 does not know some newer syntax (the body of a `match` statement, `*Ts`
+unpacking, PEP 695 type parameters). When parso reports an error but Python compiles the
+file, this walker produces the same chunks, refs and imports from `ast`, following the
+rules of the parso walk in `chunker.py` (which owns the chunk records it fills).
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from typing import TYPE_CHECKING
+
+from aurora_lsp.index.chunker import Scope, cap_signature, module_base
+
+if TYPE_CHECKING:
+    from aurora_lsp.index.chunker import _Chunker
+
+_DEFINITION = re.compile(r"(?:async\s+)?(?:def|class)\s+([^\W\d]\w*)")
+_WHITESPACE = re.compile(r"\s+")
+Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+
+class AstChunker:
+    def __init__(self, chunker: _Chunker) -> None:
+        self.chunker = chunker
+        self.lines = chunker.lines
+
+    def walk(self, tree: ast.Module) -> None:
+        """Visit with an explicit stack, like the parso walk."""
+        module_scope = Scope(None, None, False)
+        stack: list[tuple[ast.AST, Scope, str]] = [(tree, module_scope, "r")]
+        while stack:
+            node, scope, usage = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                self._define(node, scope, stack)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                self._record_import(node, scope)
+            elif isinstance(node, ast.Call):
+                self._use_call(node, scope, usage, stack)
+            elif isinstance(node, ast.Attribute):
+                self._use_attribute(node, scope, usage, stack)
+            elif isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Load):
+                    _add_ref(scope, usage, node.id)
+                else:
+                    scope.bound.add(node.id)
+            else:
+                self._bind(node, scope)
+                children = list(ast.iter_child_nodes(node))
+                stack.extend((child, scope, usage) for child in reversed(children))
+
+    # -- definitions --------------------------------------------------------------------
+
+    def _define(self, node: Definition, outer: Scope, stack: list[tuple[ast.AST, Scope, str]]) -> None:
+        is_class = isinstance(node, ast.ClassDef)
+        def_line, def_col = node.lineno, self._column(node.lineno, node.col_offset)
+        start = (def_line, def_col)
+        if node.decorator_list:
+            first = node.decorator_list[0]
+            line_text = self.lines[first.lineno - 1]
+            at = line_text.rfind("@", 0, self._column(first.lineno, first.col_offset))
+            start = (first.lineno, max(at, 0))
+        end_line = node.end_lineno or node.lineno
+        end = (end_line, self._column(end_line, node.end_col_offset or 0))
+        match = _DEFINITION.match(self.lines[def_line - 1], def_col)
+        name = match.group(1) if match else node.name
+        name_col = match.start(1) if match else def_col
+        decorators = tuple(
+            _WHITESPACE.sub(" ", ast.get_source_segment(self.chunker.text, d) or ast.unparse(d)).strip()
+            for d in node.decorator_list
+        )
+        chunk = self.chunker.add_chunk(
+            outer,
+            name,
+            is_class,
+            start=start,
+            end=end,
+            name_start=(def_line, name_col),
+            signature=self._signature(node, def_line, def_col),
+            docstring=ast.get_docstring(node, clean=True) or "",
+            decorators=decorators,
+        )
+        self_name = None
+        if chunk.kind == "method" and "staticmethod" not in decorators and not is_class:
+            assert not isinstance(node, ast.ClassDef)
+            positional = [*node.args.posonlyargs, *node.args.args]
+            if positional:
+                self_name = positional[0].arg
+        scope = Scope(chunk, self_name, is_class)
+        self.chunker.scopes.append(scope)
+        stack.extend((statement, scope, "r") for statement in reversed(node.body))
+        if isinstance(node, ast.ClassDef):
+            stack.extend((base, scope, "b") for base in reversed(node.bases))
+            stack.extend((keyword.value, scope, "b") for keyword in reversed(node.keywords))
+        else:
+            arguments = node.args
+            every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+            every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+            for argument in every:
+                scope.bound.add(argument.arg)
+                if argument.annotation is not None:
+                    type_name = _type_name(argument.annotation)
+                    if type_name is not None:
+                        scope.types.setdefault(argument.arg, type_name)
+                    stack.append((argument.annotation, scope, "r"))
+            defaults = [*arguments.defaults, *(d for d in arguments.kw_defaults if d is not None)]
+            stack.extend((default, scope, "r") for default in defaults)
+            if node.returns is not None:
+                stack.append((node.returns, scope, "r"))
+        stack.extend((decorator, scope, "d") for decorator in node.decorator_list)
+
+    def _signature(self, node: Definition, def_line: int, def_col: int) -> str:
+        """The header as the parso walk writes it: tokens joined by single spaces, no comments."""
+        body_line = node.body[0].lineno if node.body else (node.end_lineno or def_line)
+        source = "".join(self.lines[def_line - 1 : body_line])
+        parts: list[str] = []
+        depth = 0
+        previous = ""
+        previous_end: tuple[int, int] | None = None
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(source).readline):
+                if token.start[0] == 1 and token.start[1] < def_col:
+                    continue
+                if token.type in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+                    continue
+                text = token.string
+                if token.type == tokenize.OP:
+                    if text in "([{":
+                        depth += 1
+                    elif text in ")]}":
+                        depth -= 1
+                    elif text == ":" and depth == 0:
+                        break
+                spaced = previous_end is not None and token.start != previous_end
+                if parts and spaced and previous not in ("(", "[") and text not in (")", "]", ",", ":"):
+                    parts.append(" ")
+                parts.append(text)
+                previous, previous_end = text, token.end
+        except (tokenize.TokenError, SyntaxError):
+            pass  # the body was cut off mid-statement; the header before it is complete
+        return cap_signature(" ".join("".join(parts).split()))
+
+    # -- uses ---------------------------------------------------------------------------
+
+    def _use_call(self, node: ast.Call, scope: Scope, usage: str, stack: list[tuple[ast.AST, Scope, str]]) -> None:
+        chain = _chain(node.func)
+        func = node.func
+        if chain is not None:
+            _add_ref(scope, "c" if usage == "r" else usage, ".".join(chain))
+        elif (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Call)
+            and _chain(func.value.func) == ["super"]
+        ):
+            _add_ref(scope, "c", f"super.{func.attr}")
+            stack.extend((arg, scope, "r") for arg in reversed(func.value.args))
+        else:
+            stack.append((func, scope, usage))
+        stack.extend((keyword.value, scope, "r") for keyword in reversed(node.keywords))
+        stack.extend((arg, scope, "r") for arg in reversed(node.args))
+
+    def _use_attribute(
+        self, node: ast.Attribute, scope: Scope, usage: str, stack: list[tuple[ast.AST, Scope, str]]
+    ) -> None:
+        chain = _chain(node)
+        if chain is not None:
+            _add_ref(scope, usage, ".".join(chain))
+            return
+        if isinstance(node.value, ast.Call):
+            _add_ref(scope, "r", "." + node.attr)  # f().attr: an attribute of an unknown object
+        stack.append((node.value, scope, usage))
+
+    def _bind(self, node: ast.AST, scope: Scope) -> None:
+        """Names bound by forms whose targets are not Name nodes, and local types."""
+        if isinstance(node, ast.ExceptHandler) and node.name:
+            scope.bound.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            scope.bound.update(node.names)
+        elif isinstance(node, ast.Lambda):
+            arguments = node.args
+            for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
+                scope.bound.add(argument.arg)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            scope.bound.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            scope.bound.add(node.rest)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if isinstance(node.value, ast.Call):
+                constructed = _chain(node.value.func)
+                if constructed is not None:
+                    scope.types.setdefault(node.targets[0].id, ".".join(constructed))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            type_name = _type_name(node.annotation)
+            if type_name is not None:
+                scope.types.setdefault(node.target.id, type_name)
+
+    def _record_import(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
+        chunker = self.chunker
+        if isinstance(node, ast.ImportFrom):
+            base = module_base(chunker.module, chunker.is_package, node.level) if node.level else ""
+            prefix = ".".join(p for p in (base, node.module or "") if p)
+            for alias in node.names:
+                if alias.name == "*":
+                    if prefix:
+                        chunker.star_imports.append(prefix)
+                    continue
+                target = f"{prefix}.{alias.name}" if prefix else alias.name
+                chunker._bind_import(alias.asname or alias.name, target, scope)
+            return
+        for alias in node.names:
+            if alias.asname:
+                chunker._bind_import(alias.asname, alias.name, scope)
+            else:
+                first = alias.name.partition(".")[0]
+                chunker._bind_import(first, first, scope)
+
+    def _column(self, line: int, utf8_offset: int) -> int:
+        """ast counts columns in UTF-8 bytes; the chunker counts code points."""
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        if text.isascii():
+            return utf8_offset
+        return len(text.encode("utf-8")[:utf8_offset].decode("utf-8", "ignore"))
+
+
+def _add_ref(scope: Scope, usage: str, chain: str) -> None:
+    if scope.chunk is not None:
+        scope.refs.add(f"{usage}:{chain}")
+
+
+def _chain(node: ast.AST) -> list[str] | None:
+    """`a.b.c` as ["a", "b", "c"] when it is names and attributes only."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return parts[::-1]
+
+
+_WRAPPERS = ("Optional", "Final", "ClassVar", "Annotated", "Type", "type")
+
+
+def _type_name(node: ast.AST) -> str | None:
+    """The class an annotation names, by the rules of the parso walk's `_type_name`."""
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, str) and node.value.replace(".", "").replace("_", "").isalnum():
+            return node.value
+        return None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _type_name(node.left) or _type_name(node.right)
+    if isinstance(node, ast.Subscript):
+        outer = _chain(node.value)
+        if outer is not None and outer[-1] in _WRAPPERS:
+            inner = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) and node.slice.elts else node.slice
+            return _type_name(inner)
+        return None
+    chain = _chain(node)
+    if chain is None or chain == ["None"]:
+        return None
+    return ".".join(chain)
