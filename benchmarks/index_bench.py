@@ -352,12 +352,21 @@ CHILDREN = {
 }
 
 
+def _loadavg() -> float | None:
+    """The 1-minute load average: other work on the machine shows here."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
+
+
 def run_child(mode: str, root: Path, db: str) -> dict[str, Any]:
     """One measurement in a fresh process; adds the wall time and whole-tree peak RSS seen from here."""
     with tempfile.NamedTemporaryFile(prefix="aurora-bench-", suffix=".json", delete=False) as out:
         out_path = out.name
     command = [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--root", str(root), "--db", db,
                "--out", out_path]  # fmt: skip
+    load_before = _loadavg()
     started = time.perf_counter()
     process = subprocess.Popen(command)
     deadline = started + CHILD_TIMEOUT_S
@@ -380,6 +389,8 @@ def run_child(mode: str, root: Path, db: str) -> dict[str, Any]:
     finally:
         os.unlink(out_path)
     result["process_wall_seconds"] = wall
+    result["loadavg_1min_before"] = load_before
+    result["loadavg_1min_after"] = _loadavg()
     result["process_tree_peak_rss_bytes"] = usage.ru_maxrss * 1024
     return result
 
@@ -527,10 +538,11 @@ def versions() -> dict[str, Any]:
     found["sqlite3_library"] = sqlite3.sqlite_version
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=HERE, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "../server"], cwd=HERE, capture_output=True,
+        dirty = subprocess.run(["git", "diff", "HEAD", "--", "../server"], cwd=HERE, capture_output=True,
                                text=True, check=True)  # fmt: skip
         found["aurora_git_commit"] = head.stdout.strip()
         found["aurora_server_dirty"] = bool(dirty.stdout.strip())
+        found["aurora_server_diff_sha256"] = hashlib.sha256(dirty.stdout.encode()).hexdigest()[:16]
     except (OSError, subprocess.CalledProcessError):
         pass
     return found
@@ -613,6 +625,7 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         parser.error("aurora_lsp is not importable: run with the project's virtualenv (.venv/bin/python)")
     chosen = args.only or list(WORKSPACES)
+    versions_at_start = versions()
     results: dict[str, Any] = {}
     for name in chosen:
         with_jedi = args.jedi == "all" or (args.jedi == "django" and name == "django")
@@ -623,7 +636,8 @@ def main(argv: list[str] | None = None) -> int:
         "repeat": args.repeat,
         "jedi": args.jedi,
         "machine": machine_facts(),
-        "versions": versions(),
+        "versions": versions_at_start,
+        "code_changed_during_run": versions() != versions_at_start,
         "targets": TARGETS,
         "notes": [
             "seconds = Workspace.open + refresh() inside the process; process_wall_seconds adds interpreter start, "
@@ -639,6 +653,8 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print_table(results)
+    if report["code_changed_during_run"]:
+        print("WARNING: Aurora's code changed during the run; the figures mix versions", file=sys.stderr)
     print(f"\nwritten to {args.output}")
     return 0
 

@@ -31,6 +31,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"aurora-lsp {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    serve = commands.add_parser("serve", help="the language server over stdio (the default with no command)")
+    serve.add_argument("--tcp", action="store_true", help="listen on TCP instead of stdio")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=2087)
+    serve.add_argument("--log-file", type=Path, help="write the log here instead of stderr")
+    serve.add_argument("--verbose", action="store_true", help="debug logging")
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("path", type=Path, help="the workspace folder")
     common.add_argument("--db", type=Path, help="database file (default: one per workspace in the user cache)")
@@ -61,10 +68,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     out = stdout or sys.stdout
     parser = _parser()
     args = parser.parse_args(argv)  # exits with 2 on a usage error
-    if args.command is None:
-        parser.print_usage(sys.stderr)
-        print("aurora-lsp: error: name a command (the LSP server arrives with `serve`)", file=sys.stderr)
-        return EXIT_USAGE
+    if args.command in (None, "serve"):
+        return _serve(args)
     try:
         settings = Settings(
             memory_budget_mb=args.memory_budget_mb,
@@ -96,6 +101,27 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         if args.verbose:
             traceback.print_exc()
         return EXIT_FAILURE
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from aurora_lsp.server import create_server
+
+    log_file = getattr(args, "log_file", None)
+    # never stdout: it carries JSON-RPC
+    handler: logging.Handler = logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
+    logging.basicConfig(
+        level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[handler],
+    )
+    server = create_server()
+    if getattr(args, "tcp", False):
+        server.start_tcp(args.host, args.port)
+    else:
+        server.start_io()
+    return EXIT_OK
 
 
 def _refresh(workspace: Workspace, args: argparse.Namespace, full: bool = False) -> IndexReport:

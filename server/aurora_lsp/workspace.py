@@ -52,10 +52,15 @@ class Workspace:
         return cls(resolved, settings, SqliteStore(database_path(resolved, settings)))
 
     def refresh(
-        self, progress: Progress | None = None, *, full: bool = False, workers: int | None = None
+        self,
+        progress: Progress | None = None,
+        *,
+        full: bool = False,
+        workers: int | None = None,
+        buffers: dict[str, str] | None = None,
     ) -> IndexReport:
         self.indexer.workers = workers
-        report = self.indexer.refresh(progress, full=full)
+        report = self.indexer.refresh(progress, full=full, buffers=buffers)
         self.chunks.forget_files(report.changed_paths + report.removed_paths)
         self.db.set_meta("last_skipped", json.dumps(dict(sorted(report.skipped.items()))))
         return report

@@ -105,7 +105,7 @@ def test_unreadable_database_is_one_clear_line(shop: Path, tmp_path: Path) -> No
 
 
 def test_usage_errors_exit_2(shop: Path) -> None:
-    assert run().returncode == 2
+    assert run("bogus").returncode == 2
     assert run("index").returncode == 2
     assert run("index", str(shop), "--max-chunks", "lots").returncode == 2
     assert run("stats", str(shop), "--memory-budget-mb", "-3").returncode == 2

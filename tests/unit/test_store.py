@@ -117,3 +117,13 @@ def test_close_releases_the_tier(shop: Path, workspace_factory) -> None:
     assert len(workspace.chunks.tier) == 0
     with pytest.raises(sqlite3.ProgrammingError):
         workspace.db.counts()
+
+
+def test_warm_stops_at_the_byte_budget(shop: Path, workspace_factory) -> None:
+    workspace, ids = indexed_shop(shop, workspace_factory)
+    one = workspace.chunks.get(ids[0])
+    budget = 5 * resident_size(one) + 1500
+    store = ChunkStore(workspace.db, max_chunks=10_000, memory_budget_bytes=budget)
+    read = store.warm()
+    assert 0 < read < len(ids)
+    assert store.tier.evictions == 0 and store.tier.resident_bytes <= budget

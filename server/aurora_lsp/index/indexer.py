@@ -18,7 +18,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from aurora_lsp.index.resolve import (
     resolve_bases,
     resolve_edges,
 )
-from aurora_lsp.index.scan import ScanResult, scan_workspace
+from aurora_lsp.index.scan import ScannedFile, ScanResult, scan_workspace
 from aurora_lsp.store.sqlite import FileRecord, FileState, SqliteStore
 
 # A stat match is trusted only if the file was last modified this long before we read it.
@@ -155,12 +155,27 @@ class Indexer:
         self.exclude = tuple(exclude)
         self.max_file_size_kb = max_file_size_kb
         self.workers = workers
+        self.buffers: dict[str, str] = {}
 
-    def refresh(self, progress: Progress | None = None, *, full: bool = False) -> IndexReport:
-        """Bring the index up to date with the workspace; `full` re-chunks every file."""
+    def refresh(
+        self, progress: Progress | None = None, *, full: bool = False, buffers: dict[str, str] | None = None
+    ) -> IndexReport:
+        """Bring the index up to date with the workspace; `full` re-chunks every file.
+
+        `buffers` are the texts of files open in an editor (workspace-relative path → text):
+        they stand in for the files on disk, and a new file that exists only as a buffer
+        is indexed too.
+        """
         started = time.perf_counter()
         report = IndexReport()
         scan = scan_workspace(self.root, self.exclude, self.max_file_size_kb)
+        self.buffers = dict(buffers or {})
+        listed = {f.path for f in scan.files}
+        for path in sorted(self.buffers):
+            absolute = self.root / path
+            if path not in listed and path.endswith(".py") and not absolute.exists():
+                scan.files.append(ScannedFile(path, str(absolute), 0, 0))
+        scan.files.sort(key=lambda f: f.path)
         report.skipped.update(scan.skipped)
         report.skipped_examples = {k: list(v) for k, v in scan.examples.items()}
         states = self.db.file_states()
@@ -245,6 +260,19 @@ class Indexer:
         for scanned in scan.files:
             module = modules[scanned.path]
             state = states.get(scanned.path)
+            buffer = self.buffers.get(scanned.path)
+            if buffer is not None:
+                data = buffer.encode("utf-8", "surrogatepass")
+                if (
+                    state is not None
+                    and not full
+                    and state.module == module
+                    and content_hash(data) == state.content_hash
+                ):
+                    continue
+                # size and mtime 0: once the buffer closes, the file on disk is read again
+                work.append(_Work(scanned.path, data, module, _is_package(scanned.path), 0, 0, 0))
+                continue
             if (
                 not full
                 and state is not None
@@ -300,9 +328,14 @@ class Indexer:
                 yield from zip(batch, chunk_batch([_task(w) for w in batch]), strict=False)
             return
         with make_pool(self.workers) as pool:
-            futures = [pool.submit(chunk_batch, [_task(w) for w in batch]) for batch in batches]
-            for batch, future in zip(batches, futures, strict=False):
-                yield from zip(batch, future.result(), strict=False)
+            futures: list[Future[list[ParsedFile | str]] | None] = [
+                pool.submit(chunk_batch, [_task(w) for w in batch]) for batch in batches
+            ]
+            for index, batch in enumerate(batches):
+                future = futures[index]
+                assert future is not None
+                futures[index] = None  # results are written as they come; do not keep them
+                yield from zip(batch, future.result(), strict=True)
 
     def _write(self, records: list[FileRecord]) -> list[str]:
         if not records:

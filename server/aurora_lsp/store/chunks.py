@@ -47,12 +47,13 @@ class ChunkStore:
         return resident
 
     def warm(self) -> int:
-        """Read chunks into memory until the tier is full; the number read."""
+        """Read chunks into memory until either bound would be passed; the number read."""
         count = 0
+        tier = self.tier
         for chunk in self.db.iter_chunks():
-            if len(self.tier) >= self.tier.max_entries:
+            if len(tier) >= tier.max_entries or tier.resident_bytes + resident_size(chunk) + 64 > tier.max_bytes:
                 break
-            self.tier.put(chunk.id, chunk)
+            tier.put(chunk.id, chunk)
             count += 1
         return count
 

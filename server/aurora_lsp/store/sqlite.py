@@ -109,7 +109,11 @@ def _migrate_to_1(db: sqlite_utils.Database) -> None:
     )
     db.table("chunks").create_index(["path", "seq"])
     db.table("chunks").create_index(["name"])
-    db.table("edges").create({"src": str, "dst": str, "kind": str, "how": str}, pk=("src", "dst"))
+    # WITHOUT ROWID: the primary key is the table, not a second copy of it
+    db.execute(
+        "CREATE TABLE edges (src TEXT NOT NULL, dst TEXT NOT NULL, kind TEXT NOT NULL, how TEXT NOT NULL,"
+        " PRIMARY KEY (src, dst)) WITHOUT ROWID"
+    )
     db.table("edges").create_index(["dst"])
     db.table("accesses").create({"chunk_id": str, "at": float, "event": str})
     db.table("accesses").create_index(["chunk_id", "at"])

@@ -1,0 +1,1 @@
+"""LSP handlers, one module per area; each has register(server). Handlers stay thin."""

@@ -1,0 +1,87 @@
+"""Lifecycle and settings: initialize, initialized, configuration, workspace folders, shutdown."""
+
+from __future__ import annotations
+
+import logging
+
+from lsprotocol import types
+
+from aurora_lsp.server import AuroraServer
+
+logger = logging.getLogger(__name__)
+
+
+def register(server: AuroraServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: AuroraServer, params: types.InitializeParams) -> None:
+        options = params.initialization_options
+        if isinstance(options, dict) and isinstance(options.get("aurora"), dict):
+            options = options["aurora"]
+        ls.apply_settings(options or {})
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: AuroraServer, params: types.InitializedParams) -> None:
+        await _pull_configuration(ls)
+        await _watch_python_files(ls)
+        folders = list(ls.workspace.folders.values())
+        uris = [folder.uri for folder in folders] or ([ls.workspace.root_uri] if ls.workspace.root_uri else [])
+        for uri in uris:
+            await ls.add_folder(uri)
+        ls.folders_ready.set()
+        if ls.settings.index_on_startup:
+            await ls.refresh_all(full=False, show_progress=True)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: AuroraServer, params: types.DidChangeConfigurationParams) -> None:
+        settings = params.settings
+        if isinstance(settings, dict) and isinstance(settings.get("aurora"), dict):
+            rescan = ls.apply_settings(settings["aurora"])
+        else:
+            rescan = await _pull_configuration(ls)
+        await ls.resize_tiers()
+        if rescan:
+            ls.schedule_refresh(0)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def did_change_folders(ls: AuroraServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+        for removed in params.event.removed:
+            await ls.remove_folder(removed.uri)
+        for added in params.event.added:
+            await ls.add_folder(added.uri)
+        ls.schedule_refresh(0)
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(ls: AuroraServer, params: None) -> None:
+        await ls.close()
+
+
+async def _pull_configuration(ls: AuroraServer) -> bool:
+    """Read section `aurora` with workspace/configuration, where the client offers it."""
+    workspace = ls.client_capabilities.workspace
+    if workspace is None or not workspace.configuration:
+        return False
+    try:
+        answer = await ls.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section="aurora")])
+        )
+    except Exception as error:  # an unanswered pull keeps the settings we have
+        logger.info("workspace/configuration failed: %s", error)
+        return False
+    if answer and isinstance(answer[0], dict):
+        return ls.apply_settings(answer[0])
+    return False
+
+
+async def _watch_python_files(ls: AuroraServer) -> None:
+    workspace = ls.client_capabilities.workspace
+    watched = workspace.did_change_watched_files if workspace else None
+    if watched is None or not watched.dynamic_registration:
+        return
+    options = types.DidChangeWatchedFilesRegistrationOptions(watchers=[types.FileSystemWatcher(glob_pattern="**/*.py")])
+    registration = types.Registration(
+        id="aurora-watch-python", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options
+    )
+    try:
+        await ls.client_register_capability_async(types.RegistrationParams(registrations=[registration]))
+    except Exception as error:
+        logger.info("could not register the file watcher: %s", error)

@@ -1,0 +1,63 @@
+"""Open documents: chunked live as they change; files changed on disk by other programs."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from aurora_lsp.server import AuroraServer
+
+
+def _remember(ls: AuroraServer, uri: str) -> None:
+    document = ls.workspace.get_text_document(uri)
+    ls.buffers[uri] = (document.version or 0, document.source)
+
+
+def register(server: AuroraServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    async def did_open(ls: AuroraServer, params: types.DidOpenTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        _remember(ls, uri)
+        ls.schedule_refresh()
+        located = ls.locate(uri)
+        parsed = await ls.parsed_document(uri)
+        if located is not None and parsed is not None:
+            await ls.record_accesses(located[0], [chunk.id for chunk in parsed.chunks], "open")
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    async def did_change(ls: AuroraServer, params: types.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        if uri not in ls.buffers:
+            return  # a change to a document never opened: nothing to update
+        _remember(ls, uri)
+        ls.schedule_refresh()
+        edited_lines = [
+            change.range.start.line
+            for change in params.content_changes
+            if isinstance(change, types.TextDocumentContentChangePartial)
+        ]
+        located = ls.locate(uri)
+        parsed = await ls.parsed_document(uri)
+        if located is None or parsed is None or not edited_lines:
+            return
+        touched = [
+            innermost.id
+            for line in edited_lines
+            if (innermost := next((c for c in reversed(parsed.chunks) if c.start_line <= line <= c.end_line), None))
+        ]
+        await ls.record_accesses(located[0], sorted(set(touched)), "edit")
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: AuroraServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.schedule_refresh()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: AuroraServer, params: types.DidCloseTextDocumentParams) -> None:
+        # the file goes back to its content on disk
+        ls.buffers.pop(params.text_document.uri, None)
+        ls.parsed.pop(params.text_document.uri, None)
+        ls.schedule_refresh()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: AuroraServer, params: types.DidChangeWatchedFilesParams) -> None:
+        if params.changes:
+            ls.schedule_refresh()

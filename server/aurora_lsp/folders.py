@@ -1,0 +1,125 @@
+"""The services of one workspace folder inside the language server, and their threads.
+
+Two threads own everything that blocks: the *indexer* thread owns the writing
+connection (refreshes, buffers of open files, access events) and the *reader* thread
+owns a second connection and the memory tier (symbol and stats queries). SQLite in WAL
+mode lets the reader answer from what is already indexed while the indexer writes.
+Parsing of open documents for documentSymbol happens on the indexer thread too, since
+jedi and parso share process-wide caches (see server.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aurora_lsp.config import Settings, database_path
+from aurora_lsp.index.chunk import Chunk, plain_qualname, split_id
+from aurora_lsp.index.indexer import IndexReport, Progress
+from aurora_lsp.search import SymbolMatch, search_symbols
+from aurora_lsp.store.chunks import ChunkStore
+from aurora_lsp.store.sqlite import SqliteStore
+from aurora_lsp.workspace import Workspace
+
+T = TypeVar("T")
+
+
+class Threads:
+    """The two single-thread executors every folder shares."""
+
+    def __init__(self) -> None:
+        self.indexer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aurora-indexer")
+        self.reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aurora-reader")
+
+    async def on_indexer(self, function: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.indexer, function, *args)
+
+    async def on_reader(self, function: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.reader, function, *args)
+
+    def shutdown(self) -> None:
+        self.indexer.shutdown(wait=True, cancel_futures=True)
+        self.reader.shutdown(wait=True, cancel_futures=True)
+
+
+class Folder:
+    """One workspace folder: its writer (indexer thread) and reader (reader thread) sides."""
+
+    def __init__(self, root: Path, settings: Settings) -> None:
+        self.root = root
+        self.settings = settings
+        self.writer: Workspace | None = None
+        self.reader_db: SqliteStore | None = None
+        self.reader_chunks: ChunkStore | None = None
+        self.last_report: IndexReport | None = None
+
+    # -- indexer thread -----------------------------------------------------------------
+
+    def open_writer(self) -> None:
+        self.writer = Workspace.open(self.root, self.settings)
+
+    def refresh(self, progress: Progress | None, full: bool, buffers: dict[str, str]) -> IndexReport:
+        assert self.writer is not None
+        self.writer.indexer.exclude = self.settings.exclude
+        self.writer.indexer.max_file_size_kb = self.settings.max_file_size_kb
+        self.last_report = self.writer.refresh(progress, full=full, buffers=buffers)
+        return self.last_report
+
+    def record_accesses(self, events: list[tuple[str, float, str]]) -> None:
+        if self.writer is not None and events:
+            with self.writer.db.transaction():
+                self.writer.db.record_accesses(events)
+
+    def close_writer(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    # -- reader thread ------------------------------------------------------------------
+
+    def open_reader(self) -> None:
+        self.reader_db = SqliteStore(database_path(self.root, self.settings))
+        self.reader_chunks = ChunkStore(self.reader_db, self.settings.max_chunks, self.settings.memory_budget_bytes)
+
+    def search(self, query: str, limit: int) -> list[tuple[SymbolMatch, Chunk, str]]:
+        """(match, chunk, container name) for the best `limit` chunks."""
+        assert self.reader_db is not None and self.reader_chunks is not None
+        found: list[tuple[SymbolMatch, Chunk, str]] = []
+        for match in search_symbols(self.reader_db, query, limit):
+            chunk = self.reader_chunks.get(match.id)
+            if chunk is None:
+                continue
+            container = plain_qualname(split_id(chunk.parent)[1]) if chunk.parent else ""
+            found.append((match, chunk, container))
+        return found
+
+    def stored_chunks(self, path: str) -> list[Chunk]:
+        assert self.reader_chunks is not None
+        return list(self.reader_chunks.chunks_in_file(path))
+
+    def figures(self) -> dict[str, Any]:
+        assert self.reader_db is not None and self.reader_chunks is not None
+        counts = self.reader_db.counts()
+        return {
+            "files": counts["files"],
+            "chunks": counts["chunks"],
+            **self.reader_chunks.memory_figures(),
+            "database": {"path": str(self.reader_db.path), "bytes": self.reader_db.size_bytes()},
+        }
+
+    def forget_files(self, paths: list[str]) -> None:
+        if self.reader_chunks is not None:
+            self.reader_chunks.forget_files(paths)
+
+    def resize(self, max_chunks: int, budget_bytes: int) -> None:
+        if self.reader_chunks is not None:
+            self.reader_chunks.resize(max_chunks, budget_bytes)
+
+    def close_reader(self) -> None:
+        if self.reader_chunks is not None:
+            self.reader_chunks.close()
+            self.reader_chunks = None
+            self.reader_db = None

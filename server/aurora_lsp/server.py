@@ -1,0 +1,264 @@
+"""AuroraServer: the pygls language server that owns Aurora's services. No global server.
+
+It keeps the settings, the workspace folders (each with its own database), the texts of
+open documents, and the indexing state; features/ registers the LSP handlers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import cattrs
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, default_converter
+from pygls.protocol.json_rpc import JsonRPCNotification
+from pygls.uris import to_fs_path
+
+from aurora_lsp import __version__
+from aurora_lsp.config import Settings, settings_from_wire, settings_to_wire
+from aurora_lsp.folders import Folder, Threads
+from aurora_lsp.index.chunk import ParsedFile
+from aurora_lsp.index.chunker import chunk_text
+
+logger = logging.getLogger(__name__)
+
+# Edits and file events within this window are folded into one refresh.
+REFRESH_DEBOUNCE_SECONDS = 0.15
+# What a malformed message becomes once answered: a notification nobody handles.
+MALFORMED_MESSAGE = "$/aurora/malformed"
+
+
+def strict_converter() -> cattrs.Converter:
+    """pygls's converter, except that a string field given a number is InvalidParams, not "42"."""
+    converter: cattrs.Converter = default_converter()  # type: ignore[no-untyped-call]
+
+    def strict_str(value: object, _type: object) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected a string, got {type(value).__name__}")
+        return value
+
+    converter.register_structure_hook(str, strict_str)
+    return converter
+
+
+class AuroraProtocol(LanguageServerProtocol):
+    """pygls logs a request whose params do not structure and never answers it; we answer."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            if "method" not in data:
+                raise
+            if "id" in data:
+                self._send_response(data["id"], error=error.to_response_error())
+            logger.warning("malformed params for %s: %s", data.get("method"), error)
+            return JsonRPCNotification(method=MALFORMED_MESSAGE, jsonrpc="2.0", params=None)
+
+
+class AuroraServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("aurora-lsp", __version__, protocol_cls=AuroraProtocol, converter_factory=strict_converter)
+        self.settings = Settings()
+        self._wire_settings: dict[str, Any] = {}
+        self.threads = Threads()
+        self.folders: dict[Path, Folder] = {}
+        self.indexing: dict[str, Any] = {"state": "idle", "done": 0, "total": 0, "lastRunSeconds": None}
+        self.buffers: dict[str, tuple[int, str]] = {}  # uri -> (version, text) of open documents
+        self.parsed: dict[str, tuple[int, ParsedFile]] = {}  # uri -> (version, chunks) of open documents
+        self._refresh_task: asyncio.Task[None] | None = None
+        self._refresh_lock = asyncio.Lock()
+        self._folders_ready: asyncio.Event | None = None
+
+    @property
+    def folders_ready(self) -> asyncio.Event:
+        """Set once `initialized` has opened the workspace folders; requests wait for it."""
+        if self._folders_ready is None:
+            self._folders_ready = asyncio.Event()
+        return self._folders_ready
+
+    # -- settings -----------------------------------------------------------------------
+
+    def apply_settings(self, raw: object) -> bool:
+        """Take settings from the wire; warn once per bad value. True if indexing must rerun."""
+        merged = {**self._wire_settings, **raw} if isinstance(raw, dict) else raw  # later sources win
+        settings, warnings = settings_from_wire(merged)
+        for warning in warnings:
+            self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, warning))
+        if not isinstance(raw, dict):
+            return False
+        self._wire_settings = settings_to_wire(settings)  # bad values are now their defaults: told once
+        old = self.settings
+        self.settings = settings
+        for folder in self.folders.values():
+            folder.settings = settings
+        return (old.exclude, old.max_file_size_kb) != (settings.exclude, settings.max_file_size_kb)
+
+    async def resize_tiers(self) -> None:
+        for folder in self.folders.values():
+            await self.threads.on_reader(folder.resize, self.settings.max_chunks, self.settings.memory_budget_bytes)
+
+    # -- folders ------------------------------------------------------------------------
+
+    async def add_folder(self, uri: str) -> Folder | None:
+        path = to_fs_path(uri)
+        if path is None:
+            return None
+        root = Path(path).resolve()
+        if root in self.folders or not root.is_dir():
+            return self.folders.get(root)
+        folder = Folder(root, self.settings)
+        try:
+            await self.threads.on_indexer(folder.open_writer)
+            await self.threads.on_reader(folder.open_reader)
+        except Exception as error:  # a broken database must not stop the server
+            self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"Aurora: {error}"))
+            return None
+        self.folders[root] = folder
+        return folder
+
+    async def remove_folder(self, uri: str) -> None:
+        path = to_fs_path(uri)
+        folder = self.folders.pop(Path(path).resolve(), None) if path else None
+        if folder is not None:
+            await self.threads.on_reader(folder.close_reader)
+            await self.threads.on_indexer(folder.close_writer)
+
+    def locate(self, uri: str) -> tuple[Folder, str] | None:
+        """The folder holding a document and the document's workspace-relative path."""
+        path = to_fs_path(uri) if uri.startswith("file:") else None
+        if path is None:
+            return None
+        absolute = Path(path)
+        best: tuple[Folder, str] | None = None
+        for root, folder in self.folders.items():
+            try:
+                relative = absolute.relative_to(root).as_posix()
+            except ValueError:
+                continue
+            if best is None or len(str(root)) > len(str(best[0].root)):
+                best = (folder, relative)
+        return best
+
+    # -- indexing -----------------------------------------------------------------------
+
+    def schedule_refresh(self, delay: float = REFRESH_DEBOUNCE_SECONDS) -> None:
+        """Refresh every folder soon; requests in the meantime fold into one run."""
+        if self._refresh_task is not None and not self._refresh_task.done():
+            self._refresh_task.cancel()
+        self._refresh_task = asyncio.ensure_future(self._refresh_later(delay))
+
+    async def _refresh_later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self.refresh_all(full=False, show_progress=False)
+
+    async def refresh_all(self, full: bool, show_progress: bool) -> dict[str, Any]:
+        async with self._refresh_lock:
+            started = time.perf_counter()
+            token = str(uuid.uuid4()) if show_progress else None
+            if token is not None:
+                await self._begin_progress(token)
+            loop = asyncio.get_running_loop()
+            files = chunks = 0
+            last_run = {"changed": 0, "unchanged": 0, "removed": 0}
+            self.indexing.update(state="indexing", done=0, total=0)
+
+            def progress(done: int, total: int) -> None:  # called on the indexer thread
+                loop.call_soon_threadsafe(self._report_progress, token, done, total)
+
+            try:
+                for folder in list(self.folders.values()):
+                    buffers = self._buffers_of(folder)
+                    report = await self.threads.on_indexer(folder.refresh, progress, full, buffers)
+                    files += report.files
+                    chunks += report.chunks
+                    for key in last_run:
+                        last_run[key] += getattr(report, key)
+                    changed = report.changed_paths + report.removed_paths
+                    await self.threads.on_reader(folder.forget_files, changed)
+            finally:
+                seconds = time.perf_counter() - started
+                self.indexing.update(state="idle", lastRunSeconds=round(seconds, 3), lastRun=last_run)
+                if token is not None:
+                    self.work_done_progress.end(
+                        token, types.WorkDoneProgressEnd(message=f"{files} files, {chunks} chunks in {seconds:.1f} s")
+                    )
+            return {"files": files, "chunks": chunks, "seconds": round(seconds, 3)}
+
+    def _buffers_of(self, folder: Folder) -> dict[str, str]:
+        buffers: dict[str, str] = {}
+        for uri, (_, text) in self.buffers.items():
+            located = self.locate(uri)
+            if located is not None and located[0] is folder:
+                buffers[located[1]] = text
+        return buffers
+
+    async def _begin_progress(self, token: str) -> None:
+        try:
+            await self.work_done_progress.create_async(token)
+        except Exception:  # the client may not support work-done progress
+            return
+        self.work_done_progress.begin(
+            token, types.WorkDoneProgressBegin(title="Aurora: indexing", percentage=0, cancellable=False)
+        )
+
+    def _report_progress(self, token: str | None, done: int, total: int) -> None:
+        self.indexing.update(done=done, total=total)
+        if token is None or total == 0:
+            return
+        if done not in (0, total) and done % 25:
+            return  # a report every 25 files is enough for a progress bar
+        percentage = int(100 * done / total)
+        self.work_done_progress.report(
+            token, types.WorkDoneProgressReport(message=f"{done}/{total} files", percentage=percentage)
+        )
+
+    # -- open documents -----------------------------------------------------------------
+
+    async def parsed_document(self, uri: str) -> ParsedFile | None:
+        """Chunks of an open document as the editor has it now (parsed once per version)."""
+        buffer = self.buffers.get(uri)
+        located = self.locate(uri)
+        if buffer is None:
+            return None
+        version, text = buffer
+        cached = self.parsed.get(uri)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        path = located[1] if located is not None else Path(to_fs_path(uri) or "untitled").name
+        parsed = await self.threads.on_indexer(chunk_text, path, text)
+        if self.buffers.get(uri, (None,))[0] == version:  # drop results for stale versions
+            self.parsed[uri] = (version, parsed)
+        return parsed
+
+    async def record_accesses(self, folder: Folder, chunk_ids: list[str], event: str) -> None:
+        now = time.time()
+        await self.threads.on_indexer(folder.record_accesses, [(chunk_id, now, event) for chunk_id in chunk_ids])
+
+    async def close(self) -> None:
+        for folder in list(self.folders.values()):
+            await self.threads.on_reader(folder.close_reader)
+            await self.threads.on_indexer(folder.close_writer)
+        self.folders.clear()
+        self.threads.shutdown()
+
+
+def create_server() -> AuroraServer:
+    from aurora_lsp.features import settings, stats, symbols, sync
+
+    server = AuroraServer()
+    for feature in (settings, sync, symbols, stats):
+        feature.register(server)
+
+    @server.feature(MALFORMED_MESSAGE)
+    def malformed(ls: AuroraServer, params: None) -> None:
+        """Already answered with InvalidParams; nothing left to do."""
+
+    return server
