@@ -49,9 +49,15 @@ def strict_converter() -> cattrs.Converter:
 
 
 class AuroraProtocol(LanguageServerProtocol):
-    """pygls logs a request whose params do not structure and never answers it; we answer."""
+    """pygls logs a request whose params do not structure and never answers it; we answer.
+
+    JSON-RPC lets a request leave out `params` (Neovim does for `aurora/stats`); pygls
+    then fails to build the message, so a missing `params` is read as null.
+    """
 
     def structure_message(self, data: dict[str, Any]) -> Any:
+        if "jsonrpc" in data and "method" in data and "params" not in data:
+            data = {**data, "params": None}
         try:
             return super().structure_message(data)
         except JsonRpcException as error:
@@ -157,9 +163,13 @@ class AuroraServer(LanguageServer):
 
     async def _refresh_later(self, delay: float) -> None:
         await asyncio.sleep(delay)
+        # From here on the run is not cancelled by a newer request (that one waits its turn):
+        # cancelling mid-run would report "idle" while the indexer thread is still writing.
+        self._refresh_task = None
         await self.refresh_all(full=False, show_progress=False)
 
     async def refresh_all(self, full: bool, show_progress: bool) -> dict[str, Any]:
+        await self.folders_ready.wait()  # an edit before `initialized` is done waits for the folders
         async with self._refresh_lock:
             started = time.perf_counter()
             token = str(uuid.uuid4()) if show_progress else None
@@ -185,6 +195,14 @@ class AuroraServer(LanguageServer):
                     await self.threads.on_reader(folder.forget_files, changed)
             finally:
                 seconds = time.perf_counter() - started
+                logger.info(
+                    "refreshed %d folders: %d files, %d chunks, %s in %.3f s",
+                    len(self.folders),
+                    files,
+                    chunks,
+                    last_run,
+                    seconds,
+                )
                 self.indexing.update(state="idle", lastRunSeconds=round(seconds, 3), lastRun=last_run)
                 if token is not None:
                     self.work_done_progress.end(

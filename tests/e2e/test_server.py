@@ -296,6 +296,11 @@ async def test_malformed_params_get_invalid_params_and_the_server_keeps_answerin
             assert reply.get("error", {}).get("code") == -32602, (method, reply)
         unknown = await session.request("textDocument/documentSymbol", {"textDocument": {"uri": "untitled:Untitled-1"}})
         assert unknown["result"] == []
+        session.next_id += 1  # a request may leave out params altogether (Neovim does)
+        session.send({"id": session.next_id, "method": "aurora/stats"})
+        while (reply := await asyncio.wait_for(session.receive(), TIMEOUT)).get("id") != session.next_id:
+            pass
+        assert set(reply["result"]) >= {"chunks", "residentBytes", "indexing"}
         reindexed = await session.request("aurora/reindex", {"full": True})
         assert reindexed["result"]["chunks"] == 21
         found = await session.request("workspace/symbol", {"query": "Cart"})
