@@ -135,7 +135,13 @@ def default_database_path(workspace: Path) -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME)) / "workspaces" / f"{name}-{digest}.sqlite3"
 
 
-def database_path(workspace: Path, settings: Settings) -> Path:
+def database_path(workspace: Path, settings: Settings, primary: bool = True) -> Path:
+    """The database of a workspace; with `databasePath` set, the first workspace folder
+    uses it and each further folder a sibling file named after its path's hash."""
     if settings.database_path:
-        return Path(os.path.expanduser(settings.database_path))
+        path = Path(os.path.expanduser(settings.database_path))
+        if primary:
+            return path
+        digest = hashlib.sha256(str(workspace.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        return path.with_name(f"{path.stem}-{digest}{path.suffix}")
     return default_database_path(workspace)

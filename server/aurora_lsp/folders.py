@@ -48,9 +48,10 @@ class Threads:
 class Folder:
     """One workspace folder: its writer (indexer thread) and reader (reader thread) sides."""
 
-    def __init__(self, root: Path, settings: Settings) -> None:
+    def __init__(self, root: Path, settings: Settings, primary: bool) -> None:
         self.root = root
         self.settings = settings
+        self.primary = primary  # the first folder uses `databasePath` as given
         self.writer: Workspace | None = None
         self.reader_db: SqliteStore | None = None
         self.reader_chunks: ChunkStore | None = None
@@ -59,7 +60,7 @@ class Folder:
     # -- indexer thread -----------------------------------------------------------------
 
     def open_writer(self) -> None:
-        self.writer = Workspace.open(self.root, self.settings)
+        self.writer = Workspace.open(self.root, self.settings, self.primary)
 
     def refresh(self, progress: Progress | None, full: bool, buffers: dict[str, str]) -> IndexReport:
         assert self.writer is not None
@@ -81,7 +82,7 @@ class Folder:
     # -- reader thread ------------------------------------------------------------------
 
     def open_reader(self) -> None:
-        self.reader_db = SqliteStore(database_path(self.root, self.settings))
+        self.reader_db = SqliteStore(database_path(self.root, self.settings, self.primary))
         self.reader_chunks = ChunkStore(self.reader_db, self.settings.max_chunks, self.settings.memory_budget_bytes)
 
     def search(self, query: str, limit: int) -> list[tuple[SymbolMatch, Chunk, str]]:

@@ -120,7 +120,7 @@ class AuroraServer(LanguageServer):
         root = Path(path).resolve()
         if root in self.folders or not root.is_dir():
             return self.folders.get(root)
-        folder = Folder(root, self.settings)
+        folder = Folder(root, self.settings, primary=not self.folders)
         try:
             await self.threads.on_indexer(folder.open_writer)
             await self.threads.on_reader(folder.open_reader)

@@ -41,7 +41,7 @@ class Workspace:
         self.indexer = Indexer(root, db, exclude=settings.exclude, max_file_size_kb=settings.max_file_size_kb)
 
     @classmethod
-    def open(cls, root: Path, settings: Settings | None = None) -> Workspace:
+    def open(cls, root: Path, settings: Settings | None = None, primary: bool = True) -> Workspace:
         settings = settings or Settings()
         try:
             resolved = root.expanduser().resolve(strict=True)
@@ -49,7 +49,7 @@ class Workspace:
             raise WorkspaceError(f"no such folder: {root}") from None
         if not resolved.is_dir():
             raise WorkspaceError(f"not a folder: {root}")
-        return cls(resolved, settings, SqliteStore(database_path(resolved, settings)))
+        return cls(resolved, settings, SqliteStore(database_path(resolved, settings, primary)))
 
     def refresh(
         self,

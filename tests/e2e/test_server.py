@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -83,7 +84,8 @@ def names(tree: list[Any]) -> list[Any]:
 async def server(shop: Path, tmp_path: Path) -> AsyncIterator[tuple[LanguageClient, Path]]:
     client = await start_server(shop, tmp_path / "index.sqlite3")
     yield client, shop
-    await client.shutdown_session()
+    if not client.stopped:
+        await client.shutdown_session()
 
 
 @pytest.mark.asyncio
@@ -171,6 +173,17 @@ async def test_edits_show_in_document_and_workspace_symbols(server) -> None:
         return not [s for s in await symbols(client, "brand_new") if s.name == "brand_new"]
 
     await eventually(back_to_disk)
+    assert (await symbols(client, "total_pr"))[0].name == "total_price"  # a partial query: not a use
+    assert (await symbols(client, "total_price"))[0].name == "total_price"  # the exact name: a use
+    await client.shutdown_session()
+    with sqlite3.connect(shop.parent / "index.sqlite3") as db:
+        events = dict(db.execute("SELECT event, count(*) FROM accesses GROUP BY event").fetchall())
+        edited = [row[0] for row in db.execute("SELECT chunk_id FROM accesses WHERE event = 'edit'")]
+        asked = [row[0] for row in db.execute("SELECT chunk_id FROM accesses WHERE event = 'symbol'")]
+    assert events["open"] == 4  # the four functions of pricing.py when it was opened
+    assert "shop/services/pricing.py::apply_discount" in edited or "shop/services/pricing.py::apply_rebate" in edited
+    assert asked.count("shop/services/pricing.py::total_price") == 1
+    assert "shop/services/pricing.py::brand_new" in asked
 
 
 @pytest.mark.asyncio
@@ -311,3 +324,28 @@ async def test_malformed_params_get_invalid_params_and_the_server_keeps_answerin
     finally:
         if session.process.returncode is None:
             session.process.kill()
+
+
+@pytest.mark.asyncio
+async def test_workspace_folders_can_be_added_and_removed(server, tmp_path: Path) -> None:
+    client, _ = server
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "tools.py").write_text("def sharpen_pencil():\n    return 1\n")
+    folder = types.WorkspaceFolder(uri=other.as_uri(), name="other")
+    client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(types.WorkspaceFoldersChangeEvent(added=[folder], removed=[]))
+    )
+
+    async def found() -> bool:
+        return [s.location.uri for s in await symbols(client, "sharpen_pencil")] == [(other / "tools.py").as_uri()]
+
+    await eventually(found)
+    client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(types.WorkspaceFoldersChangeEvent(added=[], removed=[folder]))
+    )
+
+    async def gone() -> bool:
+        return not await symbols(client, "sharpen_pencil") and bool(await symbols(client, "Cart"))
+
+    await eventually(gone)

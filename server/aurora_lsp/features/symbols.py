@@ -6,6 +6,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from aurora_lsp.convert import chunk_range, document_symbols, symbol_kind
+from aurora_lsp.folders import Folder
+from aurora_lsp.search import TIER_EXACT
 from aurora_lsp.server import AuroraServer
 
 WORKSPACE_SYMBOL_LIMIT = 100
@@ -31,6 +33,7 @@ def register(server: AuroraServer) -> None:
             raise JsonRpcInvalidParams("query must be a string")
         await ls.folders_ready.wait()
         found: list[tuple[tuple[int, int, int, str], types.SymbolInformation]] = []
+        exact: list[tuple[Folder, str]] = []
         for folder in list(ls.folders.values()):
             for match, chunk, container in await ls.threads.on_reader(
                 folder.search, params.query, WORKSPACE_SYMBOL_LIMIT
@@ -40,5 +43,15 @@ def register(server: AuroraServer) -> None:
                     name=chunk.name, kind=symbol_kind(chunk), location=location, container_name=container or None
                 )
                 found.append((match.sort_key, symbol))
+                if match.tier == TIER_EXACT:
+                    exact.append((folder, match.id))
         found.sort(key=lambda pair: pair[0])
+        await _record_exact_hits(ls, params.query, exact)
         return [symbol for _, symbol in found[:WORKSPACE_SYMBOL_LIMIT]]
+
+
+async def _record_exact_hits(ls: AuroraServer, query: str, exact: list[tuple[Folder, str]]) -> None:
+    """A query that names a chunk exactly is a use of that chunk (a partial query is not)."""
+    if 0 < len(exact) <= 3:
+        for folder, chunk_id in exact:
+            await ls.record_accesses(folder, [chunk_id], "symbol")
