@@ -108,8 +108,11 @@ class AuroraServer(LanguageServer):
         return (old.exclude, old.max_file_size_kb) != (settings.exclude, settings.max_file_size_kb)
 
     async def resize_tiers(self) -> None:
+        """The budget is the server's: folders share it equally."""
+        share = max(1, len(self.folders))
         for folder in self.folders.values():
-            await self.threads.on_reader(folder.resize, self.settings.max_chunks, self.settings.memory_budget_bytes)
+            budget = self.settings.memory_budget_bytes // share
+            await self.threads.on_reader(folder.resize, self.settings.max_chunks // share, budget)
 
     # -- folders ------------------------------------------------------------------------
 
@@ -128,6 +131,7 @@ class AuroraServer(LanguageServer):
             self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"Aurora: {error}"))
             return None
         self.folders[root] = folder
+        await self.resize_tiers()
         return folder
 
     async def remove_folder(self, uri: str) -> None:
@@ -136,6 +140,7 @@ class AuroraServer(LanguageServer):
         if folder is not None:
             await self.threads.on_reader(folder.close_reader)
             await self.threads.on_indexer(folder.close_writer)
+            await self.resize_tiers()
 
     def locate(self, uri: str) -> tuple[Folder, str] | None:
         """The folder holding a document and the document's workspace-relative path."""
