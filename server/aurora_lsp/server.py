@@ -7,6 +7,7 @@ open documents, and the indexing state; features/ registers the LSP handlers.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -25,7 +26,7 @@ from aurora_lsp import __version__
 from aurora_lsp.config import Settings, settings_from_wire, settings_to_wire
 from aurora_lsp.folders import Folder, Threads
 from aurora_lsp.index.chunk import ParsedFile
-from aurora_lsp.index.chunker import chunk_text
+from aurora_lsp.index.chunker import chunk_text, forget_buffer
 
 logger = logging.getLogger(__name__)
 
@@ -256,10 +257,17 @@ class AuroraServer(LanguageServer):
         if cached is not None and cached[0] == version:
             return cached[1]
         path = located[1] if located is not None else Path(to_fs_path(uri) or "untitled").name
-        parsed = await self.threads.on_indexer(chunk_text, path, text)
+        parsed = await self.threads.on_indexer(functools.partial(chunk_text, path, text, buffer_key=uri))
         if self.buffers.get(uri, (None,))[0] == version:  # drop results for stale versions
             self.parsed[uri] = (version, parsed)
         return parsed
+
+    def close_document(self, uri: str) -> None:
+        """The editor closed a document: its file is what is on disk again."""
+        self.buffers.pop(uri, None)
+        self.parsed.pop(uri, None)
+        self.threads.indexer.submit(forget_buffer, uri)
+        self.schedule_refresh()
 
     async def record_accesses(self, folder: Folder, chunk_ids: list[str], event: str) -> None:
         now = time.time()

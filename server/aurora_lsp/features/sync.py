@@ -52,10 +52,7 @@ def register(server: AuroraServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: AuroraServer, params: types.DidCloseTextDocumentParams) -> None:
-        # the file goes back to its content on disk
-        ls.buffers.pop(params.text_document.uri, None)
-        ls.parsed.pop(params.text_document.uri, None)
-        ls.schedule_refresh()
+        ls.close_document(params.text_document.uri)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: AuroraServer, params: types.DidChangeWatchedFilesParams) -> None:

