@@ -34,9 +34,13 @@ class SymbolMatch:
         return (self.tier, self.gaps, len(self.qualname), self.id)
 
 
+def _escaped(query: str) -> list[str]:
+    return [("\\" + c) if c in "%_\\" else c for c in query]
+
+
 def like_pattern(query: str) -> str:
-    escaped = [("\\" + c) if c in "%_\\" else c for c in query]
-    return "%" + "%".join(escaped) + "%"
+    """The query's characters in order, anything between: `%g%e%t%`."""
+    return "%" + "%".join(_escaped(query)) + "%"
 
 
 def _subsequence_gaps(query: str, target: str) -> int | None:
@@ -114,10 +118,22 @@ def search_symbols(db: SqliteStore, query: str, limit: int = 50) -> list[SymbolM
     query = query.strip()
     if not query:
         return []
+    if "." not in query:
+        # Exact names and prefixes rank first; when they alone fill the answer (short
+        # queries: "e", "get"), nothing further down can enter it, so skip the rest.
+        found = _ranked(query, db.name_prefix_candidates("".join(_escaped(query)) + "%", CANDIDATE_LIMIT))
+        if sum(1 for match in found if match.tier <= TIER_PREFIX) >= limit:
+            found.sort(key=lambda m: m.sort_key)
+            return found[:limit]
+    matches = _ranked(query, db.name_candidates(like_pattern(query), CANDIDATE_LIMIT))
+    matches.sort(key=lambda m: m.sort_key)
+    return matches[:limit]
+
+
+def _ranked(query: str, candidates: list[tuple[str, str]]) -> list[SymbolMatch]:
     matches: list[SymbolMatch] = []
-    for chunk_id, qualname in db.name_candidates(like_pattern(query), CANDIDATE_LIMIT):
+    for chunk_id, qualname in candidates:
         ranked = rank(query, qualname)
         if ranked is not None:
             matches.append(SymbolMatch(chunk_id, qualname, ranked[0], ranked[1]))
-    matches.sort(key=lambda m: m.sort_key)
-    return matches[:limit]
+    return matches

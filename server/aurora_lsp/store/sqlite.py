@@ -347,6 +347,13 @@ class SqliteStore:
         )
         return [(row[0], row[1]) for row in rows]
 
+    def name_prefix_candidates(self, like_pattern: str, limit: int) -> list[tuple[str, str]]:
+        """(id, qualname) of chunks whose own name matches a LIKE pattern."""
+        rows = self.db.execute(
+            "SELECT id, qualname FROM chunks WHERE name LIKE ? ESCAPE '\\' LIMIT ?", [like_pattern, limit]
+        )
+        return [(row[0], row[1]) for row in rows]
+
     def full_text(self, match: str, limit: int) -> list[tuple[str, float]]:
         """(id, bm25 score; lower is better) for an FTS5 MATCH expression."""
         rows = self.db.execute(
