@@ -54,6 +54,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import gc
+import hashlib
 import json
 import math
 import os
@@ -333,12 +334,16 @@ class TreeSampler(threading.Thread):
         }
 
 
-def _machine_cpu() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+def _machine_cpu() -> tuple[float, float, float]:
+    """(busy, total, steal) CPU seconds of the whole machine so far, from /proc/stat.
+
+    Steal is time the hypervisor gave to other guests while this one wanted to run.
+    """
     fields = (_read("/proc/stat") or "cpu 0 0 0 0").splitlines()[0].split()[1:]
-    values = [int(v) for v in fields[:8]]
-    idle = values[3] + (values[4] if len(values) > 4 else 0)
-    return (sum(values) - idle) / CLOCK_TICKS, sum(values) / CLOCK_TICKS
+    values = [int(v) for v in fields[:8]] + [0] * (8 - len(fields[:8]))
+    idle = values[3] + values[4]
+    steal = values[7]
+    return (sum(values) - idle - steal) / CLOCK_TICKS, sum(values) / CLOCK_TICKS, steal / CLOCK_TICKS
 
 
 def _own_cpu() -> float:
@@ -539,9 +544,10 @@ class Session:
         assert self.sampler is not None
         self.facts["memory"] = self.sampler.stop()
         self.facts["exit_code"] = client._server.returncode if client._server else None
-        busy_after, total_after = _machine_cpu()
+        busy_after, total_after, steal_after = _machine_cpu()
         busy = busy_after - self._machine_before[0]
         total = total_after - self._machine_before[1]
+        self.facts["steal_cpu_seconds"] = steal_after - self._machine_before[2]
         own = _own_cpu() - self._own_before
         server_cpu = self.facts["memory"]["cpu_seconds"]
         self.facts["loadavg_1min_after"] = index_bench._loadavg()
@@ -1116,6 +1122,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
             lambda r: max(max(r[p]["loadavg_1min_before"] or 0, r[p]["loadavg_1min_after"] or 0) for p in phases)
         ),
         "other_cpu_seconds": pick(lambda r: sum(r[p]["other_cpu_seconds"] for p in phases)),
+        "steal_cpu_seconds": pick(lambda r: sum(r[p]["steal_cpu_seconds"] for p in phases)),
     }
 
 
@@ -1178,6 +1185,7 @@ ROWS: list[tuple[str, str, str, float]] = [
     ("server stderr log, MiB", "server_log_bytes", ".1f", MIB),
     ("max 1-min load average seen", "max_loadavg_1min", ".2f", 1.0),
     ("CPU s used by other programs", "other_cpu_seconds", ".1f", 1.0),
+    ("CPU s stolen by the hypervisor", "steal_cpu_seconds", ".1f", 1.0),
 ]
 
 
@@ -1296,12 +1304,16 @@ def versions(peer: dict[str, Any] | None) -> dict[str, Any]:
             found[package] = None
     found[JLS_PACKAGE] = JLS_VERSION if peer else None
     found["peer_environment"] = peer
+    found["aurora_source_sha256"] = server_source_digest()
     return found
 
 
-def _code_changed(at_start: dict[str, Any]) -> bool:
-    now = index_bench.versions()
-    return any(now[key] != at_start.get(key) for key in now)
+def server_source_digest() -> str:
+    """sha256 over Aurora's source files as they are now (the git commit may move without them changing)."""
+    digest = hashlib.sha256()
+    for path in sorted((HERE.parent / "server" / "aurora_lsp").rglob("*.py")):
+        digest.update(path.relative_to(HERE.parent).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1409,7 +1421,7 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg_at_start": load_at_start,
         "loadavg_at_end": os.getloadavg(),
         "versions": versions_at_start,
-        "code_changed_during_run": _code_changed(versions_at_start),
+        "code_changed_during_run": server_source_digest() != versions_at_start["aurora_source_sha256"],
         "targets": TARGETS,
         "summary": summaries,
         "targets_met": targets,

@@ -270,8 +270,9 @@ class AuroraServer(LanguageServer):
         self.schedule_refresh()
 
     async def record_accesses(self, folder: Folder, chunk_ids: list[str], event: str) -> None:
+        """Queue the events for the indexer thread; an answer never waits for them (or a refresh)."""
         now = time.time()
-        await self.threads.on_indexer(folder.record_accesses, [(chunk_id, now, event) for chunk_id in chunk_ids])
+        self.threads.indexer.submit(folder.record_accesses, [(chunk_id, now, event) for chunk_id in chunk_ids])
 
     async def close(self) -> None:
         for folder in list(self.folders.values()):
