@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -59,6 +60,19 @@ def _parser() -> argparse.ArgumentParser:
     symbols.add_argument("--limit", type=int, default=20)
     symbols.add_argument("--no-refresh", action="store_true", help="answer from the index as it is")
 
+    context = commands.add_parser(
+        "context", parents=[common], help="the code to see at a position or for a question, within a token budget"
+    )
+    target = context.add_mutually_exclusive_group(required=False)
+    target.add_argument("--query", help="a question or words to find code for")
+    context.add_argument("--file", type=Path, help="the focus's file (relative to PATH or absolute)")
+    context.add_argument("--line", type=int, help="the focus's line, 1-based")
+    context.add_argument("--column", type=int, default=1, help="the focus's column, 1-based (default 1)")
+    context.add_argument("--budget", type=int, default=None, metavar="TOKENS", help="token budget (default 2000)")
+    context.add_argument("--limit", type=int, default=None, help="at most this many items")
+    context.add_argument("--text", action="store_true", help="print the packed context itself, for pasting")
+    context.add_argument("--no-refresh", action="store_true", help="answer from the index as it is")
+
     stats = commands.add_parser("stats", parents=[common], help="what is indexed; memory and database figures")
     stats.add_argument("--no-refresh", action="store_true", help="answer from the index as it is")
     return parser
@@ -70,6 +84,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     args = parser.parse_args(argv)  # exits with 2 on a usage error
     if args.command in (None, "serve"):
         return _serve(args)
+    if args.command == "context":
+        problem = _context_usage_problem(args)
+        if problem:
+            print(f"aurora-lsp context: error: {problem}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         settings = Settings(
             memory_budget_mb=args.memory_budget_mb,
@@ -87,6 +106,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
                 return _index(workspace, args, out)
             if args.command == "symbols":
                 return _symbols(workspace, args, out)
+            if args.command == "context":
+                return _context(workspace, args, out)
             return _stats(workspace, args, out)
     except (WorkspaceError, StoreError) as error:
         print(f"aurora-lsp: error: {error}", file=sys.stderr)
@@ -96,6 +117,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     except KeyboardInterrupt:
         print("aurora-lsp: interrupted", file=sys.stderr)
         return EXIT_FAILURE
+    except BrokenPipeError:  # `aurora-lsp context ... | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as error:  # one line, not a traceback, unless asked
         print(f"aurora-lsp: error: {type(error).__name__}: {error}", file=sys.stderr)
         if args.verbose:
@@ -175,6 +199,61 @@ def _symbols(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int
     for item in items:
         line = item["range"]["start"]["line"] + 1  # type: ignore[index]
         print(f"{item['kind']:<8} {item['qualifiedName']:<{width}}  {item['path']}:{line}", file=out)
+    return EXIT_OK
+
+
+def _context_usage_problem(args: argparse.Namespace) -> str | None:
+    if args.query is None and args.file is None:
+        return "give --query TEXT, or --file FILE --line N"
+    if (args.file is None) != (args.line is None):
+        return "--file and --line go together"
+    if args.line is not None and args.line < 1:
+        return "--line counts from 1"
+    if args.column < 1:
+        return "--column counts from 1"
+    if args.budget is not None and args.budget < 1:
+        return "--budget must be at least 1 token"
+    if args.limit is not None and args.limit < 1:
+        return "--limit must be at least 1"
+    return None
+
+
+def _relative_file(workspace: Workspace, file: Path) -> str:
+    """The focus's file as a workspace-relative path; relative names are tried from PATH, then here."""
+    candidates = [file] if file.is_absolute() else [workspace.root / file, Path.cwd() / file]
+    for candidate in candidates:
+        try:
+            return candidate.resolve().relative_to(workspace.root).as_posix()
+        except ValueError:
+            continue
+    raise WorkspaceError(f"{file} is not inside the workspace {workspace.root}")
+
+
+def _context(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    if not args.no_refresh:
+        _refresh(workspace, args)
+    path = _relative_file(workspace, args.file) if args.file is not None else None
+    line = args.line - 1 if args.line is not None else None
+    answer = workspace.context(path, line, args.column - 1, args.query, args.budget, limit=args.limit)
+    if args.json:
+        _print_json(answer, out)
+        return EXIT_OK
+    if args.text:
+        for item in answer["items"]:
+            start = item["range"]["start"]["line"] + 1
+            print(f"# {item['id']} (line {start}, {item['detail']})\n{item['text']}\n", file=out)
+        return EXIT_OK
+    print(f"focus: {answer['focus'] or '-'}   {answer['usedTokens']} of {answer['tokenBudget']} tokens", file=out)
+    if not answer["items"]:
+        print("Nothing to show: the workspace has no chunks that match.", file=out)
+    for rank, item in enumerate(answer["items"], 1):
+        start = item["range"]["start"]["line"] + 1
+        path_of = item["id"].partition("::")[0]
+        print(
+            f"{rank:>3}. {item['score']:7.2f}  {item['detail']:<9} {item['qualifiedName']}  {path_of}:{start}"
+            f"  ({item['tokens']} tokens) — {item['why']}",
+            file=out,
+        )
     return EXIT_OK
 
 

@@ -37,6 +37,7 @@ class Settings:
     max_file_size_kb: int = attrs.field(default=1024, validator=_positive)
     index_on_startup: bool = True
     context_token_budget: int = attrs.field(default=2000, validator=_positive)
+    record_accesses: bool = True  # false: a read-only memory (benchmarks, shared machines)
 
     @property
     def memory_budget_bytes(self) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aurora_lsp.config import Settings, database_path
+from aurora_lsp.context.retrieve import ContextEngine, ContextRequest
 from aurora_lsp.index.chunk import Chunk, plain_qualname, split_id
 from aurora_lsp.index.indexer import IndexReport, Progress
 from aurora_lsp.search import SymbolMatch, search_symbols
@@ -70,9 +71,8 @@ class Folder:
         return self.last_report
 
     def record_accesses(self, events: list[tuple[str, float, str]]) -> None:
-        if self.writer is not None and events:
-            with self.writer.db.transaction():
-                self.writer.db.record_accesses(events)
+        if self.writer is not None:
+            self.writer.record_accesses(events)
 
     def close_writer(self) -> None:
         if self.writer is not None:
@@ -96,6 +96,10 @@ class Folder:
             container = plain_qualname(split_id(chunk.parent)[1]) if chunk.parent else ""
             found.append((match, chunk, container))
         return found
+
+    def context(self, request: ContextRequest, now: float) -> dict[str, Any]:
+        assert self.reader_chunks is not None
+        return ContextEngine(self.root, self.reader_chunks).answer(request, now)
 
     def stored_chunks(self, path: str) -> list[Chunk]:
         assert self.reader_chunks is not None

@@ -24,6 +24,7 @@ from pygls.uris import to_fs_path
 
 from aurora_lsp import __version__
 from aurora_lsp.config import Settings, settings_from_wire, settings_to_wire
+from aurora_lsp.context.retrieve import ContextRequest, merge_answers, shown_events
 from aurora_lsp.folders import Folder, Threads
 from aurora_lsp.index.chunk import ParsedFile
 from aurora_lsp.index.chunker import chunk_text, forget_buffer
@@ -272,7 +273,30 @@ class AuroraServer(LanguageServer):
     async def record_accesses(self, folder: Folder, chunk_ids: list[str], event: str) -> None:
         """Queue the events for the indexer thread; an answer never waits for them (or a refresh)."""
         now = time.time()
-        self.threads.indexer.submit(folder.record_accesses, [(chunk_id, now, event) for chunk_id in chunk_ids])
+        self.record_events(folder, [(chunk_id, now, event) for chunk_id in chunk_ids])
+
+    def record_events(self, folder: Folder, events: list[tuple[str, float, str]]) -> None:
+        if self.settings.record_accesses and events:
+            self.threads.indexer.submit(folder.record_accesses, events)
+
+    # -- context --------------------------------------------------------------------------
+
+    async def context(self, uri: str | None, request: ContextRequest) -> dict[str, Any]:
+        """A focus answers from its folder; a query alone from every folder, merged best first."""
+        located = self.locate(uri) if uri else None
+        now = time.time()
+        if located is not None:
+            folder, request.path = located
+            targets = [folder]
+        else:
+            request.line = None  # a document outside the workspace has no chunks to focus on
+            targets = list(self.folders.values()) if request.query else []
+        answers = []
+        for folder in targets:
+            answer = await self.threads.on_reader(folder.context, request, now)
+            self.record_events(folder, shown_events(answer, now))
+            answers.append(answer)
+        return merge_answers(answers, request.token_budget)
 
     async def close(self) -> None:
         for folder in list(self.folders.values()):
@@ -283,10 +307,10 @@ class AuroraServer(LanguageServer):
 
 
 def create_server() -> AuroraServer:
-    from aurora_lsp.features import settings, stats, symbols, sync
+    from aurora_lsp.features import context, settings, stats, symbols, sync
 
     server = AuroraServer()
-    for feature in (settings, sync, symbols, stats):
+    for feature in (settings, sync, symbols, context, stats):
         feature.register(server)
 
     @server.feature(MALFORMED_MESSAGE)

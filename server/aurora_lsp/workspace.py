@@ -8,11 +8,14 @@ from __future__ import annotations
 import json
 import os
 import resource
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from aurora_lsp.config import Settings, database_path
+from aurora_lsp.context.activation import ActivationParameters
+from aurora_lsp.context.retrieve import ContextEngine, ContextRequest, repeats_removed, shown_events
 from aurora_lsp.index.indexer import Indexer, IndexReport, Progress
 from aurora_lsp.store.chunks import ChunkStore
 from aurora_lsp.store.sqlite import SqliteStore
@@ -90,6 +93,40 @@ class Workspace:
             },
             "skipped": skipped,
         }
+
+    def context(
+        self,
+        path: str | None,
+        line: int | None,
+        character: int = 0,
+        query: str | None = None,
+        token_budget: int | None = None,
+        parameters: ActivationParameters | None = None,
+        limit: int | None = None,
+    ) -> dict[str, Any]:
+        """The contract's `aurora/context` answer; path is workspace-relative, line 0-based."""
+        request = ContextRequest(
+            path, line, character, query, token_budget or self.settings.context_token_budget, limit
+        )
+        now = time.time()
+        answer = ContextEngine(self.root, self.chunks).answer(request, now, parameters)
+        if self.settings.record_accesses:
+            self.record_accesses(shown_events(answer, now))
+        return answer
+
+    def record_accesses(self, events: list[tuple[str, float, str]]) -> None:
+        """Record uses of chunks, each kind of use at most once per chunk in its interval."""
+        if not events:
+            return
+        ids = sorted({chunk_id for chunk_id, _, _ in events})
+        last: dict[tuple[str, str], float] = {}
+        for event in {event for _, _, event in events}:
+            for chunk_id, at in self.db.last_access_times(ids, event).items():
+                last[(chunk_id, event)] = at
+        kept = repeats_removed(events, last)
+        if kept:
+            with self.db.transaction():
+                self.db.record_accesses(kept)
 
     def close(self) -> None:
         self.chunks.close()

@@ -109,3 +109,50 @@ def test_usage_errors_exit_2(shop: Path) -> None:
     assert run("index").returncode == 2
     assert run("index", str(shop), "--max-chunks", "lots").returncode == 2
     assert run("stats", str(shop), "--memory-budget-mb", "-3").returncode == 2
+
+
+def test_context_at_a_position_and_for_a_query(shop: Path, db: str) -> None:
+    focused = run(
+        "context",
+        str(shop),
+        "--db",
+        db,
+        "--file",
+        "shop/services/pricing.py",
+        "--line",
+        "19",
+        "--json",
+        "--budget",
+        "500",
+    )
+    assert focused.returncode == 0, focused.stderr
+    answer = json.loads(focused.stdout)
+    assert answer["focus"] == "shop/services/pricing.py::total_price"  # line 19, 1-based, is inside it
+    assert answer["tokenBudget"] == 500 and 0 < answer["usedTokens"] <= 500
+    ids = [item["id"] for item in answer["items"]]
+    assert "shop/models/cart.py::Cart.total_cents" in ids
+    # the same file, absolute, from another directory; and a human-readable listing
+    readable = run("context", str(shop), "--db", db, "--file", str(shop / "shop/services/pricing.py"), "--line", "19")
+    assert readable.returncode == 0, readable.stderr
+    assert readable.stdout.startswith("focus: shop/services/pricing.py::total_price")
+    assert "total_cents" in readable.stdout and "calls Cart.total_cents" in readable.stdout
+    pasted = run("context", str(shop), "--db", db, "--query", "exchange rate", "--text", "--limit", "1")
+    assert pasted.stdout.startswith("# shop/services/pricing.py::fetch_exchange_rate")
+    assert "async def fetch_exchange_rate(currency: str) -> float:" in pasted.stdout
+
+
+def test_context_usage_errors_exit_2_and_outside_files_exit_1(shop: Path, db: str, tmp_path: Path) -> None:
+    for args in (
+        ["context", str(shop)],
+        ["context", str(shop), "--file", "shop/services/pricing.py"],
+        ["context", str(shop), "--query", "x", "--budget", "0"],
+        ["context", str(shop), "--file", "shop/services/pricing.py", "--line", "0"],
+    ):
+        result = run(*args, "--db", db)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "error" in result.stderr
+    outside = tmp_path / "elsewhere.py"
+    outside.write_text("def f():\n    pass\n")
+    result = run("context", str(shop), "--db", db, "--file", str(outside), "--line", "1")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "not inside the workspace" in result.stderr

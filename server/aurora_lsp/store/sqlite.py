@@ -24,7 +24,7 @@ import sqlite_utils
 from aurora_lsp.index.chunk import Chunk, ParsedChunk, ParsedFile, summarize
 from aurora_lsp.index.resolve import Edge, FileSymbols, RefSource
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 5000
 
 
@@ -124,8 +124,14 @@ def _migrate_to_1(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migrate_to_2(db: sqlite_utils.Database) -> None:
+    """Indexes the context engine walks: a class's methods, and the latest accesses."""
+    db.table("chunks").create_index(["parent"])
+    db.table("accesses").create_index(["at"])
+
+
 # MIGRATIONS[n] takes a database at schema version n to n + 1.
-MIGRATIONS = [_migrate_to_1]
+MIGRATIONS = [_migrate_to_1, _migrate_to_2]
 
 
 class SqliteStore:
@@ -363,10 +369,67 @@ class SqliteStore:
         )
         return [(row[0], float(row[1])) for row in rows]
 
+    def links(self, chunk_ids: Sequence[str]) -> list[tuple[str, str, str]]:
+        """(src, dst, kind) of every edge from or to these chunks."""
+        found: list[tuple[str, str, str]] = []
+        for batch in _batches(chunk_ids):
+            marks = ",".join("?" * len(batch))
+            found.extend(self.db.execute(f"SELECT src, dst, kind FROM edges WHERE src IN ({marks})", batch))
+            inbound = f"SELECT src, dst, kind FROM edges WHERE dst IN ({marks}) AND src NOT IN ({marks})"
+            found.extend(self.db.execute(inbound, batch * 2))
+        return found
+
+    def children(self, chunk_ids: Sequence[str]) -> list[tuple[str, str]]:
+        """(child id, parent id) of the chunks directly inside these chunks."""
+        found: list[tuple[str, str]] = []
+        for batch in _batches(chunk_ids):
+            marks = ",".join("?" * len(batch))
+            found.extend(self.db.execute(f"SELECT id, parent FROM chunks WHERE parent IN ({marks})", batch))
+        return found
+
+    def existing_ids(self, chunk_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for batch in _batches(chunk_ids):
+            marks = ",".join("?" * len(batch))
+            found.update(row[0] for row in self.db.execute(f"SELECT id FROM chunks WHERE id IN ({marks})", batch))
+        return found
+
     # -- accesses -----------------------------------------------------------------------
 
     def record_accesses(self, events: Iterable[tuple[str, float, str]]) -> None:
         self.db.conn.executemany("INSERT INTO accesses (chunk_id, at, event) VALUES (?, ?, ?)", list(events))
+
+    def last_access_times(self, chunk_ids: Sequence[str], event: str) -> dict[str, float]:
+        """chunk id -> when it was last accessed by this kind of event."""
+        found: dict[str, float] = {}
+        for batch in _batches(chunk_ids):
+            marks = ",".join("?" * len(batch))
+            rows = self.db.execute(
+                f"SELECT chunk_id, max(at) FROM accesses WHERE event = ? AND chunk_id IN ({marks}) GROUP BY chunk_id",
+                [event, *batch],
+            )
+            found.update((str(cid), float(at)) for cid, at in rows)
+        return found
+
+    def access_history(self, chunk_ids: Sequence[str]) -> dict[str, list[tuple[float, str]]]:
+        """chunk id -> its (time, event) accesses, for the base level of each."""
+        found: dict[str, list[tuple[float, str]]] = {}
+        for batch in _batches(chunk_ids):
+            marks = ",".join("?" * len(batch))
+            for cid, at, event in self.db.execute(
+                f"SELECT chunk_id, at, event FROM accesses WHERE chunk_id IN ({marks})", batch
+            ):
+                found.setdefault(str(cid), []).append((float(at), str(event)))
+        return found
+
+    def recently_accessed(self, since: float, limit: int, ignored_event: str = "") -> list[str]:
+        """Chunks accessed since a time (not counting one kind of event), most recent first."""
+        rows = self.db.execute(
+            "SELECT chunk_id, max(at) AS last FROM accesses WHERE at >= ? AND event != ?"
+            " GROUP BY chunk_id ORDER BY last DESC LIMIT ?",
+            [since, ignored_event, limit],
+        )
+        return [str(row[0]) for row in rows]
 
     def accesses(self, chunk_id: str) -> list[tuple[float, str]]:
         rows = self.db.execute("SELECT at, event FROM accesses WHERE chunk_id = ? ORDER BY at", [chunk_id])
@@ -401,6 +464,12 @@ class SqliteStore:
                 )
             ),
         }
+
+
+def _batches(items: Sequence[str], size: int = 400) -> Iterator[list[str]]:
+    """Slices small enough for SQLite's limit on bound parameters."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
 
 
 class _Transaction:

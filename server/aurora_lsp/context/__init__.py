@@ -1,0 +1,1 @@
+"""The context engine: ACT-R activation, ranking and token-budget packing."""

@@ -1,0 +1,539 @@
+"""Context answers: candidates, activation, explanations and token-budget packing.
+
+A request names a focus (a position in a file), a query, or both. The answer is built in
+four steps, each bounded by the neighbourhood of the request, not by the repository:
+
+1. Sources of activation: the focus chunk, the focus's file, the chunks used most
+   recently, and (with a query and no focus) the best query matches.
+2. Spreading along links, both ways: calls, references, decorators and base classes
+   (edges), the enclosing class, its methods and sibling methods (structure), for at
+   most `max_hops` links; a node linked to many chunks primes each less (fan effect).
+3. Context: BM25 over names, qualified names, signatures and docstrings for the query
+   words (or, for a focus alone, the focus's own name words), exact names first.
+4. Base level from the recorded accesses, then packing best first under the budget:
+   full text while the full-text share lasts, then signature and docstring, then names.
+
+Every item carries its activation parts and one line saying why it is there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aurora_lsp.context.activation import (
+    EVENT_WEIGHTS,
+    ActivationParameters,
+    associative_strength,
+    base_floor,
+    base_level,
+    context_match,
+    hop_factor,
+    proximity,
+)
+from aurora_lsp.index.chunk import Chunk, split_id
+from aurora_lsp.store.chunks import ChunkStore
+from aurora_lsp.store.sqlite import name_words
+from aurora_lsp.tokens import count_tokens
+
+# Share of the budget for full text, then cumulative share up to which signatures go.
+FULL_TEXT_SHARE = 0.6
+SIGNATURE_SHARE = 0.85
+RECENT_WINDOW_SECONDS = 3600.0
+CONTEXT_MATCHES = 60
+HOP_FRONTIER = 40  # nodes expanded per further hop, the most active first
+QUERY_SOURCES = 3
+# One access per chunk and kind of use within this window counts; more are repeats.
+ACCESS_MIN_INTERVAL_SECONDS = {"context": 600.0}
+ACCESS_DEFAULT_INTERVAL_SECONDS = 60.0
+
+# Turning a component off, for the ablation in benchmarks/context_quality.py.
+ABLATIONS: dict[str, dict[str, float]] = {
+    "base": {"base_weight": 0.0},
+    "spreading (links)": {"spreading_weight": 0.0},
+    "file proximity": {"proximity_weight": 0.0},
+    "context (query match)": {"context_weight": 0.0},
+}
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+LINK_WORDS = {
+    "call": ("calls", "called by"),
+    "base": ("subclasses", "base of"),
+    "decorator": ("decorated with", "decorates"),
+    "reference": ("uses", "used by"),
+    "parent": ("inside", "contains"),
+    "sibling": ("beside", "beside"),
+}
+
+
+@dataclass(slots=True)
+class Reach:
+    """How much activation spreading brought to a chunk, and the best path that did."""
+
+    value: float = 0.0
+    best: float = 0.0
+    path: tuple[str, ...] = ()  # the source's role, then steps: ("focus", "calls", "<id>", ...)
+
+
+@dataclass(slots=True)
+class Scored:
+    chunk: Chunk
+    base: float
+    spreading: float
+    context: float
+    reach: Reach | None = None
+    proximity_distance: int | None = None
+    uses: tuple[tuple[str, int], ...] = ()  # (kind of use, count)
+    last_use_age: float | None = None
+    matched: bool = False
+    exact: bool = False
+    is_focus: bool = False
+
+    @property
+    def total(self) -> float:
+        return self.base + self.spreading + self.context
+
+
+@dataclass(slots=True)
+class ContextRequest:
+    path: str | None = None  # workspace-relative POSIX path of the focus's file
+    line: int | None = None  # 0-based
+    character: int = 0
+    query: str | None = None
+    token_budget: int = 2000
+    limit: int | None = None
+
+
+class ContextEngine:
+    """Answers context requests from one workspace's chunk store (one thread at a time)."""
+
+    def __init__(self, root: Path, chunks: ChunkStore) -> None:
+        self.root = root
+        self.chunks = chunks
+        self.db = chunks.db
+
+    def answer(
+        self, request: ContextRequest, now: float, parameters: ActivationParameters | None = None
+    ) -> dict[str, Any]:
+        parameters = parameters or ActivationParameters()
+        focus, file_chunks, focus_index = self._focus(request)
+        scored = self._rank(request, focus, file_chunks, focus_index, now, parameters)
+        items = self._pack(scored, request.token_budget, request.limit)
+        return {
+            "focus": focus.id if focus else None,
+            "tokenBudget": request.token_budget,
+            "usedTokens": sum(item["tokens"] for item in items),
+            "items": items,
+        }
+
+    # -- 1. the focus ---------------------------------------------------------------------
+
+    def _focus(self, request: ContextRequest) -> tuple[Chunk | None, list[Chunk], int | None]:
+        """The innermost chunk at the position, the file's chunks, and where the position sits among them."""
+        if request.path is None or request.line is None:
+            return None, [], None
+        file_chunks = self.chunks.chunks_in_file(request.path)
+        line = request.line
+        focus: Chunk | None = None
+        for chunk in file_chunks:  # source order: later matches are nested deeper
+            if chunk.start_line <= line <= chunk.end_line:
+                focus = chunk
+        if focus is not None:
+            return focus, file_chunks, file_chunks.index(focus)
+        before = sum(1 for chunk in file_chunks if chunk.start_line <= line)
+        return None, file_chunks, before
+
+    # -- 2, 3, 4. activation ------------------------------------------------------------
+
+    def _rank(
+        self,
+        request: ContextRequest,
+        focus: Chunk | None,
+        file_chunks: list[Chunk],
+        focus_index: int | None,
+        now: float,
+        parameters: ActivationParameters,
+    ) -> list[Scored]:
+        matches, exact_ids = self._query_matches(request, focus, parameters)
+        # what the person used lately; chunks merely shown in answers are not sources (no feedback loop)
+        recent = self.db.recently_accessed(now - RECENT_WINDOW_SECONDS, parameters.recent_sources, "context")
+        recent = [cid for cid in recent if focus is None or cid != focus.id]
+
+        # W is shared by the sources: the focus (or the best query matches), its file, recent chunks
+        sources: dict[str, tuple[float, str]] = {}
+        focus_weight = parameters.source_activation * parameters.focus_share
+        if focus is not None:
+            sources[focus.id] = (focus_weight, "focus")
+        elif matches and request.query:
+            best = sorted(matches, key=lambda cid: matches[cid])[:QUERY_SOURCES]
+            for cid in best:
+                sources[cid] = (focus_weight / len(best), f"best match {_short(cid)}")
+        for cid in recent:
+            weight = parameters.source_activation * parameters.recent_share / len(recent)
+            previous = sources.get(cid)
+            sources[cid] = (weight + previous[0], previous[1]) if previous else (weight, f"recently used {_short(cid)}")
+
+        reaches = self._spread(sources, parameters) if sources else {}
+
+        proximity_values: dict[str, tuple[float, int]] = {}
+        if focus_index is not None and file_chunks:
+            file_weight = parameters.source_activation * parameters.file_share * parameters.max_associative_strength
+            for index, chunk in enumerate(file_chunks):
+                if focus is not None and chunk.id == focus.id:
+                    continue
+                distance = abs(index - focus_index) if focus is not None else abs(index - focus_index) + 1
+                proximity_values[chunk.id] = (
+                    file_weight * proximity(distance, parameters.proximity_half_distance),
+                    distance,
+                )
+
+        candidate_ids = set(reaches) | set(matches) | set(proximity_values) | set(recent)
+        if focus is not None:
+            candidate_ids.add(focus.id)
+        history = self.db.access_history(sorted(candidate_ids))
+        best_bm25 = min(matches.values()) if matches else 0.0
+        floor = base_floor(parameters)
+
+        scored: list[Scored] = []
+        for chunk in self.chunks.get_many(sorted(candidate_ids)):
+            cid = chunk.id
+            events = history.get(cid, [])
+            level = base_level(
+                [now - at for at, _ in events],
+                parameters.decay,
+                [EVENT_WEIGHTS.get(event, 1.0) for _, event in events],
+            )
+            base = max(level, floor) if level is not None else floor
+            reach = reaches.get(cid)
+            spread = reach.value if reach else 0.0
+            near = proximity_values.get(cid)
+            is_focus = focus is not None and cid == focus.id
+            if is_focus:
+                spread = parameters.source_activation * parameters.max_associative_strength
+            spreading = parameters.spreading_weight * spread + parameters.proximity_weight * (near[0] if near else 0.0)
+            context = 0.0
+            if cid in matches:
+                scale, bonus = (
+                    (parameters.query_context_scale, parameters.query_exact_name_bonus)
+                    if request.query
+                    else (parameters.context_scale, parameters.exact_name_bonus)
+                )
+                context = parameters.context_weight * context_match(
+                    matches[cid], best_bm25, cid in exact_ids, scale, bonus
+                )
+            if spreading <= 0 and context <= 0:
+                continue  # use alone does not make a chunk relevant here; it only lifts relevant ones
+            scored.append(
+                Scored(
+                    chunk=chunk,
+                    base=parameters.base_weight * base,
+                    spreading=spreading,
+                    context=context,
+                    reach=reach,
+                    proximity_distance=near[1] if near else None,
+                    uses=_use_counts(events),
+                    last_use_age=now - max(at for at, _ in events) if events else None,
+                    matched=cid in matches,
+                    exact=cid in exact_ids,
+                    is_focus=is_focus,
+                )
+            )
+        scored.sort(key=lambda item: (not item.is_focus, -item.total, item.chunk.id))
+        return scored
+
+    def _query_matches(
+        self, request: ContextRequest, focus: Chunk | None, parameters: ActivationParameters
+    ) -> tuple[dict[str, float], set[str]]:
+        """chunk id -> BM25 (negative, lower is better) and the ids whose name is a query word."""
+        if request.query:
+            words = [word for word in _WORD.findall(request.query)]
+        elif focus is not None:
+            words = [focus.name]
+        else:
+            return {}, set()
+        if not words:
+            return {}, set()
+        terms = sorted({part for word in words for part in name_words(word).split()})
+        if not terms:
+            return {}, set()
+        expression = " OR ".join(f'"{term}"' for term in terms)
+        matches = dict(self.db.full_text(expression, CONTEXT_MATCHES))
+        exact_ids: set[str] = set()
+        for word in sorted(set(words)):
+            for cid, _qualname in self.db.name_prefix_candidates(_like_exact(word), CONTEXT_MATCHES):
+                exact_ids.add(cid)
+        if focus is not None:
+            matches.pop(focus.id, None)
+            exact_ids.discard(focus.id)
+        best = min(matches.values()) if matches else -1.0
+        for cid in exact_ids:
+            matches[cid] = min(matches.get(cid, 0.0), best)
+        return matches, exact_ids
+
+    def _spread(self, sources: dict[str, tuple[float, str]], parameters: ActivationParameters) -> dict[str, Reach]:
+        """Activation arriving at each chunk over at most `max_hops` links from the sources."""
+        reaches: dict[str, Reach] = {}
+        strength = parameters.max_associative_strength
+        for source, (weight, role) in sources.items():
+            arrived: dict[str, tuple[float, tuple[str, ...]]] = {source: (weight, (role,))}
+            frontier = [source]
+            seen = {source}
+            for hop in range(1, parameters.max_hops + 1):
+                links = self._links(frontier)
+                reached: dict[str, tuple[float, tuple[str, ...]]] = {}
+                for node in frontier:
+                    neighbours = links.get(node, [])
+                    s_ji = associative_strength(len(neighbours) + 1, strength)
+                    if s_ji <= 0:
+                        continue
+                    incoming, path = arrived[node]
+                    # the first hop carries W·S_ji; later hops scale what arrived by S_ji / S
+                    factor = s_ji if hop == 1 else hop_factor(hop, parameters.spread_per_hop) * s_ji / strength
+                    for other, kind, direction in neighbours:
+                        if other in seen:
+                            continue
+                        value = incoming * factor
+                        step = (LINK_WORDS[kind][direction], other)
+                        previous = reached.get(other)
+                        if previous is None or previous[0] < value:
+                            reached[other] = (value, (*path, *step))
+                for other, (value, path) in reached.items():
+                    reach = reaches.setdefault(other, Reach())
+                    reach.value += value
+                    if value > reach.best:
+                        reach.best, reach.path = value, path
+                seen.update(reached)
+                arrived.update(reached)
+                frontier = sorted(reached, key=lambda cid: -reached[cid][0])[:HOP_FRONTIER]
+                if not frontier:
+                    break
+        return reaches
+
+    def _links(self, nodes: Sequence[str]) -> dict[str, list[tuple[str, str, int]]]:
+        """Each node's neighbours: edges both ways, its enclosing chunk, its children and siblings."""
+        links: dict[str, list[tuple[str, str, int]]] = {node: [] for node in nodes}
+        node_set = set(nodes)
+        for src, dst, kind in self.db.links(list(nodes)):
+            if src in node_set:
+                links[src].append((dst, kind, 0))
+            if dst in node_set:
+                links[dst].append((src, kind, 1))
+        parents: dict[str, str] = {}
+        for node in nodes:
+            chunk = self.chunks.get(node)
+            if chunk is not None and chunk.parent:
+                parents[node] = chunk.parent
+                links[node].append((chunk.parent, "parent", 0))
+        wanted = sorted(set(nodes) | set(parents.values()))
+        children: dict[str, list[str]] = {}
+        for child, container in self.db.children(wanted):
+            children.setdefault(container, []).append(child)
+        for node in nodes:
+            for child in children.get(node, []):
+                links[node].append((child, "parent", 1))
+            enclosing = parents.get(node)
+            if enclosing:
+                for sibling in children.get(enclosing, []):
+                    if sibling != node:
+                        links[node].append((sibling, "sibling", 0))
+        return links
+
+    # -- packing --------------------------------------------------------------------------
+
+    def _pack(self, scored: list[Scored], budget: int, limit: int | None) -> list[dict[str, Any]]:
+        items = pack(scored, budget, limit, self._render)
+        for item in items:
+            item["uri"] = (self.root / item["uri"]).as_uri()
+        return items
+
+    def _render(self, item: Scored, detail: str) -> str:
+        chunk = item.chunk
+        if detail == "full":
+            return self.chunks.text(chunk.id) or ""
+        if detail == "signature":
+            docstring = (self.chunks.docstring(chunk.id) or "").strip()
+            return signature_text(chunk, docstring)
+        return name_text(chunk)
+
+
+def signature_text(chunk: Chunk, docstring: str, max_docstring_lines: int = 6) -> str:
+    """The `signature` tier: the def line and the start of the docstring."""
+    if not docstring:
+        return chunk.signature
+    lines = docstring.splitlines()
+    shown = "\n".join(lines[:max_docstring_lines]) + ("\n…" if len(lines) > max_docstring_lines else "")
+    return f'{chunk.signature}\n    """{shown}"""'
+
+
+def name_text(chunk: Chunk) -> str:
+    """The `name` tier: where to find it."""
+    return f"{chunk.kind} {split_id(chunk.id)[1]} — {chunk.path}:{chunk.start_line + 1}"
+
+
+Render = Any  # Callable[[Scored, str], str]
+
+
+def pack(scored: Sequence[Scored], budget: int, limit: int | None, render: Render) -> list[dict[str, Any]]:
+    """Best first under `budget`: full text within the full share, then signatures, then names.
+
+    An item too large for the room its tier has left drops to the next tier, so one big
+    class does not swallow the budget; a chunk inside one already shown in full is named
+    only. The sum of the items' tokens never exceeds the budget.
+    """
+    items: list[dict[str, Any]] = []
+    used = 0
+    full_room = int(budget * FULL_TEXT_SHARE)
+    signature_room = int(budget * SIGNATURE_SHARE)
+    shown_full: set[str] = set()
+    for entry in scored:
+        if limit is not None and len(items) >= limit:
+            break
+        if budget - used <= 0:
+            break
+        chunk = entry.chunk
+        inside_full = any(_inside(chunk.id, other) for other in shown_full)
+        chosen: tuple[str, str, int] | None = None
+        for detail, room in (("full", full_room), ("signature", signature_room), ("name", budget)):
+            if detail != "name" and inside_full:
+                continue
+            text = render(entry, detail)
+            tokens = count_tokens(text)
+            if used + tokens <= room:
+                chosen = (detail, text, tokens)
+                break
+        if chosen is None:
+            continue  # not even its name fits; a shorter name further down may
+        detail, text, tokens = chosen
+        used += tokens
+        if detail == "full":
+            shown_full.add(chunk.id)
+        items.append(item_dict(None, entry, detail, text) | {"tokens": tokens})
+    return items
+
+
+def _inside(chunk_id: str, container_id: str) -> bool:
+    path, qualname = split_id(chunk_id)
+    other_path, other_qualname = split_id(container_id)
+    return path == other_path and qualname.startswith(other_qualname + ".")
+
+
+def item_dict(root: Path | None, entry: Scored, detail: str, text: str) -> dict[str, Any]:
+    chunk = entry.chunk
+    return {
+        "id": chunk.id,
+        "uri": (root / chunk.path).as_uri() if root is not None else chunk.path,
+        "range": {
+            "start": {"line": chunk.start_line, "character": chunk.start_char},
+            "end": {"line": chunk.end_line, "character": chunk.end_char},
+        },
+        "name": chunk.name,
+        "qualifiedName": chunk.qualname,
+        "kind": chunk.kind,
+        "detail": detail,
+        "text": text,
+        "tokens": count_tokens(text),
+        "score": round(entry.total, 4),
+        "activation": {
+            "base": round(entry.base, 4),
+            "spreading": round(entry.spreading, 4),
+            "context": round(entry.context, 4),
+            "total": round(entry.total, 4),
+        },
+        "why": explain(entry),
+    }
+
+
+def explain(entry: Scored) -> str:
+    """One line a person can read: what put this chunk here."""
+    parts: list[str] = []
+    if entry.is_focus:
+        parts.append("the focus")
+    if entry.reach is not None and entry.reach.path:
+        role, *steps = entry.reach.path
+        readable = [f"{steps[i]} {_short(steps[i + 1])}" for i in range(0, len(steps) - 1, 2)]
+        parts.append(f"{role} " + " → ".join(readable))
+    if entry.proximity_distance is not None:
+        distance = entry.proximity_distance
+        parts.append(f"same file, {distance} chunk{'s' if distance != 1 else ''} away")
+    if entry.exact:
+        parts.append("name matches exactly")
+    elif entry.matched:
+        parts.append("words match")
+    if entry.uses:
+        counts = ", ".join(f"{count} {USE_WORDS.get(kind, kind)}" for kind, count in entry.uses)
+        parts.append(f"used: {counts}, last {_age(entry.last_use_age or 0.0)} ago")
+    return "; ".join(parts) or "recently used"
+
+
+USE_WORDS = {"edit": "edit", "open": "open", "symbol": "symbol search", "focus": "focus", "context": "shown"}
+
+
+def _use_counts(events: list[tuple[float, str]]) -> tuple[tuple[str, int], ...]:
+    counts: dict[str, int] = {}
+    for _, kind in events:
+        counts[kind] = counts.get(kind, 0) + 1
+    return tuple(sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])))
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{max(seconds, 0.0):.0f} s"
+
+
+def _short(chunk_id: str) -> str:
+    return split_id(chunk_id)[1]
+
+
+def _like_exact(word: str) -> str:
+    return "".join(("\\" + c) if c in "%_\\" else c for c in word)
+
+
+def merge_answers(answers: list[dict[str, Any]], budget: int) -> dict[str, Any]:
+    """One answer from several folders' answers: best first, within the budget."""
+    if len(answers) == 1:
+        return answers[0]
+    focus = next((answer["focus"] for answer in answers if answer["focus"]), None)
+    items: list[dict[str, Any]] = []
+    used = 0
+    for item in sorted((item for answer in answers for item in answer["items"]), key=lambda i: -i["score"]):
+        if used + item["tokens"] <= budget:
+            items.append(item)
+            used += item["tokens"]
+    return {"focus": focus, "tokenBudget": budget, "usedTokens": used, "items": items}
+
+
+def shown_events(answer: dict[str, Any], now: float) -> list[tuple[str, float, str]]:
+    """The accesses an answer records: its focus, and chunks it showed in full.
+
+    Names and signatures are not counted as uses, and a chunk counts as shown at most
+    once per ACCESS_MIN_INTERVAL_SECONDS["context"] (see `repeats_removed`), with the
+    weak weight EVENT_WEIGHTS["context"]: asking the same question again and again does
+    not make its own answers more active (no feedback loop).
+    """
+    events: list[tuple[str, float, str]] = []
+    if answer.get("focus"):
+        events.append((answer["focus"], now, "focus"))
+    for item in answer["items"]:
+        if item["detail"] == "full" and item["id"] != answer.get("focus"):
+            events.append((item["id"], now, "context"))
+    return events
+
+
+def repeats_removed(
+    events: Iterable[tuple[str, float, str]], last_times: dict[tuple[str, str], float]
+) -> list[tuple[str, float, str]]:
+    """Drop events that repeat a use of the same kind within its minimum interval."""
+    kept: list[tuple[str, float, str]] = []
+    for chunk_id, at, event in events:
+        interval = ACCESS_MIN_INTERVAL_SECONDS.get(event, ACCESS_DEFAULT_INTERVAL_SECONDS)
+        last = last_times.get((chunk_id, event))
+        if last is not None and at - last < interval:
+            continue
+        last_times[(chunk_id, event)] = at
+        kept.append((chunk_id, at, event))
+    return kept

@@ -1,0 +1,129 @@
+"""The context engine on a real workspace and a real SQLite file, through Workspace.context."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from aurora_lsp.config import Settings
+from aurora_lsp.context.activation import ActivationParameters
+from aurora_lsp.workspace import Workspace
+
+PRICING = "shop/services/pricing.py"
+
+
+def _ids(answer: dict[str, Any]) -> list[str]:
+    return [item["id"] for item in answer["items"]]
+
+
+def _line_of(root: Path, path: str, text: str) -> int:
+    return next(n for n, line in enumerate((root / path).read_text().splitlines()) if text in line)
+
+
+def open_workspace(root: Path, db: Path, **settings: Any) -> Workspace:
+    return Workspace.open(root, Settings(database_path=str(db), **settings))
+
+
+def _indexed(shop: Path, tmp_path: Path, **settings: object) -> Workspace:
+    workspace = open_workspace(shop, tmp_path / "index.sqlite3", **settings)
+    workspace.refresh()
+    return workspace
+
+
+def test_a_focus_on_a_call_site_brings_in_the_callee_and_its_class(shop: Path, tmp_path: Path) -> None:
+    with _indexed(shop, tmp_path) as workspace:
+        line = _line_of(shop, PRICING, "cart.total_cents()")
+        answer = workspace.context(PRICING, line, 4)
+    ids = _ids(answer)
+    assert answer["focus"] == f"{PRICING}::total_price"
+    assert ids[0] == answer["focus"]
+    assert "shop/models/cart.py::Cart.total_cents" in ids
+    assert "shop/models/cart.py::Cart" in ids
+    assert ids.index("shop/models/cart.py::Cart.total_cents") < ids.index("shop/models/base.py::Record")
+    why = {item["id"]: item["why"] for item in answer["items"]}
+    assert "calls Cart.total_cents" in why["shop/models/cart.py::Cart.total_cents"]
+    assert answer["usedTokens"] == sum(item["tokens"] for item in answer["items"]) <= answer["tokenBudget"]
+    for item in answer["items"]:
+        parts = item["activation"]
+        assert abs(parts["base"] + parts["spreading"] + parts["context"] - parts["total"]) < 1e-3
+        assert item["score"] == parts["total"]
+        assert item["uri"].startswith("file://") and item["uri"].endswith(item["id"].partition("::")[0])
+
+
+def test_each_component_moves_the_ranking(shop: Path, tmp_path: Path) -> None:
+    with _indexed(shop, tmp_path, record_accesses=False) as workspace:
+        line = _line_of(shop, PRICING, "cart.total_cents()")
+        full = _ids(workspace.context(PRICING, line))
+        no_links = _ids(workspace.context(PRICING, line, parameters=ActivationParameters(spreading_weight=0.0)))
+        no_file = _ids(workspace.context(PRICING, line, parameters=ActivationParameters(proximity_weight=0.0)))
+    # without links the callee in another file is found only by its words, below the file's own chunks
+    assert full.index("shop/models/cart.py::Cart.total_cents") < no_links.index("shop/models/cart.py::Cart.total_cents")
+    assert "shop/models/cart.py::Cart" not in no_links
+    # without the file as a source, an unlinked neighbour in the file drops out
+    assert f"{PRICING}::fetch_exchange_rate" in full
+    assert f"{PRICING}::fetch_exchange_rate" not in no_file
+
+
+def test_a_query_finds_by_words_and_exact_names_first(shop: Path, tmp_path: Path) -> None:
+    with _indexed(shop, tmp_path) as workspace:
+        answer = workspace.context(None, None, query="apply_discount percent")
+        by_words = workspace.context(None, None, query="exchange rate")
+    assert answer["focus"] is None
+    assert _ids(answer)[0] == f"{PRICING}::apply_discount"
+    assert "exactly" in answer["items"][0]["why"]
+    # the best match's callers come along through spreading
+    assert f"{PRICING}::total_price" in _ids(answer)
+    assert _ids(by_words)[0] == f"{PRICING}::fetch_exchange_rate"
+
+
+def test_use_raises_a_chunk_and_memory_survives_reopening(shop: Path, tmp_path: Path) -> None:
+    query = "cents"
+    with _indexed(shop, tmp_path) as workspace:
+        before = _ids(workspace.context(None, None, query=query, limit=50))
+        target = "shop/models/cart.py::CartLine.subtotal_cents"
+        assert before.index(target) > 0
+        # the answer's chunks were shown (a weak use); opening and editing one is a strong use
+        now = time.time()
+        workspace.record_accesses([(target, now - 30, "open"), (target, now - 5, "edit")])
+        after = _ids(workspace.context(None, None, query=query, limit=50))
+        rank_before = before.index(target)
+        assert after.index(target) == 0
+    with open_workspace(shop, tmp_path / "index.sqlite3") as reopened:
+        answer = reopened.context(None, None, query=query, limit=50)
+    assert _ids(answer).index(target) < rank_before
+    item = next(item for item in answer["items"] if item["id"] == target)
+    assert "1 edit" in item["why"] and "1 open" in item["why"]
+    assert item["activation"]["base"] > answer["items"][-1]["activation"]["base"]
+
+
+def test_asking_again_and_again_does_not_reinforce_the_answer(shop: Path, tmp_path: Path) -> None:
+    with _indexed(shop, tmp_path) as workspace:
+        line = _line_of(shop, PRICING, "def make_line")
+        workspace.context(PRICING, line, token_budget=300)
+        accesses_after_first = workspace.db.counts()["accesses"]
+        answers = [workspace.context(PRICING, line, token_budget=300) for _ in range(20)]
+        assert workspace.db.counts()["accesses"] == accesses_after_first
+    assert accesses_after_first >= 2  # the focus, and what the answer showed in full
+    for answer in answers[1:]:
+        assert answer["items"] == answers[0]["items"]
+
+
+def test_an_empty_or_unindexed_workspace_gives_an_empty_answer(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with open_workspace(empty, tmp_path / "empty.sqlite3") as workspace:
+        workspace.refresh()
+        for answer in (
+            workspace.context(None, None, query="anything at all"),
+            workspace.context("missing.py", 3),
+        ):
+            assert answer == {"focus": None, "tokenBudget": 2000, "usedTokens": 0, "items": []}
+
+
+def test_a_position_between_definitions_uses_the_file_as_its_source(shop: Path, tmp_path: Path) -> None:
+    with _indexed(shop, tmp_path) as workspace:
+        line = _line_of(shop, PRICING, "TAX_RATE = 0.2")
+        answer = workspace.context(PRICING, line)
+    assert answer["focus"] is None
+    assert _ids(answer)[0] == f"{PRICING}::apply_discount"  # the nearest definition

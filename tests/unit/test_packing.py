@@ -1,0 +1,116 @@
+"""Token-budget packing: never over the budget, tiers degrade in order, repeats are not uses."""
+
+from __future__ import annotations
+
+from aurora_lsp.context.retrieve import Scored, pack, repeats_removed, shown_events
+from aurora_lsp.index.chunk import Chunk
+from aurora_lsp.tokens import count_tokens
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+def _chunk(index: int, parent: str | None = None, name: str | None = None) -> Chunk:
+    qualname = name or f"f{index}"
+    return Chunk(
+        f"m.py::{qualname}", "function", index, 0, index, 1, index, 4, f"def {qualname}()", "", (), parent, "h", 1
+    )
+
+
+def _entries(sizes: list[tuple[int, int, int]]) -> tuple[list[Scored], dict[str, dict[str, str]]]:
+    entries = []
+    texts: dict[str, dict[str, str]] = {}
+    for index, (full, signature, name) in enumerate(sizes):
+        chunk = _chunk(index)
+        entries.append(Scored(chunk, base=0.0, spreading=float(len(sizes) - index), context=0.0))
+        texts[chunk.id] = {"full": "x" * full, "signature": "s" * signature, "name": "n" * name}
+    return entries, texts
+
+
+def _render(texts: dict[str, dict[str, str]]):  # type: ignore[no-untyped-def]
+    return lambda entry, detail: texts[entry.chunk.id][detail]
+
+
+sizes = st.lists(
+    st.tuples(st.integers(1, 4000), st.integers(1, 400), st.integers(1, 60)).map(
+        lambda t: (max(t), sorted(t)[1], min(t))
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(sizes, st.integers(1, 9000))
+def test_never_over_budget_and_tokens_add_up(size_list: list[tuple[int, int, int]], budget: int) -> None:
+    entries, texts = _entries(size_list)
+    items = pack(entries, budget, None, _render(texts))
+    assert sum(item["tokens"] for item in items) <= budget
+    for item in items:
+        assert item["tokens"] == count_tokens(item["text"])
+    ranks = [int(item["id"].split("::f")[1]) for item in items]
+    assert ranks == sorted(ranks)  # best first, as ranked
+
+
+def test_tiers_degrade_in_order_as_the_budget_shrinks() -> None:
+    entries, texts = _entries([(400, 40, 8)] * 10)  # 100, 10 and 2 tokens per item
+    details = {
+        budget: [item["detail"] for item in pack(entries, budget, None, _render(texts))]
+        for budget in (2000, 700, 200, 40, 10)
+    }
+    assert details[2000] == ["full"] * 10
+    # full text while its share lasts, then signatures, then names
+    assert details[700] == ["full"] * 4 + ["signature"] * 6
+    assert details[200] == ["full"] + ["signature"] * 7 + ["name"] * 2
+    assert details[40] == ["signature"] * 3 + ["name"] * 5
+    assert details[10] == ["name"] * 5
+    # a smaller budget never shows an item in more detail than a larger one did
+    order = {"full": 2, "signature": 1, "name": 0}
+    budgets = sorted(details, reverse=True)
+    for larger, smaller in zip(budgets, budgets[1:], strict=False):
+        for rich, poor in zip(details[larger], details[smaller], strict=False):
+            assert order[poor] <= order[rich]
+
+
+def test_a_big_item_drops_a_tier_instead_of_swallowing_the_budget() -> None:
+    entries, texts = _entries([(40_000, 40, 8), (400, 40, 8)])
+    items = pack(entries, 2000, None, _render(texts))
+    assert [item["detail"] for item in items] == ["signature", "full"]
+
+
+def test_a_chunk_inside_one_shown_in_full_is_named_only() -> None:
+    outer = _chunk(0, name="Cart")
+    inner = _chunk(1, parent=outer.id, name="Cart.add")
+    entries = [Scored(outer, 0.0, 2.0, 0.0), Scored(inner, 0.0, 1.0, 0.0)]
+    texts = {
+        outer.id: {"full": "c" * 80, "signature": "s", "name": "n"},
+        inner.id: {"full": "a" * 40, "signature": "s", "name": "n"},
+    }
+    items = pack(entries, 2000, None, _render(texts))
+    assert [item["detail"] for item in items] == ["full", "name"]
+
+
+def test_limit_caps_the_items() -> None:
+    entries, texts = _entries([(40, 8, 4)] * 10)
+    assert len(pack(entries, 2000, 3, _render(texts))) == 3
+
+
+def test_an_answer_records_its_focus_and_full_items_but_not_names() -> None:
+    answer = {
+        "focus": "m.py::f0",
+        "items": [
+            {"id": "m.py::f0", "detail": "full"},
+            {"id": "m.py::f1", "detail": "full"},
+            {"id": "m.py::f2", "detail": "signature"},
+            {"id": "m.py::f3", "detail": "name"},
+        ],
+    }
+    assert shown_events(answer, 100.0) == [("m.py::f0", 100.0, "focus"), ("m.py::f1", 100.0, "context")]
+
+
+def test_repeated_answers_are_not_repeated_uses() -> None:
+    last: dict[tuple[str, str], float] = {}
+    first = repeats_removed([("a", 0.0, "context"), ("b", 0.0, "edit")], last)
+    assert len(first) == 2
+    # the same answer a minute later: shown chunks stay within their 10-minute window
+    again = repeats_removed([("a", 60.0, "context"), ("b", 61.0, "edit")], last)
+    assert again == [("b", 61.0, "edit")]
+    assert repeats_removed([("a", 700.0, "context")], last) == [("a", 700.0, "context")]
