@@ -54,6 +54,9 @@ class ActivationParameters:
     recent_share: float = 0.1  # of W: the most recently used chunks
     recent_sources: int = 5
     spreading_weight: float = 1.0
+    # A link resolved only because one method in the workspace has that name ("attr-unique")
+    # is a guess; it carries this share of what a resolved link does.
+    guessed_link_factor: float = 1.0
     # file proximity (the focus's file as a source): decays with distance in chunks
     proximity_half_distance: float = 4.0
     proximity_weight: float = 1.0

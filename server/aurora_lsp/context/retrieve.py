@@ -277,12 +277,16 @@ class ContextEngine:
         """Activation arriving at each chunk over at most `max_hops` links from the sources."""
         reaches: dict[str, Reach] = {}
         strength = parameters.max_associative_strength
+        known: dict[str, list[tuple[str, str, int, float]]] = {}  # links read once per request
         for source, (weight, role) in sources.items():
             arrived: dict[str, tuple[float, tuple[str, ...]]] = {source: (weight, (role,))}
             frontier = [source]
             seen = {source}
             for hop in range(1, parameters.max_hops + 1):
-                links = self._links(frontier)
+                unknown = [node for node in frontier if node not in known]
+                if unknown:
+                    known.update(self._links(unknown, parameters.guessed_link_factor))
+                links = known
                 reached: dict[str, tuple[float, tuple[str, ...]]] = {}
                 for node in frontier:
                     neighbours = links.get(node, [])
@@ -292,10 +296,10 @@ class ContextEngine:
                     incoming, path = arrived[node]
                     # the first hop carries W·S_ji; later hops scale what arrived by S_ji / S
                     factor = s_ji if hop == 1 else hop_factor(hop, parameters.spread_per_hop) * s_ji / strength
-                    for other, kind, direction in neighbours:
+                    for other, kind, direction, trust in neighbours:
                         if other in seen:
                             continue
-                        value = incoming * factor
+                        value = incoming * factor * trust
                         step = (LINK_WORDS[kind][direction], other)
                         previous = reached.get(other)
                         if previous is None or previous[0] < value:
@@ -312,33 +316,34 @@ class ContextEngine:
                     break
         return reaches
 
-    def _links(self, nodes: Sequence[str]) -> dict[str, list[tuple[str, str, int]]]:
+    def _links(self, nodes: Sequence[str], guess_factor: float) -> dict[str, list[tuple[str, str, int, float]]]:
         """Each node's neighbours: edges both ways, its enclosing chunk, its children and siblings."""
-        links: dict[str, list[tuple[str, str, int]]] = {node: [] for node in nodes}
+        links: dict[str, list[tuple[str, str, int, float]]] = {node: [] for node in nodes}
         node_set = set(nodes)
-        for src, dst, kind in self.db.links(list(nodes)):
+        for src, dst, kind, how in self.db.links(list(nodes)):
+            factor = guess_factor if how == "attr-unique" else 1.0
             if src in node_set:
-                links[src].append((dst, kind, 0))
+                links[src].append((dst, kind, 0, factor))
             if dst in node_set:
-                links[dst].append((src, kind, 1))
+                links[dst].append((src, kind, 1, factor))
         parents: dict[str, str] = {}
         for node in nodes:
             chunk = self.chunks.get(node)
             if chunk is not None and chunk.parent:
                 parents[node] = chunk.parent
-                links[node].append((chunk.parent, "parent", 0))
+                links[node].append((chunk.parent, "parent", 0, 1.0))
         wanted = sorted(set(nodes) | set(parents.values()))
         children: dict[str, list[str]] = {}
         for child, container in self.db.children(wanted):
             children.setdefault(container, []).append(child)
         for node in nodes:
             for child in children.get(node, []):
-                links[node].append((child, "parent", 1))
+                links[node].append((child, "parent", 1, 1.0))
             enclosing = parents.get(node)
             if enclosing:
                 for sibling in children.get(enclosing, []):
                     if sibling != node:
-                        links[node].append((sibling, "sibling", 0))
+                        links[node].append((sibling, "sibling", 0, 1.0))
         return links
 
     # -- packing --------------------------------------------------------------------------

@@ -369,13 +369,13 @@ class SqliteStore:
         )
         return [(row[0], float(row[1])) for row in rows]
 
-    def links(self, chunk_ids: Sequence[str]) -> list[tuple[str, str, str]]:
-        """(src, dst, kind) of every edge from or to these chunks."""
-        found: list[tuple[str, str, str]] = []
+    def links(self, chunk_ids: Sequence[str]) -> list[tuple[str, str, str, str]]:
+        """(src, dst, kind, how) of every edge from or to these chunks."""
+        found: list[tuple[str, str, str, str]] = []
         for batch in _batches(chunk_ids):
             marks = ",".join("?" * len(batch))
-            found.extend(self.db.execute(f"SELECT src, dst, kind FROM edges WHERE src IN ({marks})", batch))
-            inbound = f"SELECT src, dst, kind FROM edges WHERE dst IN ({marks}) AND src NOT IN ({marks})"
+            found.extend(self.db.execute(f"SELECT src, dst, kind, how FROM edges WHERE src IN ({marks})", batch))
+            inbound = f"SELECT src, dst, kind, how FROM edges WHERE dst IN ({marks}) AND src NOT IN ({marks})"
             found.extend(self.db.execute(inbound, batch * 2))
         return found
 
