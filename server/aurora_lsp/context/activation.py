@@ -43,7 +43,9 @@ class ActivationParameters:
     # base level
     decay: float = 0.5  # d, "the default value of 0.5 ... has emerged" (Anderson & Lebiere 1998)
     base_floor_age_seconds: float = 7 * 24 * 3600.0  # never used: as if used once a week ago
-    base_weight: float = 1.0
+    # How much recency and frequency count against links and words. At 1.0 a chunk touched
+    # seconds ago (about +6 over the floor) outranks the exact answer to a question.
+    base_weight: float = 0.5
     # spreading
     source_activation: float = 1.0  # W, ACT-R's :ga default, shared by the focus's sources
     max_associative_strength: float = 8.0  # S (ACT-R's :mas has no default; tuned on the dev split)
