@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
-from test_server import start_server
+from test_server import eventually, start_server
 
 PRICING = "shop/services/pricing.py"
 
@@ -86,8 +86,14 @@ async def test_opening_and_editing_raise_chunks_and_a_restart_keeps_the_memory(s
                 content_changes=[types.TextDocumentContentChangePartial(range=where, text="# a note\n        ")],
             )
         )
-        await client.protocol.send_request_async("aurora/stats", None)  # the edit has been handled
-        after = ids(await context(client, query="cents", limit=50))
+        after: list[str] = []
+
+        async def risen() -> bool:  # uses are written in the background, never holding up an answer
+            nonlocal after
+            after = ids(await context(client, query="cents", limit=50))
+            return target in after and after.index(target) < before.index(target)
+
+        await eventually(risen)
     finally:
         await client.shutdown_session()
     rank_before = before.index(target) if target in before else len(before)
