@@ -102,6 +102,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         return EXIT_USAGE
     try:
         with Workspace.open(args.path, settings) as workspace:
+            if workspace.notice:
+                print(workspace.notice, file=sys.stderr)
+                workspace.notice = None
             if args.command == "index":
                 return _index(workspace, args, out)
             if args.command == "symbols":
@@ -134,6 +137,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     log_file = getattr(args, "log_file", None)
     # never stdout: it carries JSON-RPC
+    if log_file:  # readable by its owner only: it names files and symbols of the workspace
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(log_file, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
     handler: logging.Handler = logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
     logging.basicConfig(
         level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
@@ -151,7 +157,11 @@ def _serve(args: argparse.Namespace) -> int:
 def _refresh(workspace: Workspace, args: argparse.Namespace, full: bool = False) -> IndexReport:
     progress = _ProgressBar() if sys.stderr.isatty() and not args.json else None
     try:
-        return workspace.refresh(progress, full=full, workers=getattr(args, "workers", None))
+        report = workspace.refresh(progress, full=full, workers=getattr(args, "workers", None))
+        if workspace.notice:  # the disk filled up during the refresh
+            print(workspace.notice, file=sys.stderr)
+            workspace.notice = None
+        return report
     finally:
         if progress is not None:
             progress.close()

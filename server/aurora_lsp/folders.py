@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aurora_lsp.config import Settings, database_path
+from aurora_lsp.config import Settings
 from aurora_lsp.context.retrieve import ContextEngine, ContextRequest
 from aurora_lsp.index.chunk import Chunk, plain_qualname, split_id
 from aurora_lsp.index.indexer import IndexReport, Progress
@@ -82,8 +82,21 @@ class Folder:
     # -- reader thread ------------------------------------------------------------------
 
     def open_reader(self) -> None:
-        self.reader_db = SqliteStore(database_path(self.root, self.settings, self.primary))
+        assert self.writer is not None, "the writer opens (and repairs) the database first"
+        path, memory_name = self.writer.db.location
+        self.reader_db = SqliteStore(path, memory_name=memory_name)
         self.reader_chunks = ChunkStore(self.reader_db, self.settings.max_chunks, self.settings.memory_budget_bytes)
+
+    def follow_writer(self) -> None:
+        """Reopen the reader when the writer moved to another database (the disk filled up)."""
+        if self.writer is None or self.reader_chunks is None or self.reader_db is None:
+            return
+        if self.reader_db.location == self.writer.db.location:
+            return
+        max_chunks, max_bytes = self.reader_chunks.tier.max_entries, self.reader_chunks.tier.max_bytes
+        self.close_reader()
+        self.open_reader()
+        self.resize(max_chunks, max_bytes)
 
     def search(self, query: str, limit: int) -> list[tuple[SymbolMatch, Chunk, str]]:
         """(match, chunk, container name) for the best `limit` chunks."""

@@ -129,12 +129,21 @@ class AuroraServer(LanguageServer):
         try:
             await self.threads.on_indexer(folder.open_writer)
             await self.threads.on_reader(folder.open_reader)
-        except Exception as error:  # a broken database must not stop the server
+        except Exception as error:  # a database that cannot be used must not stop the server
             self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"Aurora: {error}"))
             return None
+        self.tell_notice(folder)
         self.folders[root] = folder
         await self.resize_tiers()
         return folder
+
+    def tell_notice(self, folder: Folder) -> None:
+        """Say once what happened to a folder's database (moved aside, kept in memory)."""
+        writer = folder.writer
+        if writer is not None and writer.notice:
+            logger.warning("%s", writer.notice)
+            self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, writer.notice))
+            writer.notice = None
 
     async def remove_folder(self, uri: str) -> None:
         path = to_fs_path(uri)
@@ -199,7 +208,9 @@ class AuroraServer(LanguageServer):
                     for key in last_run:
                         last_run[key] += getattr(report, key)
                     changed = report.changed_paths + report.removed_paths
+                    await self.threads.on_reader(folder.follow_writer)
                     await self.threads.on_reader(folder.forget_files, changed)
+                    self.tell_notice(folder)
             finally:
                 seconds = time.perf_counter() - started
                 logger.info(

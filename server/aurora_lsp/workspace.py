@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import sqlite3
 import time
 from pathlib import Path
 from types import TracebackType
@@ -18,7 +19,8 @@ from aurora_lsp.context.activation import ActivationParameters
 from aurora_lsp.context.retrieve import ContextEngine, ContextRequest, repeats_removed, shown_events
 from aurora_lsp.index.indexer import Indexer, IndexReport, Progress
 from aurora_lsp.store.chunks import ChunkStore
-from aurora_lsp.store.sqlite import SqliteStore
+from aurora_lsp.store.recovery import memory_store, open_store
+from aurora_lsp.store.sqlite import SqliteStore, is_disk_full
 
 
 class WorkspaceError(Exception):
@@ -35,13 +37,35 @@ def process_rss_bytes() -> int:
 
 
 class Workspace:
-    def __init__(self, root: Path, settings: Settings, db: SqliteStore) -> None:
+    def __init__(self, root: Path, settings: Settings, db: SqliteStore, notice: str | None = None) -> None:
         self.root = root
         self.settings = settings
+        # A line for the person about how the database was found (damaged, unwritable);
+        # whoever shows it sets it back to None, so it is told once.
+        self.notice = notice
+        self._attach(db)
+
+    def _attach(self, db: SqliteStore) -> None:
         self.db = db
         self.db_path = db.path
-        self.chunks = ChunkStore(db, settings.max_chunks, settings.memory_budget_bytes)
-        self.indexer = Indexer(root, db, exclude=settings.exclude, max_file_size_kb=settings.max_file_size_kb)
+        self.chunks = ChunkStore(db, self.settings.max_chunks, self.settings.memory_budget_bytes)
+        self.indexer = Indexer(
+            self.root, db, exclude=self.settings.exclude, max_file_size_kb=self.settings.max_file_size_kb
+        )
+
+    def switch_to_memory(self, reason: str) -> None:
+        """The disk cannot take the index any more: go on in memory (indexing again from scratch)."""
+        old = self.db
+        self.chunks.tier.clear()
+        try:
+            old.close()
+        except sqlite3.Error:
+            pass
+        self._attach(memory_store())
+        self.notice = (
+            f"Aurora: cannot write the index database {old.path} ({reason}); "
+            "keeping the index in memory for this session"
+        )
 
     @classmethod
     def open(cls, root: Path, settings: Settings | None = None, primary: bool = True) -> Workspace:
@@ -52,7 +76,8 @@ class Workspace:
             raise WorkspaceError(f"no such folder: {root}") from None
         if not resolved.is_dir():
             raise WorkspaceError(f"not a folder: {root}")
-        return cls(resolved, settings, SqliteStore(database_path(resolved, settings, primary)))
+        opened = open_store(database_path(resolved, settings, primary))
+        return cls(resolved, settings, opened.store, opened.notice)
 
     def refresh(
         self,
@@ -63,7 +88,14 @@ class Workspace:
         buffers: dict[str, str] | None = None,
     ) -> IndexReport:
         self.indexer.workers = workers
-        report = self.indexer.refresh(progress, full=full, buffers=buffers)
+        try:
+            report = self.indexer.refresh(progress, full=full, buffers=buffers)
+        except sqlite3.OperationalError as error:
+            if not is_disk_full(error) or self.db.memory_name is not None:
+                raise
+            self.switch_to_memory(str(error))
+            self.indexer.workers = workers
+            report = self.indexer.refresh(progress, full=True, buffers=buffers)
         self.chunks.forget_files(report.changed_paths + report.removed_paths)
         self.db.set_meta("last_skipped", json.dumps(dict(sorted(report.skipped.items()))))
         return report

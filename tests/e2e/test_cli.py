@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -95,13 +96,24 @@ def test_bad_path_is_one_clear_line(tmp_path: Path, db: str) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_unreadable_database_is_one_clear_line(shop: Path, tmp_path: Path) -> None:
+def test_a_damaged_database_is_moved_aside_with_one_line(shop: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken.sqlite3"
     broken.write_bytes(b"\x00garbage" * 1000)
     result = run("symbols", str(shop), "Cart", "--db", str(broken))
-    assert result.returncode == 1
+    assert result.returncode == 0, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    assert "cannot use database" in result.stderr and "Traceback" not in result.stderr
+    assert "cannot use database" in result.stderr and "moved to broken.sqlite3.damaged-" in result.stderr
+    assert result.stdout.startswith("class    Cart ")
+    assert [p.read_bytes() for p in tmp_path.glob("broken.sqlite3.damaged-*")] == [b"\x00garbage" * 1000]
+
+
+def test_someone_elses_database_is_one_clear_line(shop: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite3"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE notes (text)")
+    result = run("symbols", str(shop), "Cart", "--db", str(other))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [f"aurora-lsp: error: {other} is a SQLite database, but not Aurora's"]
 
 
 def test_usage_errors_exit_2(shop: Path) -> None:
@@ -156,3 +168,17 @@ def test_context_usage_errors_exit_2_and_outside_files_exit_1(shop: Path, db: st
     result = run("context", str(shop), "--db", db, "--file", str(outside), "--line", "1")
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "not inside the workspace" in result.stderr
+
+
+def test_the_log_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    log = tmp_path / "logs" / "aurora.log"
+    served = subprocess.run(
+        [sys.executable, "-m", "aurora_lsp", "serve", "--log-file", str(log)],
+        input="",  # end of input: the client went away
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert served.stdout == ""  # stdout is for JSON-RPC only
+    assert oct(log.stat().st_mode & 0o777) == oct(0o600)
+    assert "Starting" in log.read_text()

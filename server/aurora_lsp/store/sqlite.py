@@ -13,6 +13,7 @@ new state of each file, never half of it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -29,7 +30,33 @@ BUSY_TIMEOUT_MS = 5000
 
 
 class StoreError(Exception):
-    """The database cannot be used; the message is one line a person can act on."""
+    """The database cannot be used; the message is one line a person can act on.
+
+    `reason` says what recovery fits: "corrupt" and "newer" (move the file aside and
+    start again), "unwritable" (keep the index in memory), "busy" (another process holds
+    a lock: try again), "foreign" (someone else's SQLite database: leave it alone).
+    """
+
+    def __init__(self, message: str, reason: str = "corrupt") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+# SQLite's messages for a location that cannot be created or written
+_UNWRITABLE = ("unable to open", "readonly", "read-only", "disk is full", "disk i/o error", "permission")
+
+
+def _reason_of(error: BaseException) -> str:
+    if isinstance(error, OSError):
+        return "unwritable"
+    message = str(error).lower()
+    if "locked" in message or "busy" in message:
+        return "busy"  # another process holds it: wait or retry, never treat as damage
+    return "unwritable" if any(part in message for part in _UNWRITABLE) else "corrupt"
+
+
+def is_disk_full(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and "disk is full" in str(error).lower()
 
 
 @dataclass(slots=True)
@@ -137,29 +164,66 @@ MIGRATIONS = [_migrate_to_1, _migrate_to_2]
 class SqliteStore:
     """All SQL of Aurora. One connection, used by one thread at a time."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, memory_name: str | None = None, check: bool = False) -> None:
+        """Open (creating) the database at `path`, or with `memory_name` a shared in-memory one.
+
+        `check` runs SQLite's quick_check first, so a damaged file is found at open, not
+        in the middle of a request.
+        """
         self.path = Path(path)
+        self.memory_name = memory_name
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            if memory_name is None:
+                _create_private(self.path)
+                target = str(self.path)
+            else:
+                target = f"file:{memory_name}?mode=memory&cache=shared"
+            connection = sqlite3.connect(
+                target, isolation_level=None, check_same_thread=False, uri=memory_name is not None
+            )
         except (OSError, sqlite3.Error) as error:
-            raise StoreError(f"cannot open database {self.path}: {error}") from error
+            raise StoreError(f"cannot open database {self.path}: {error}", _reason_of(error)) from error
         self.db = sqlite_utils.Database(connection)
         try:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self.db.enable_wal()
-            self.db.execute("PRAGMA synchronous = NORMAL")
+            self._refuse_unknown_schema()  # before anything writes, WAL mode included
+            if check:
+                self._check()
+            if memory_name is None:
+                self.db.enable_wal()
+                self.db.execute("PRAGMA synchronous = NORMAL")
+            else:  # shared cache: readers must not wait on the writer's table locks
+                self.db.execute("PRAGMA read_uncommitted = 1")
             self._migrate()
+        except StoreError:
+            connection.close()
+            raise
         except sqlite3.DatabaseError as error:
             connection.close()
-            raise StoreError(f"cannot use database {self.path}: {error}") from error
+            raise StoreError(f"cannot use database {self.path}: {error}", _reason_of(error)) from error
+
+    @property
+    def location(self) -> tuple[Path, str | None]:
+        """What another connection needs to open the same database: (path, memory name)."""
+        return self.path, self.memory_name
+
+    def _check(self) -> None:
+        rows = self.db.execute("PRAGMA quick_check").fetchall()
+        if rows != [("ok",)]:
+            first = rows[0][0] if rows else "no answer"
+            raise StoreError(f"database {self.path} is damaged: {first}", "corrupt")
+
+    def _refuse_unknown_schema(self) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"database {self.path} has schema {version}, newer than this Aurora's {SCHEMA_VERSION}", "newer"
+            )
+        if version == 0 and self.db.table_names():
+            raise StoreError(f"{self.path} is a SQLite database, but not Aurora's", "foreign")
 
     def _migrate(self) -> None:
         version = self.schema_version()
-        if version > SCHEMA_VERSION:
-            raise StoreError(f"database {self.path} has schema {version}, newer than this Aurora's {SCHEMA_VERSION}")
-        if version == 0 and self.db.table_names():
-            raise StoreError(f"{self.path} is a SQLite database, but not Aurora's")
         while version < SCHEMA_VERSION:
             with self.transaction():
                 MIGRATIONS[version](self.db)
@@ -181,6 +245,9 @@ class SqliteStore:
         self.db.conn.close()
 
     def size_bytes(self) -> int:
+        if self.memory_name is not None:
+            pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+            return int(pages) * int(self.db.execute("PRAGMA page_size").fetchone()[0])
         total = 0
         for suffix in ("", "-wal", "-shm"):
             candidate = Path(str(self.path) + suffix)
@@ -466,6 +533,13 @@ class SqliteStore:
         }
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (SQLite gives -wal and -shm the same mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+
+
 def _batches(items: Sequence[str], size: int = 400) -> Iterator[list[str]]:
     """Slices small enough for SQLite's limit on bound parameters."""
     for start in range(0, len(items), size):
@@ -483,7 +557,7 @@ class _Transaction:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is None:
             self.conn.execute("COMMIT")
-        else:
+        elif self.conn.in_transaction:  # SQLite may already have rolled back (a full disk)
             self.conn.execute("ROLLBACK")
 
 

@@ -1,0 +1,83 @@
+"""Opening the database whatever state it is in: damaged files are moved aside and
+rebuilt, an unwritable location falls back to memory, and the person is told once.
+
+Nothing is ever deleted: a damaged or newer-schema file is renamed next to itself with
+the time it was found, so it can be inspected or restored.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from aurora_lsp.store.sqlite import SqliteStore, StoreError
+
+SIDE_FILES = ("-wal", "-shm")
+
+
+@dataclass(slots=True)
+class Opened:
+    store: SqliteStore
+    notice: str | None  # one line for the person, when the database was not used as it was
+
+
+BUSY_ATTEMPTS = 3
+
+
+def open_store(path: Path) -> Opened:
+    """The database at `path`, repaired by rebuilding, or an in-memory one when it cannot be written."""
+    error = _try_open(path)
+    if isinstance(error, SqliteStore):
+        return Opened(error, None)
+    if error.reason in ("foreign", "busy"):
+        raise error  # someone else's database, or held by another process: never move it
+    if error.reason == "unwritable":
+        return in_memory(error)
+    moved = move_aside(path)
+    try:
+        store = SqliteStore(path)
+    except StoreError as again:
+        if again.reason != "unwritable":
+            raise
+        return in_memory(again)
+    return Opened(store, f"Aurora: {error}. It was moved to {moved.name} and the workspace is being indexed again.")
+
+
+def _try_open(path: Path) -> SqliteStore | StoreError:
+    """The store, or why it cannot be used; a database busy in another process is tried again."""
+    for attempt in range(1, BUSY_ATTEMPTS + 1):
+        try:
+            return SqliteStore(path, check=True)
+        except StoreError as error:
+            if error.reason != "busy" or attempt == BUSY_ATTEMPTS:
+                return error
+    raise AssertionError("unreachable")
+
+
+def in_memory(error: StoreError) -> Opened:
+    return Opened(memory_store(), f"Aurora: {error}; keeping the index in memory for this session")
+
+
+def memory_store() -> SqliteStore:
+    """A fresh database in memory that a second connection can open by its name."""
+    name = f"aurora-{uuid.uuid4().hex}"
+    return SqliteStore(Path(":memory:"), memory_name=name)
+
+
+def move_aside(path: Path) -> Path:
+    """Rename the database (and its WAL files) to `<name>.damaged-<time>`; returns the new path."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    counter = 1
+    while target.exists():
+        counter += 1
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{counter}")
+    if path.exists():
+        path.rename(target)
+    for suffix in SIDE_FILES:
+        side = Path(str(path) + suffix)
+        if side.exists():
+            side.rename(Path(str(target) + suffix))
+    return target
