@@ -208,7 +208,8 @@ def _symbols(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int
     width = max(len(str(item["qualifiedName"])) for item in items)
     for item in items:
         line = item["range"]["start"]["line"] + 1  # type: ignore[index]
-        print(f"{item['kind']:<8} {item['qualifiedName']:<{width}}  {item['path']}:{line}", file=out)
+        name, path = shown(str(item["qualifiedName"])), shown(str(item["path"]))
+        print(f"{item['kind']:<8} {name:<{width}}  {path}:{line}", file=out)
     return EXIT_OK
 
 
@@ -251,17 +252,18 @@ def _context(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int
     if args.text:
         for item in answer["items"]:
             start = item["range"]["start"]["line"] + 1
-            print(f"# {item['id']} (line {start}, {item['detail']})\n{item['text']}\n", file=out)
+            print(f"# {shown(item['id'])} (line {start}, {item['detail']})\n{item['text']}\n", file=out)
         return EXIT_OK
-    print(f"focus: {answer['focus'] or '-'}   {answer['usedTokens']} of {answer['tokenBudget']} tokens", file=out)
+    focus = shown(answer["focus"]) if answer["focus"] else "-"
+    print(f"focus: {focus}   {answer['usedTokens']} of {answer['tokenBudget']} tokens", file=out)
     if not answer["items"]:
         print("Nothing to show: the workspace has no chunks that match.", file=out)
     for rank, item in enumerate(answer["items"], 1):
         start = item["range"]["start"]["line"] + 1
         path_of = item["id"].partition("::")[0]
         print(
-            f"{rank:>3}. {item['score']:7.2f}  {item['detail']:<9} {item['qualifiedName']}  {path_of}:{start}"
-            f"  ({item['tokens']} tokens) — {item['why']}",
+            f"{rank:>3}. {item['score']:7.2f}  {item['detail']:<9} {shown(item['qualifiedName'])}  "
+            f"{shown(path_of)}:{start}  ({item['tokens']} tokens) — {shown(item['why'])}",
             file=out,
         )
     return EXIT_OK
@@ -293,6 +295,16 @@ def _stats(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
     if skipped:
         print("skipped         " + ", ".join(f"{n} {reason}" for reason, n in skipped.items()), file=out)
     return EXIT_OK
+
+
+_CONTROL = {code: f"\\x{code:02x}" for code in [*range(0x20), *range(0x7F, 0xA0)]}
+_CONTROL.update({0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r", 0x2028: "\\u2028", 0x2029: "\\u2029"})
+
+
+def shown(text: str) -> str:
+    """A name or path for a terminal line: control characters escaped, so a file named
+    with a newline or an escape sequence cannot break or repaint the output."""
+    return text.translate(_CONTROL)
 
 
 def _print_json(value: Any, out: TextIO) -> None:

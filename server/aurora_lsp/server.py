@@ -16,7 +16,7 @@ from typing import Any
 
 import cattrs
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, default_converter
 from pygls.protocol.json_rpc import JsonRPCNotification
@@ -69,6 +69,15 @@ class AuroraProtocol(LanguageServerProtocol):
                 self._send_response(data["id"], error=error.to_response_error())
             logger.warning("malformed params for %s: %s", data.get("method"), error)
             return JsonRPCNotification(method=MALFORMED_MESSAGE, jsonrpc="2.0", params=None)
+
+    def handle_message(self, message: Any) -> Any:
+        """After `shutdown`, a request gets InvalidRequest as LSP asks (pygls would drop it unanswered)."""
+        method = getattr(message, "method", None)
+        if self._shutdown and method not in (None, types.EXIT) and getattr(message, "id", None) is not None:
+            error = JsonRpcInvalidRequest(f"the server is shutting down; {method} is not served")
+            self._send_response(message.id, error=error.to_response_error())
+            return None
+        return super().handle_message(message)
 
 
 class AuroraServer(LanguageServer):

@@ -182,3 +182,34 @@ def test_the_log_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     assert served.stdout == ""  # stdout is for JSON-RPC only
     assert oct(log.stat().st_mode & 0o777) == oct(0o600)
     assert "Starting" in log.read_text()
+
+
+HOSTILE_NAMES = [
+    "x'); DROP TABLE chunks;--.py",
+    'quote"and\\backslash.py',
+    "new\nline.py",
+    "escape\x1b[2Jclear.py",
+    "ünïcødé 𝔘.py",
+    "100%_like_.py",
+]
+
+
+def test_hostile_file_names_cannot_break_the_index_or_the_output(tmp_path: Path, db: str) -> None:
+    root = tmp_path / "hostile"
+    root.mkdir()
+    for index, name in enumerate(HOSTILE_NAMES):
+        (root / name).write_text(f"def target_{index}():\n    return {index}\n")
+    (root / ".gitignore").write_text("[\n!\n\\\n**/***\n#\n\x00\n")  # hostile patterns ignore nothing
+    indexed = run("index", str(root), "--db", db, "--json")
+    assert indexed.returncode == 0, indexed.stderr
+    assert json.loads(indexed.stdout)["files"] == len(HOSTILE_NAMES)
+    for index, name in enumerate(HOSTILE_NAMES):
+        found = run("symbols", str(root), f"target_{index}", "--db", db, "--json", "--no-refresh")
+        assert [item["id"] for item in json.loads(found.stdout)][:1] == [f"{name}::target_{index}"]
+        readable = run("symbols", str(root), f"target_{index}", "--db", db, "--no-refresh")
+        lines = readable.stdout.splitlines()
+        assert len(lines) == 1 and "\x1b" not in readable.stdout  # one line, no escape sequence
+        focused = run("context", str(root), "--db", db, "--file", name, "--line", "2", "--json", "--no-refresh")
+        assert json.loads(focused.stdout)["focus"] == f"{name}::target_{index}"
+    with sqlite3.connect(db) as connection:  # the tables are all still there
+        assert connection.execute("SELECT count(*) FROM chunks").fetchone()[0] == len(HOSTILE_NAMES)

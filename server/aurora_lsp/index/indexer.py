@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import stat
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -33,7 +34,15 @@ from aurora_lsp.index.resolve import (
     resolve_bases,
     resolve_edges,
 )
-from aurora_lsp.index.scan import ScannedFile, ScanResult, scan_workspace
+from aurora_lsp.index.scan import (
+    SKIP_NOT_FILE,
+    SKIP_TOO_LARGE,
+    SKIP_UNREADABLE,
+    SKIP_VANISHED_INDEXING,
+    ScannedFile,
+    ScanResult,
+    scan_workspace,
+)
 from aurora_lsp.store.sqlite import FileRecord, FileState, SqliteStore
 
 # A stat match is trusted only if the file was last modified this long before we read it.
@@ -283,13 +292,11 @@ class Indexer:
             ):
                 continue
             checked_ns = time.time_ns()
-            try:
-                with open(scanned.absolute, "rb") as handle:
-                    data = handle.read()
-                info = os.stat(scanned.absolute)
-            except OSError:
-                report.skip("vanished or unreadable while indexing", scanned.path)
+            read = read_regular_file(scanned.absolute, self.max_file_size_kb * 1024)
+            if isinstance(read, str):
+                report.skip(read, scanned.path)
                 continue
+            data, info = read
             if state is not None and not full and state.module == module and content_hash(data) == state.content_hash:
                 touched.append(
                     FileState(scanned.path, state.content_hash, len(data), info.st_mtime_ns, checked_ns, module)
@@ -443,3 +450,37 @@ def _enclosing_class_in(
             return True
         current = parents.get(current)
     return False
+
+
+def read_regular_file(path: str, max_bytes: int) -> tuple[bytes, os.stat_result] | str:
+    """The bytes of a regular file and its stat, or why it was not read.
+
+    The file may have changed since the scan: it is opened without blocking (a FIFO put
+    in its place would otherwise hang the indexer), and checked again, as opened, for
+    being a regular file within the size limit.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return SKIP_VANISHED_INDEXING
+    except OSError:
+        return SKIP_UNREADABLE
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            return SKIP_NOT_FILE
+        if info.st_size > max_bytes:
+            return SKIP_TOO_LARGE
+        chunks: list[bytes] = []
+        remaining = max_bytes + 1
+        while remaining > 0 and (block := os.read(descriptor, min(remaining, 1 << 20))):
+            chunks.append(block)
+            remaining -= len(block)
+        data = b"".join(chunks)
+        if len(data) > max_bytes:  # grew while being read
+            return SKIP_TOO_LARGE
+        return data, info
+    except OSError:
+        return SKIP_UNREADABLE
+    finally:
+        os.close(descriptor)

@@ -54,6 +54,7 @@ SKIP_TOO_LARGE = "over maxFileSizeKb"
 SKIP_SYMLINK_DIR = "symlinked folder not followed"
 SKIP_UNREADABLE = "unreadable"
 SKIP_VANISHED = "vanished while scanning"
+SKIP_VANISHED_INDEXING = "vanished while indexing"
 SKIP_NOT_FILE = "not a regular file"
 
 
