@@ -197,7 +197,7 @@ class AuroraServer(LanguageServer):
         await self.folders_ready.wait()  # an edit before `initialized` is done waits for the folders
         async with self._refresh_lock:
             started = time.perf_counter()
-            token = str(uuid.uuid4()) if show_progress else None
+            token = str(uuid.uuid4()) if show_progress and self._client_shows_progress() else None
             if token is not None:
                 await self._begin_progress(token)
             loop = asyncio.get_running_loop()
@@ -244,6 +244,12 @@ class AuroraServer(LanguageServer):
             if located is not None and located[0] is folder:
                 buffers[located[1]] = text
         return buffers
+
+    def _client_shows_progress(self) -> bool:
+        """Work-done progress only goes to a client that said it shows it (LSP 3.15)."""
+        capabilities = self.protocol.client_capabilities
+        window = capabilities.window if capabilities is not None else None
+        return bool(window is not None and window.work_done_progress)
 
     async def _begin_progress(self, token: str) -> None:
         try:

@@ -25,10 +25,12 @@ async def _initialized(session: RawSession, root: Path, db: Path) -> None:
     session.send({"method": "initialized", "params": {}})
 
 
-async def _replies(session: RawSession, ids: set[int]) -> dict[int, dict[str, Any]]:
+async def _replies(session: RawSession, ids: set[int], seen: list[str]) -> dict[int, dict[str, Any]]:
     replies: dict[int, dict[str, Any]] = {}
     while not ids <= set(replies):
         message = await asyncio.wait_for(session.receive(), TIMEOUT)
+        if "method" in message:
+            seen.append(message["method"])
         if "method" in message and "id" in message:  # the server asks something: answer it
             session.send({"id": message["id"], "result": None})
         elif message.get("id") in ids:
@@ -62,7 +64,10 @@ async def test_random_cancels_get_an_answer_or_request_cancelled(shop: Path, tmp
                 target = rng.choice(sorted(sent))
                 session.send({"method": "$/cancelRequest", "params": {"id": target}})
                 cancelled.add(target)
-        replies = await _replies(session, sent)
+        from_server: list[str] = []
+        replies = await _replies(session, sent, from_server)
+        # this client declared no window.workDoneProgress: it gets no progress (LSP 3.15)
+        assert not {"$/progress", "window/workDoneProgress/create"} & set(from_server), from_server
         while (await session.request("aurora/stats", None))["result"]["indexing"]["state"] != "idle":
             await asyncio.sleep(0.05)
         for request_id, reply in replies.items():

@@ -39,6 +39,8 @@ from aurora_lsp.store.chunks import ChunkStore
 from aurora_lsp.store.sqlite import name_words
 from aurora_lsp.tokens import count_tokens
 
+# How many candidates in a row may fail to fit even by name before packing stops looking.
+GIVE_UP_AFTER_MISSES = 40
 # Share of the budget for full text, then cumulative share up to which signatures go.
 FULL_TEXT_SHARE = 0.6
 SIGNATURE_SHARE = 0.85
@@ -262,9 +264,7 @@ class ContextEngine:
         expression = " OR ".join(f'"{term}"' for term in terms)
         matches = dict(self.db.full_text(expression, CONTEXT_MATCHES))
         exact_ids: set[str] = set()
-        for word in sorted(set(words)):
-            for cid, _qualname in self.db.name_prefix_candidates(_like_exact(word), CONTEXT_MATCHES):
-                exact_ids.add(cid)
+        exact_ids.update(self.db.ids_named(sorted(set(words)), CONTEXT_MATCHES))
         if focus is not None:
             matches.pop(focus.id, None)
             exact_ids.discard(focus.id)
@@ -392,37 +392,37 @@ def pack(scored: Sequence[Scored], budget: int, limit: int | None, render: Rende
     used = 0
     full_room = int(budget * FULL_TEXT_SHARE)
     signature_room = int(budget * SIGNATURE_SHARE)
-    shown_full: set[str] = set()
+    shown_full: list[tuple[str, str]] = []  # (path, "Qualname.") of chunks shown in full
+    misses = 0
     for entry in scored:
         if limit is not None and len(items) >= limit:
             break
-        if budget - used <= 0:
+        if used >= budget or misses >= GIVE_UP_AFTER_MISSES:
             break
         chunk = entry.chunk
-        inside_full = any(_inside(chunk.id, other) for other in shown_full)
+        path, qualname = split_id(chunk.id)
+        inside_full = any(path == other and qualname.startswith(prefix) for other, prefix in shown_full)
         chosen: tuple[str, str, int] | None = None
         for detail, room in (("full", full_room), ("signature", signature_room), ("name", budget)):
-            if detail != "name" and inside_full:
+            if detail != "name" and (inside_full or used >= room):
                 continue
+            if detail == "full" and used + chunk.tokens > room:
+                continue  # the stored token count of its text says it cannot fit: do not read it
             text = render(entry, detail)
             tokens = count_tokens(text)
             if used + tokens <= room:
                 chosen = (detail, text, tokens)
                 break
         if chosen is None:
+            misses += 1
             continue  # not even its name fits; a shorter name further down may
+        misses = 0
         detail, text, tokens = chosen
         used += tokens
         if detail == "full":
-            shown_full.add(chunk.id)
+            shown_full.append((path, qualname + "."))
         items.append(item_dict(None, entry, detail, text) | {"tokens": tokens})
     return items
-
-
-def _inside(chunk_id: str, container_id: str) -> bool:
-    path, qualname = split_id(chunk_id)
-    other_path, other_qualname = split_id(container_id)
-    return path == other_path and qualname.startswith(other_qualname + ".")
 
 
 def item_dict(root: Path | None, entry: Scored, detail: str, text: str) -> dict[str, Any]:
@@ -492,10 +492,6 @@ def _age(seconds: float) -> str:
 
 def _short(chunk_id: str) -> str:
     return split_id(chunk_id)[1]
-
-
-def _like_exact(word: str) -> str:
-    return "".join(("\\" + c) if c in "%_\\" else c for c in word)
 
 
 def merge_answers(answers: list[dict[str, Any]], budget: int) -> dict[str, Any]:

@@ -427,6 +427,14 @@ class SqliteStore:
         )
         return [(row[0], row[1]) for row in rows]
 
+    def ids_named(self, names: Sequence[str], limit: int) -> list[str]:
+        """Ids of chunks whose own name is one of `names` (at most `limit` for each name)."""
+        found: list[str] = []
+        for name in names:
+            rows = self.db.execute("SELECT id FROM chunks WHERE name = ? LIMIT ?", [name, limit])
+            found.extend(str(row[0]) for row in rows)
+        return found
+
     def full_text(self, match: str, limit: int) -> list[tuple[str, float]]:
         """(id, bm25 score; lower is better) for an FTS5 MATCH expression."""
         rows = self.db.execute(
