@@ -102,3 +102,17 @@ def test_an_unreadable_file_is_skipped_and_reported(shared_folder: Path) -> None
             os.seteuid(0)
     assert report.files == 2
     assert report.skipped_examples["unreadable"] == ["m01.py"]
+
+
+def test_a_50_mb_generated_file_is_skipped_unread(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    _make(root, 2)
+    with open(root / "schema_generated.py", "w", encoding="utf-8") as handle:
+        line = "FIELD_%07d = {'type': 'string', 'max_length': 255}\n"
+        handle.writelines(line % index for index in range(1_000_000))
+    assert (root / "schema_generated.py").stat().st_size > 50 * 1024 * 1024
+    with Workspace.open(root, Settings(database_path=str(tmp_path / "index.sqlite3"))) as workspace:
+        report = workspace.refresh()
+    assert report.files == 2
+    assert report.skipped_examples["over maxFileSizeKb"] == ["schema_generated.py"]
