@@ -35,7 +35,7 @@ export function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
 
-const WIDTH = 560;
+const WIDTH = 440;
 
 /** A horizontal gauge: resident memory (and chunks) against the budget. */
 export function memorySvg(stats: Stats): string {
@@ -53,7 +53,7 @@ export function memorySvg(stats: Stats): string {
       text: `${formatCount(stats.residentChunks)} of ${formatCount(stats.maxChunks)}`,
     },
   ];
-  const barX = 130;
+  const barX = 118;
   const barWidth = WIDTH - barX - 10;
   const rowHeight = 34;
   const parts: string[] = [];
@@ -86,7 +86,7 @@ export function activationSvg(result: ContextResult | undefined, top = 10): stri
       '<text class="label" x="0" y="20">No context answer yet: run "Aurora: Show Context".</text>',
     ]);
   }
-  const labelWidth = 190;
+  const labelWidth = 150;
   const plotWidth = WIDTH - labelWidth - 10;
   let low = 0;
   let high = 0;
@@ -106,7 +106,7 @@ export function activationSvg(result: ContextResult | undefined, top = 10): stri
   items.forEach((item, index) => {
     const y = top0 + index * rowHeight;
     const a = item.activation;
-    const name = item.qualifiedName.length > 28 ? '…' + item.qualifiedName.slice(-27) : item.qualifiedName;
+    const name = item.qualifiedName.length > 22 ? '…' + item.qualifiedName.slice(-21) : item.qualifiedName;
     parts.push(`<g><title>${escapeXml(`${item.id}: ${activationSummary(item)}`)}</title>`);
     parts.push(`<text class="label" x="0" y="${y + 13}">${escapeXml(name)}</text>`);
     const segment = (cls: string, from: number, to: number): void => {
@@ -166,7 +166,7 @@ export function statsHtml(stats: Stats | undefined, last: ContextResult | undefi
 <style nonce="${nonce}">
 body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 0 16px; }
 h2 { font-size: 1.05em; margin: 18px 0 8px; font-weight: 600; }
-svg { display: block; width: 100%; max-width: 720px; height: auto; }
+svg { display: block; width: 100%; max-width: 640px; height: auto; }
 svg text { fill: var(--vscode-foreground); font-size: 12px; font-family: var(--vscode-font-family); }
 svg .value { fill: var(--vscode-foreground); font-weight: 600; }
 svg .track { fill: var(--vscode-editorWidget-background, #8883); stroke: var(--vscode-widget-border, #8886); }

@@ -478,6 +478,8 @@ async function main(): Promise<number> {
           });
           check(rows[0]?.name === '1. Cart.total_cents', `the first chunk is not Cart.total_cents: ${JSON.stringify(rows[0])}`);
           await screenshot('show-context');
+          // The README's picture: the Context view beside the code it ranks.
+          await wb.page.screenshot({ path: path.join(ARTIFACTS, 'readme-context.png'), clip: { x: 0, y: 0, width: 1180, height: 500 } });
           // Each row opens its code at its range.
           await wb.page
             .locator('.pane-body .monaco-list-row')

@@ -97,8 +97,8 @@ describe('stats', () => {
 
   it('draws the resident share of the budget as a bar of that width', () => {
     const half = memorySvg({ ...stats, residentBytes: stats.memoryBudgetBytes / 2 });
-    const widths = [...half.matchAll(/class="fill[^"]*" x="130" y="8" width="([\d.]+)"/g)].map((m) => Number(m[1]));
-    assert.deepEqual(widths, [210]);
+    const widths = [...half.matchAll(/class="fill[^"]*" x="118" y="8" width="([\d.]+)"/g)].map((m) => Number(m[1]));
+    assert.deepEqual(widths, [156]); // half of the 312-unit track
     assert.match(half, /50 MB of 100 MB \(50\.0%\)/);
     assert.match(memorySvg(stats), /21 of 50,000 \(&lt;0\.1%\)/);
   });
