@@ -45,6 +45,7 @@ GIVE_UP_AFTER_MISSES = 40
 FULL_TEXT_SHARE = 0.6
 SIGNATURE_SHARE = 0.85
 RECENT_WINDOW_SECONDS = 3600.0
+RECENT_ROLE = "recently used"
 CONTEXT_MATCHES = 60
 HOP_FRONTIER = 40  # nodes expanded per further hop, the most active first
 QUERY_SOURCES = 3
@@ -176,7 +177,7 @@ class ContextEngine:
         for cid in recent:
             weight = parameters.source_activation * parameters.recent_share / len(recent)
             previous = sources.get(cid)
-            sources[cid] = (weight + previous[0], previous[1]) if previous else (weight, f"recently used {_short(cid)}")
+            sources[cid] = (weight + previous[0], previous[1]) if previous else (weight, f"{RECENT_ROLE} {_short(cid)}")
 
         reaches = self._spread(sources, parameters) if sources else {}
 
@@ -282,7 +283,10 @@ class ContextEngine:
             arrived: dict[str, tuple[float, tuple[str, ...]]] = {source: (weight, (role,))}
             frontier = [source]
             seen = {source}
-            for hop in range(1, parameters.max_hops + 1):
+            # a recent chunk primes its direct neighbours; its second hop would cost as much as
+            # the focus's own walk for a share of W a tenth as large
+            hops = parameters.max_hops if not role.startswith(RECENT_ROLE) else 1
+            for hop in range(1, hops + 1):
                 unknown = [node for node in frontier if node not in known]
                 if unknown:
                     known.update(self._links(unknown, parameters.guessed_link_factor))
