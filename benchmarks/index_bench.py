@@ -60,7 +60,126 @@ WORKSPACES: dict[str, dict[str, str]] = {
         "wheel": "sympy-1.14.0-py3-none-any.whl",
         "sha256": "e091cc3e99d2141a0ba2847328f5479b05d94a6635cb96148ccb3f34671bd8f5",
     },
+    # the co-change evaluation's workspace (context_quality.py); not indexed by default here
+    "pytest": {
+        "requirement": "pytest==8.3.5",
+        "wheel": "pytest-8.3.5-py3-none-any.whl",
+        "sha256": "c69214aa47deac29fad6c2a4f590b9c4a9fdb16a403176fe154b79c0b4d4d820",
+    },
+    # the scale benchmark's wheels (scale_bench.py), each sha256 checked against PyPI's;
+    # not indexed by default here
+    "ansible-core": {
+        "requirement": "ansible-core==2.17.7",
+        "wheel": "ansible_core-2.17.7-py3-none-any.whl",
+        "sha256": "64d4f0a006687a5621aa80dca54fd0c5ae75145b7aac8c1b8d7f07a1399c4705",
+    },
+    "astroid": {
+        "requirement": "astroid==3.3.6",
+        "wheel": "astroid-3.3.6-py3-none-any.whl",
+        "sha256": "db676dc4f3ae6bfe31cda227dc60e03438378d7a896aec57422c95634e8d722f",
+    },
+    "bokeh": {
+        "requirement": "bokeh==3.6.2",
+        "wheel": "bokeh-3.6.2-py3-none-any.whl",
+        "sha256": "fddc4b91f8b40178c0e3e83dfcc33886d7803a3a1f041a840834255e435a18c2",
+    },
+    "botocore": {
+        "requirement": "botocore==1.35.76",
+        "wheel": "botocore-1.35.76-py3-none-any.whl",
+        "sha256": "b4729d12d00267b3185628f83543917b6caae292385230ab464067621aa086af",
+    },
+    "celery": {
+        "requirement": "celery==5.4.0",
+        "wheel": "celery-5.4.0-py3-none-any.whl",
+        "sha256": "369631eb580cf8c51a82721ec538684994f8277637edde2dfc0dacd73ed97f64",
+    },
+    "dask": {
+        "requirement": "dask==2024.12.0",
+        "wheel": "dask-2024.12.0-py3-none-any.whl",
+        "sha256": "e038e87b9f06e7927b81ecde6cf2b49aa699bb902fec11abba5697cb48baeb8d",
+    },
+    "docutils": {
+        "requirement": "docutils==0.21.2",
+        "wheel": "docutils-0.21.2-py3-none-any.whl",
+        "sha256": "dafca5b9e384f0e419294eb4d2ff9fa826435bf15f15b7bd45723e8ad76811b2",
+    },
+    "hypothesis": {
+        "requirement": "hypothesis==6.122.1",
+        "wheel": "hypothesis-6.122.1-py3-none-any.whl",
+        "sha256": "59e52da0f2529b40f0b7bd0c3c61d8b3fe3337102800bf3534c53d4a8bdf8a6d",
+    },
+    "ipython": {
+        "requirement": "ipython==8.30.0",
+        "wheel": "ipython-8.30.0-py3-none-any.whl",
+        "sha256": "85ec56a7e20f6c38fce7727dcca699ae4ffc85985aa7b23635a8008f918ae321",
+    },
+    "kubernetes": {
+        "requirement": "kubernetes==31.0.0",
+        "wheel": "kubernetes-31.0.0-py2.py3-none-any.whl",
+        "sha256": "bf141e2d380c8520eada8b351f4e319ffee9636328c137aa432bc486ca1200e1",
+    },
+    "moto": {
+        "requirement": "moto==5.0.22",
+        "wheel": "moto-5.0.22-py3-none-any.whl",
+        "sha256": "defae32e834ba5674f77cbbe996b41dc248dd81289af8032fa3e847284409b29",
+    },
+    "networkx": {
+        "requirement": "networkx==3.4.2",
+        "wheel": "networkx-3.4.2-py3-none-any.whl",
+        "sha256": "df5d4365b724cf81b8c6a7312509d0c22386097011ad1abe274afd5e9d3bbc5f",
+    },
+    "nltk": {
+        "requirement": "nltk==3.9.1",
+        "wheel": "nltk-3.9.1-py3-none-any.whl",
+        "sha256": "4fa26829c5b00715afe3061398a8989dc643b92ce7dd93fb4585a70930d168a1",
+    },
+    "openpyxl": {
+        "requirement": "openpyxl==3.1.5",
+        "wheel": "openpyxl-3.1.5-py2.py3-none-any.whl",
+        "sha256": "5282c12b107bffeef825f4617dc029afaf41d0ea60823bbb665ef3079dc79de2",
+    },
+    "pip": {
+        "requirement": "pip==24.3.1",
+        "wheel": "pip-24.3.1-py3-none-any.whl",
+        "sha256": "3790624780082365f47549d032f3770eeb2b1e8bd1f7b2e02dace1afa361b4ed",
+    },
+    "prompt-toolkit": {
+        "requirement": "prompt-toolkit==3.0.48",
+        "wheel": "prompt_toolkit-3.0.48-py3-none-any.whl",
+        "sha256": "f49a827f90062e411f1ce1f854f2aedb3c23353244f8108b89283587397ac10e",
+    },
+    "pygments": {
+        "requirement": "pygments==2.18.0",
+        "wheel": "pygments-2.18.0-py3-none-any.whl",
+        "sha256": "b8e6aca0523f3ab76fee51799c488e38782ac06eafcf95e7ba832985c8e7b13a",
+    },
+    "pylint": {
+        "requirement": "pylint==3.3.2",
+        "wheel": "pylint-3.3.2-py3-none-any.whl",
+        "sha256": "77f068c287d49b8683cd7c6e624243c74f92890f767f106ffa1ddf3c0a54cb7a",
+    },
+    "setuptools": {
+        "requirement": "setuptools==75.6.0",
+        "wheel": "setuptools-75.6.0-py3-none-any.whl",
+        "sha256": "ce74b49e8f7110f9bf04883b730f4765b774ef3ef28f722cce7c273d253aaf7d",
+    },
+    "sphinx": {
+        "requirement": "sphinx==8.1.3",
+        "wheel": "sphinx-8.1.3-py3-none-any.whl",
+        "sha256": "09719015511837b76bf6e03e42eb7595ac8c2e41eeb9c29c5b755c6b677992a2",
+    },
+    "textual": {
+        "requirement": "textual==1.0.0",
+        "wheel": "textual-1.0.0-py3-none-any.whl",
+        "sha256": "2d4a701781c05104925e463ae370c630567c70c2880e92ab838052e3e23c986f",
+    },
+    "twisted": {
+        "requirement": "twisted==24.11.0",
+        "wheel": "twisted-24.11.0-py3-none-any.whl",
+        "sha256": "fe403076c71f04d5d2d789a755b687c5637ec3bcd3b2b8252d76f2ba65f54261",
+    },
 }
+DEFAULT_WORKSPACES = ("django", "sympy")
 
 # What the team wants to know about (Django).
 TARGETS = {
@@ -624,7 +743,7 @@ def main(argv: list[str] | None = None) -> int:
         import aurora_lsp  # noqa: F401
     except ImportError:
         parser.error("aurora_lsp is not importable: run with the project's virtualenv (.venv/bin/python)")
-    chosen = args.only or list(WORKSPACES)
+    chosen = args.only or list(DEFAULT_WORKSPACES)
     versions_at_start = versions()
     results: dict[str, Any] = {}
     for name in chosen:
