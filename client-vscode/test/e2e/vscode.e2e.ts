@@ -577,6 +577,31 @@ async function main(): Promise<number> {
         },
       ],
       [
+        'missing-server',
+        async (wb) => {
+          // A real Python that cannot import aurora_lsp: the same interpreter without site-packages.
+          const bare = path.join(temp, 'python-without-aurora');
+          writeFileSync(bare, `#!/bin/sh\nexec '${PYTHON}' -S "$@"\n`, { mode: 0o755 });
+          await wb.editUserSettings(settingsFile, { 'aurora.interpreter': bare });
+          const message = await until('the error notification with the fix', async () => {
+            const seen = await wb.page.evaluate(() => (window as unknown as { auroraNotifications: string[] }).auroraNotifications);
+            return seen.find((text) => text.includes('aurora-lsp is not installed for'));
+          });
+          check(message.includes(`${bare} -m pip install aurora-lsp`), `no install command in: ${message}`);
+          check(message.includes('aurora.interpreter') && message.includes('aurora.serverPath'), `no settings named in: ${message}`);
+          await wb.openFile('cart.py');
+          const status = await until('the status item to say the server is not running', async () => {
+            const text = await wb.statusText('status.languageStatus');
+            return text?.includes('Aurora: not running') ? text : undefined;
+          });
+          await screenshot('missing-server');
+          const starts = wb.count(/Aurora server started/);
+          await wb.editUserSettings(settingsFile, { 'aurora.interpreter': PYTHON });
+          await until('the server to start again', () => (wb.count(/Aurora server started/) > starts ? true : undefined), 60000);
+          return `"${message}"; status "${status}"; back to ${PYTHON}`;
+        },
+      ],
+      [
         'restart',
         async (wb) => {
           const before = wb.count(/Aurora server started/);
