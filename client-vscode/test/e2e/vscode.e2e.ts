@@ -577,6 +577,18 @@ async function main(): Promise<number> {
         },
       ],
       [
+        'reindex',
+        async (wb) => {
+          await wb.command('Aurora: Reindex Workspace');
+          const message = await until('the reindex notification', async () => {
+            const seen = await wb.page.evaluate(() => (window as unknown as { auroraNotifications: string[] }).auroraNotifications);
+            return seen.find((text) => text.startsWith('Aurora: reindexed'));
+          });
+          check(/reindexed 6 files, 21 chunks in/.test(message), `unexpected: ${message}`);
+          return `"${message}"`;
+        },
+      ],
+      [
         'missing-server',
         async (wb) => {
           // A real Python that cannot import aurora_lsp: the same interpreter without site-packages.
