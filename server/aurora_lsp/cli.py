@@ -146,7 +146,11 @@ def _serve(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         handlers=[handler],
     )
+    if not getattr(args, "verbose", False):  # pygls logs every JSON-RPC message at INFO
+        logging.getLogger("pygls").setLevel(logging.WARNING)
     server = create_server()
+    transport = f"TCP {args.host}:{args.port}" if getattr(args, "tcp", False) else "stdio"
+    logging.getLogger("aurora_lsp").info("aurora-lsp %s serving over %s", __version__, transport)
     if getattr(args, "tcp", False):
         server.start_tcp(args.host, args.port)
     else:

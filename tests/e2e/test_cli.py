@@ -170,18 +170,25 @@ def test_context_usage_errors_exit_2_and_outside_files_exit_1(shop: Path, db: st
     assert result.stderr.count("\n") == 1 and "not inside the workspace" in result.stderr
 
 
+def _message(body: dict[str, object]) -> str:
+    text = json.dumps(body)
+    return f"Content-Length: {len(text)}\r\n\r\n{text}"
+
+
 def test_the_log_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     log = tmp_path / "logs" / "aurora.log"
     served = subprocess.run(
         [sys.executable, "-m", "aurora_lsp", "serve", "--log-file", str(log)],
-        input="",  # end of input: the client went away
+        input=_message({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert served.stdout == ""  # stdout is for JSON-RPC only
+    assert '"serverInfo"' in served.stdout  # stdout carries JSON-RPC, and only that
     assert oct(log.stat().st_mode & 0o777) == oct(0o600)
-    assert "Starting" in log.read_text()
+    logged = log.read_text()
+    assert "aurora-lsp 0.1.0 serving over stdio" in logged
+    assert "pygls.protocol" not in logged  # not every JSON-RPC message (pygls logs them at INFO)
 
 
 HOSTILE_NAMES = [

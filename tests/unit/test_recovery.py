@@ -118,3 +118,26 @@ def test_the_database_is_readable_by_its_owner_only(shop: Path, tmp_path: Path) 
         if path.exists():
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+
+
+def test_a_second_server_migrating_the_same_new_database_waits_and_skips(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aurora_lsp.store.sqlite import SqliteStore
+
+    path = tmp_path / "shared.sqlite3"
+    SqliteStore(path).close()  # the first server created and migrated it
+    real = SqliteStore.schema_version
+    reads = []
+
+    def stale_first_read(self: SqliteStore) -> int:
+        """_migrate's first look, before taking the write lock, saw the database still new."""
+        reads.append(1)
+        return 0 if len(reads) == 2 else real(self)
+
+    monkeypatch.setattr(SqliteStore, "schema_version", stale_first_read)
+    second = SqliteStore(path)  # "table files already exists" before the version was read under the lock
+    monkeypatch.setattr(SqliteStore, "schema_version", real)
+    assert second.schema_version() == SCHEMA_VERSION
+    assert second.counts()["chunks"] == 0
+    second.close()

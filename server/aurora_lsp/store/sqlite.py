@@ -223,12 +223,17 @@ class SqliteStore:
             raise StoreError(f"{self.path} is a SQLite database, but not Aurora's", "foreign")
 
     def _migrate(self) -> None:
-        version = self.schema_version()
-        while version < SCHEMA_VERSION:
+        if self.schema_version() >= SCHEMA_VERSION:
+            return
+        while True:
+            # Read the version again under the write lock: a second server opening the same
+            # new database may have migrated it while this one waited for the lock.
             with self.transaction():
+                version = self.schema_version()
+                if version >= SCHEMA_VERSION:
+                    return
                 MIGRATIONS[version](self.db)
-                version += 1
-                self.db.execute(f"PRAGMA user_version = {version}")
+                self.db.execute(f"PRAGMA user_version = {version + 1}")
 
     def schema_version(self) -> int:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
