@@ -3,7 +3,7 @@
 Starts `aurora-lsp serve --tcp` on 127.0.0.1 over the pinned Django 5.2.19 wheel (a fresh
 database), connects one pygls client, and once the index is idle runs CLIENTS concurrent
 request loops (workspace/symbol, aurora/context by focus and by query, aurora/stats,
-documentSymbol of an edited file) while an editor task keeps changing that file. It
+documentSymbol of an edited file) while an editor task keeps changing that file (a change every 0.1 s by default). It
 checks that no request fails and no update is lost (the last edit shows in documentSymbol
 and, after the refresh, in workspace/symbol), and writes requests per second and latency
 percentiles per method to benchmarks/results/load.json with the machine and versions.
@@ -123,7 +123,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         stop = asyncio.Event()
 
         async def editor() -> None:
-            """Appends a new function every 20 ms, as someone typing fast would change the file."""
+            """Appends a new function every --edit-interval seconds (0.1: ten changes a second)."""
             marker = 0
             while not stop.is_set():
                 line = len(text.splitlines()) + 2 * marker
@@ -141,7 +141,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 edits["marker"] = marker
                 marker += 1
-                await asyncio.sleep(0.02)
+                await asyncio.sleep(args.edit_interval)
 
         async def one(kind: str, seed: int) -> None:
             pick = random.Random(seed)
@@ -222,6 +222,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "workspace": "Django 5.2.19 wheel",
         "clients": args.clients,
         "requests_per_client": args.requests,
+        "edit_interval_seconds": args.edit_interval,
         "index_seconds": round(index_seconds, 2),
         "edits": edits["version"] - 1,
         "requests": count,
@@ -243,6 +244,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=16, help="concurrent request loops (default 16)")
     parser.add_argument("--requests", type=int, default=100, help="requests per loop (default 100)")
+    parser.add_argument("--edit-interval", type=float, default=0.1, help="seconds between edits (default 0.1)")
     args = parser.parse_args()
     result = asyncio.run(run(args))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -30,10 +30,12 @@ def _parser() -> argparse.ArgumentParser:
         description="Aurora: a language server that remembers a Python codebase.",
     )
     parser.add_argument("--version", action="version", version=f"aurora-lsp {__version__}")
+    parser.add_argument("--stdio", action="store_true", help=argparse.SUPPRESS)  # `aurora-lsp --stdio` serves
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="the language server over stdio (the default with no command)")
     serve.add_argument("--tcp", action="store_true", help="listen on TCP instead of stdio")
+    serve.add_argument("--stdio", action="store_true", help="use stdio (the default; for clients that pass it)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=2087)
     serve.add_argument("--log-file", type=Path, help="write the log here instead of stderr")

@@ -220,3 +220,16 @@ def test_hostile_file_names_cannot_break_the_index_or_the_output(tmp_path: Path,
         assert json.loads(focused.stdout)["focus"] == f"{name}::target_{index}"
     with sqlite3.connect(db) as connection:  # the tables are all still there
         assert connection.execute("SELECT count(*) FROM chunks").fetchone()[0] == len(HOSTILE_NAMES)
+
+
+@pytest.mark.parametrize("args", [["--stdio"], ["serve", "--stdio"]])
+def test_clients_that_pass_stdio_get_the_server(args: list[str]) -> None:
+    """vscode-languageclient's TransportKind.stdio and other clients append --stdio."""
+    served = subprocess.run(
+        [sys.executable, "-m", "aurora_lsp", *args],
+        input=_message({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert '"serverInfo"' in served.stdout, served.stderr
