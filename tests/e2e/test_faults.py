@@ -64,6 +64,18 @@ def _index_and_kill(root: Path, db: Path, done: object, total: int) -> bool:
     return killed_midway
 
 
+def _assert_next_index_is_fresh(root: Path, db: Path, tmp_path: Path) -> None:
+    """`aurora-lsp index` after the kill succeeds and leaves what a fresh index gives."""
+    again = subprocess.run(
+        [sys.executable, "-m", "aurora_lsp", "index", str(root), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert again.returncode == 0, again.stderr
+    assert _dump(root, db) == _fresh_dump(root, tmp_path / "fresh.sqlite3")
+
+
 @pytest.fixture
 def big_workspace(stdlib_workspace: Path, tmp_path: Path) -> Path:
     root = tmp_path / "stdlib"
@@ -78,14 +90,7 @@ def test_a_kill_during_the_first_index_leaves_a_consistent_index(big_workspace: 
     assert 0 < _files_with(db, "") < total  # what was committed before the kill survives
     with sqlite3.connect(db) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    again = subprocess.run(
-        [sys.executable, "-m", "aurora_lsp", "index", str(big_workspace), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert again.returncode == 0, again.stderr
-    assert _dump(big_workspace, db) == _fresh_dump(big_workspace, tmp_path / "fresh.sqlite3")
+    _assert_next_index_is_fresh(big_workspace, db, tmp_path)
 
 
 def test_a_kill_during_a_large_refresh_leaves_a_consistent_index(big_workspace: Path, tmp_path: Path) -> None:
@@ -101,14 +106,7 @@ def test_a_kill_during_a_large_refresh_leaves_a_consistent_index(big_workspace: 
     assert _index_and_kill(
         big_workspace, db, lambda path: _files_with(path, f"WHERE hash NOT IN ({hashes})"), len(changed)
     )
-    rerun = subprocess.run(
-        [sys.executable, "-m", "aurora_lsp", "index", str(big_workspace), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert rerun.returncode == 0, rerun.stderr
-    assert _dump(big_workspace, db) == _fresh_dump(big_workspace, tmp_path / "fresh.sqlite3")
+    _assert_next_index_is_fresh(big_workspace, db, tmp_path)
 
 
 @pytest.mark.asyncio
