@@ -21,4 +21,9 @@ aurora-lsp symbols "$DEMO/django-5.2.19" QuerySet.filter --limit 5
 echo
 aurora-lsp symbols "$DEMO/django-5.2.19" getresp --limit 5
 echo
+# what to read to work inside BaseHandler.get_response, in 1,500 tokens; then a question
+aurora-lsp context "$DEMO/django-5.2.19" --file django/core/handlers/base.py --line 140 --budget 1500 --limit 12
+echo
+aurora-lsp context "$DEMO/django-5.2.19" --query "csrf token middleware" --budget 1500 --limit 8
+echo
 aurora-lsp stats "$DEMO/django-5.2.19"
