@@ -13,11 +13,12 @@ of processes, one per core, while this process writes the results to SQLite.
 from __future__ import annotations
 
 import gc
+import itertools
 import multiprocessing
 import os
 import stat
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ RACY_WINDOW_NS = 2_000_000_000
 PARALLEL_MIN_FILES = 24
 PARALLEL_MIN_BYTES = 256 * 1024
 BATCH_FILES = 16
+IN_FLIGHT_BATCHES_PER_WORKER = 4
 WRITE_BATCH_FILES = 200
 SKIP_BINARY = "binary, not Python source"
 SKIP_CHUNKER_FAILED = "could not be chunked"
@@ -216,6 +218,7 @@ class Indexer:
         pending: list[FileRecord] = []
         for item, result in self._chunk_all(work):
             done += 1
+            item.data = b""  # chunked: its bytes need not live through the writes and resolution
             if isinstance(result, str):
                 reason = result.partition(":")[0]
                 report.skip(reason, item.path)
@@ -335,14 +338,20 @@ class Indexer:
                 yield from zip(batch, chunk_batch([_task(w) for w in batch]), strict=False)
             return
         with make_pool(self.workers) as pool:
-            futures: list[Future[list[ParsedFile | str]] | None] = [
-                pool.submit(chunk_batch, [_task(w) for w in batch]) for batch in batches
-            ]
-            for index, batch in enumerate(batches):
-                future = futures[index]
-                assert future is not None
-                futures[index] = None  # results are written as they come; do not keep them
-                yield from zip(batch, future.result(), strict=True)
+            # A few batches in flight per worker: submitting all at once kept a pickled copy of
+            # every file's bytes in the pool's queue, and results piled up if writing lagged.
+            window = IN_FLIGHT_BATCHES_PER_WORKER * (self.workers or os.cpu_count() or 1)
+            waiting = iter(batches)
+            in_flight: deque[tuple[list[_Work], Future[list[ParsedFile | str]]]] = deque()
+            for batch in itertools.islice(waiting, window):
+                in_flight.append((batch, pool.submit(chunk_batch, [_task(w) for w in batch])))
+            while in_flight:
+                batch, future = in_flight.popleft()
+                results = future.result()
+                following = next(waiting, None)
+                if following is not None:
+                    in_flight.append((following, pool.submit(chunk_batch, [_task(w) for w in following])))
+                yield from zip(batch, results, strict=True)
 
     def _write(self, records: list[FileRecord]) -> list[str]:
         if not records:
