@@ -361,6 +361,16 @@ class SqliteStore:
             found.extend(RefSource(i, p, q, k, tuple(r.split("\n")) if r else ()) for i, p, q, k, r in rows)
         return found
 
+    def iter_ref_sources(self, kind: str | None = None, batch: int = 2000) -> Iterator[RefSource]:
+        """Every chunk's references (of one kind of chunk), read a batch at a time."""
+        where, arguments = (" WHERE kind = ?", [kind]) if kind else ("", [])
+        cursor = self.db.execute(
+            f"SELECT id, path, qualname, kind, refs FROM chunks{where} ORDER BY path, seq", arguments
+        )
+        while rows := cursor.fetchmany(batch):
+            for i, p, q, k, r in rows:
+                yield RefSource(i, p, q, k, tuple(r.split("\n")) if r else ())
+
     def replace_edges(self, source_ids: Iterable[str], edges: Iterable[Edge]) -> None:
         """Drop the outgoing edges of these chunks, then add `edges` (call in a transaction)."""
         conn = self.db.conn
