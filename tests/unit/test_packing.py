@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aurora_lsp.context.retrieve import Scored, pack, repeats_removed, shown_events
 from aurora_lsp.index.chunk import Chunk
 from aurora_lsp.tokens import count_tokens
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+ROOT = Path("/workspace")
 
 
 def _chunk(index: int, parent: str | None = None, name: str | None = None) -> Chunk:
@@ -42,7 +46,7 @@ sizes = st.lists(
 @given(sizes, st.integers(1, 9000))
 def test_never_over_budget_and_tokens_add_up(size_list: list[tuple[int, int, int]], budget: int) -> None:
     entries, texts = _entries(size_list)
-    items = pack(entries, budget, None, _render(texts))
+    items = pack(entries, budget, None, _render(texts), ROOT)
     assert sum(item["tokens"] for item in items) <= budget
     for item in items:
         assert item["tokens"] == count_tokens(item["text"])
@@ -53,7 +57,7 @@ def test_never_over_budget_and_tokens_add_up(size_list: list[tuple[int, int, int
 def test_tiers_degrade_in_order_as_the_budget_shrinks() -> None:
     entries, texts = _entries([(400, 40, 8)] * 10)  # 100, 10 and 2 tokens per item
     details = {
-        budget: [item["detail"] for item in pack(entries, budget, None, _render(texts))]
+        budget: [item["detail"] for item in pack(entries, budget, None, _render(texts), ROOT)]
         for budget in (2000, 700, 200, 40, 10)
     }
     assert details[2000] == ["full"] * 10
@@ -72,7 +76,7 @@ def test_tiers_degrade_in_order_as_the_budget_shrinks() -> None:
 
 def test_a_big_item_drops_a_tier_instead_of_swallowing_the_budget() -> None:
     entries, texts = _entries([(40_000, 40, 8), (400, 40, 8)])
-    items = pack(entries, 2000, None, _render(texts))
+    items = pack(entries, 2000, None, _render(texts), ROOT)
     assert [item["detail"] for item in items] == ["signature", "full"]
 
 
@@ -84,13 +88,13 @@ def test_a_chunk_inside_one_shown_in_full_is_named_only() -> None:
         outer.id: {"full": "c" * 80, "signature": "s", "name": "n"},
         inner.id: {"full": "a" * 40, "signature": "s", "name": "n"},
     }
-    items = pack(entries, 2000, None, _render(texts))
+    items = pack(entries, 2000, None, _render(texts), ROOT)
     assert [item["detail"] for item in items] == ["full", "name"]
 
 
 def test_limit_caps_the_items() -> None:
     entries, texts = _entries([(40, 8, 4)] * 10)
-    assert len(pack(entries, 2000, 3, _render(texts))) == 3
+    assert len(pack(entries, 2000, 3, _render(texts), ROOT)) == 3
 
 
 def test_an_answer_records_its_focus_and_full_items_but_not_names() -> None:

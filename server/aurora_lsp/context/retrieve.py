@@ -19,7 +19,7 @@ Every item carries its activation parts and one line saying why it is there.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,7 +160,7 @@ class ContextEngine:
         now: float,
         parameters: ActivationParameters,
     ) -> list[Scored]:
-        matches, exact_ids = self._query_matches(request, focus, parameters)
+        matches, exact_ids = self._query_matches(request, focus)
         # what the person used lately; chunks merely shown in answers are not sources (no feedback loop)
         recent = self.db.recently_accessed(now - RECENT_WINDOW_SECONDS, parameters.recent_sources, "context")
         recent = [cid for cid in recent if focus is None or cid != focus.id]
@@ -193,15 +193,16 @@ class ContextEngine:
                     distance,
                 )
 
-        candidate_ids = set(reaches) | set(matches) | set(proximity_values) | set(recent)
+        candidate_set = set(reaches) | set(matches) | set(proximity_values) | set(recent)
         if focus is not None:
-            candidate_ids.add(focus.id)
-        history = self.db.access_history(sorted(candidate_ids))
+            candidate_set.add(focus.id)
+        candidate_ids = sorted(candidate_set)
+        history = self.db.access_history(candidate_ids)
         best_bm25 = min(matches.values()) if matches else 0.0
         floor = base_floor(parameters)
 
         scored: list[Scored] = []
-        for chunk in self.chunks.get_many(sorted(candidate_ids)):
+        for chunk in self.chunks.get_many(candidate_ids):
             cid = chunk.id
             events = history.get(cid, [])
             level = base_level(
@@ -247,12 +248,10 @@ class ContextEngine:
         scored.sort(key=lambda item: (not item.is_focus, -item.total, item.chunk.id))
         return scored
 
-    def _query_matches(
-        self, request: ContextRequest, focus: Chunk | None, parameters: ActivationParameters
-    ) -> tuple[dict[str, float], set[str]]:
+    def _query_matches(self, request: ContextRequest, focus: Chunk | None) -> tuple[dict[str, float], set[str]]:
         """chunk id -> BM25 (negative, lower is better) and the ids whose name is a query word."""
         if request.query:
-            words = [word for word in _WORD.findall(request.query)]
+            words = _WORD.findall(request.query)
         elif focus is not None:
             words = [focus.name]
         else:
@@ -264,8 +263,7 @@ class ContextEngine:
             return {}, set()
         expression = " OR ".join(f'"{term}"' for term in terms)
         matches = dict(self.db.full_text(expression, CONTEXT_MATCHES))
-        exact_ids: set[str] = set()
-        exact_ids.update(self.db.ids_named(sorted(set(words)), CONTEXT_MATCHES))
+        exact_ids = set(self.db.ids_named(sorted(set(words)), CONTEXT_MATCHES))
         if focus is not None:
             matches.pop(focus.id, None)
             exact_ids.discard(focus.id)
@@ -353,10 +351,7 @@ class ContextEngine:
     # -- packing --------------------------------------------------------------------------
 
     def _pack(self, scored: list[Scored], budget: int, limit: int | None) -> list[dict[str, Any]]:
-        items = pack(scored, budget, limit, self._render)
-        for item in items:
-            item["uri"] = (self.root / item["uri"]).as_uri()
-        return items
+        return pack(scored, budget, limit, self._render, self.root)
 
     def _render(self, item: Scored, detail: str) -> str:
         chunk = item.chunk
@@ -382,10 +377,10 @@ def name_text(chunk: Chunk) -> str:
     return f"{chunk.kind} {split_id(chunk.id)[1]} — {chunk.path}:{chunk.start_line + 1}"
 
 
-Render = Any  # Callable[[Scored, str], str]
+Render = Callable[[Scored, str], str]  # an entry's text at a level of detail
 
 
-def pack(scored: Sequence[Scored], budget: int, limit: int | None, render: Render) -> list[dict[str, Any]]:
+def pack(scored: Sequence[Scored], budget: int, limit: int | None, render: Render, root: Path) -> list[dict[str, Any]]:
     """Best first under `budget`: full text within the full share, then signatures, then names.
 
     An item too large for the room its tier has left drops to the next tier, so one big
@@ -425,15 +420,15 @@ def pack(scored: Sequence[Scored], budget: int, limit: int | None, render: Rende
         used += tokens
         if detail == "full":
             shown_full.append((path, qualname + "."))
-        items.append(item_dict(None, entry, detail, text) | {"tokens": tokens})
+        items.append(item_dict(root, entry, detail, text, tokens))
     return items
 
 
-def item_dict(root: Path | None, entry: Scored, detail: str, text: str) -> dict[str, Any]:
+def item_dict(root: Path, entry: Scored, detail: str, text: str, tokens: int) -> dict[str, Any]:
     chunk = entry.chunk
     return {
         "id": chunk.id,
-        "uri": (root / chunk.path).as_uri() if root is not None else chunk.path,
+        "uri": (root / chunk.path).as_uri(),
         "range": {
             "start": {"line": chunk.start_line, "character": chunk.start_char},
             "end": {"line": chunk.end_line, "character": chunk.end_char},
@@ -443,7 +438,7 @@ def item_dict(root: Path | None, entry: Scored, detail: str, text: str) -> dict[
         "kind": chunk.kind,
         "detail": detail,
         "text": text,
-        "tokens": count_tokens(text),
+        "tokens": tokens,
         "score": round(entry.total, 4),
         "activation": {
             "base": round(entry.base, 4),
