@@ -84,6 +84,7 @@ _CHUNK_COLUMNS = (
     "id, kind, start_line, start_char, end_line, end_char, sel_line, sel_char, "
     "signature, summary, decorators, parent, content_hash, tokens"
 )
+_REF_COLUMNS = "id, path, qualname, kind, refs"
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|_+|\.")
 
 
@@ -349,27 +350,20 @@ class SqliteStore:
         """(id, path, qualname, kind, parent) of every chunk, in file and source order."""
         yield from self.db.execute("SELECT id, path, qualname, kind, parent FROM chunks ORDER BY path, seq")
 
-    def ref_sources(self, paths: Iterable[str] | None = None) -> list[RefSource]:
-        if paths is None:
-            rows = self.db.execute("SELECT id, path, qualname, kind, refs FROM chunks ORDER BY path, seq")
-            return [RefSource(i, p, q, k, tuple(r.split("\n")) if r else ()) for i, p, q, k, r in rows]
+    def ref_sources(self, paths: Iterable[str]) -> list[RefSource]:
+        """The references of the chunks of these files."""
         found: list[RefSource] = []
         for path in paths:
-            rows = self.db.execute(
-                "SELECT id, path, qualname, kind, refs FROM chunks WHERE path = ? ORDER BY seq", [path]
-            )
-            found.extend(RefSource(i, p, q, k, tuple(r.split("\n")) if r else ()) for i, p, q, k, r in rows)
+            rows = self.db.execute(f"SELECT {_REF_COLUMNS} FROM chunks WHERE path = ? ORDER BY seq", [path])
+            found.extend(_ref_source(row) for row in rows)
         return found
 
     def iter_ref_sources(self, kind: str | None = None, batch: int = 2000) -> Iterator[RefSource]:
         """Every chunk's references (of one kind of chunk), read a batch at a time."""
         where, arguments = (" WHERE kind = ?", [kind]) if kind else ("", [])
-        cursor = self.db.execute(
-            f"SELECT id, path, qualname, kind, refs FROM chunks{where} ORDER BY path, seq", arguments
-        )
+        cursor = self.db.execute(f"SELECT {_REF_COLUMNS} FROM chunks{where} ORDER BY path, seq", arguments)
         while rows := cursor.fetchmany(batch):
-            for i, p, q, k, r in rows:
-                yield RefSource(i, p, q, k, tuple(r.split("\n")) if r else ())
+            yield from (_ref_source(row) for row in rows)
 
     def replace_edges(self, source_ids: Iterable[str], edges: Iterable[Edge]) -> None:
         """Drop the outgoing edges of these chunks, then add `edges` (call in a transaction)."""
@@ -462,8 +456,7 @@ class SqliteStore:
     def links(self, chunk_ids: Sequence[str]) -> list[tuple[str, str, str, str]]:
         """(src, dst, kind, how) of every edge from or to these chunks."""
         found: list[tuple[str, str, str, str]] = []
-        for batch in _batches(chunk_ids):
-            marks = ",".join("?" * len(batch))
+        for batch, marks in _batches(chunk_ids):
             found.extend(self.db.execute(f"SELECT src, dst, kind, how FROM edges WHERE src IN ({marks})", batch))
             inbound = f"SELECT src, dst, kind, how FROM edges WHERE dst IN ({marks}) AND src NOT IN ({marks})"
             found.extend(self.db.execute(inbound, batch * 2))
@@ -472,16 +465,8 @@ class SqliteStore:
     def children(self, chunk_ids: Sequence[str]) -> list[tuple[str, str]]:
         """(child id, parent id) of the chunks directly inside these chunks."""
         found: list[tuple[str, str]] = []
-        for batch in _batches(chunk_ids):
-            marks = ",".join("?" * len(batch))
+        for batch, marks in _batches(chunk_ids):
             found.extend(self.db.execute(f"SELECT id, parent FROM chunks WHERE parent IN ({marks})", batch))
-        return found
-
-    def existing_ids(self, chunk_ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for batch in _batches(chunk_ids):
-            marks = ",".join("?" * len(batch))
-            found.update(row[0] for row in self.db.execute(f"SELECT id FROM chunks WHERE id IN ({marks})", batch))
         return found
 
     # -- accesses -----------------------------------------------------------------------
@@ -492,8 +477,7 @@ class SqliteStore:
     def last_access_times(self, chunk_ids: Sequence[str], event: str) -> dict[str, float]:
         """chunk id -> when it was last accessed by this kind of event."""
         found: dict[str, float] = {}
-        for batch in _batches(chunk_ids):
-            marks = ",".join("?" * len(batch))
+        for batch, marks in _batches(chunk_ids):
             rows = self.db.execute(
                 f"SELECT chunk_id, max(at) FROM accesses WHERE event = ? AND chunk_id IN ({marks}) GROUP BY chunk_id",
                 [event, *batch],
@@ -504,8 +488,7 @@ class SqliteStore:
     def access_history(self, chunk_ids: Sequence[str]) -> dict[str, list[tuple[float, str]]]:
         """chunk id -> its (time, event) accesses, for the base level of each."""
         found: dict[str, list[tuple[float, str]]] = {}
-        for batch in _batches(chunk_ids):
-            marks = ",".join("?" * len(batch))
+        for batch, marks in _batches(chunk_ids):
             for cid, at, event in self.db.execute(
                 f"SELECT chunk_id, at, event FROM accesses WHERE chunk_id IN ({marks})", batch
             ):
@@ -556,6 +539,11 @@ class SqliteStore:
         }
 
 
+def _ref_source(row: Sequence[str]) -> RefSource:
+    chunk_id, path, qualname, kind, refs = row
+    return RefSource(chunk_id, path, qualname, kind, tuple(refs.split("\n")) if refs else ())
+
+
 def _create_private(path: Path) -> None:
     """Create the database file readable by its owner only (SQLite gives -wal and -shm the same mode)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -563,10 +551,11 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
 
 
-def _batches(items: Sequence[str], size: int = 400) -> Iterator[list[str]]:
-    """Slices small enough for SQLite's limit on bound parameters."""
+def _batches(items: Sequence[str], size: int = 400) -> Iterator[tuple[list[str], str]]:
+    """Slices small enough for SQLite's limit on bound parameters, each with its "?,?,…"."""
     for start in range(0, len(items), size):
-        yield list(items[start : start + size])
+        batch = list(items[start : start + size])
+        yield batch, ",".join("?" * len(batch))
 
 
 class _Transaction:
