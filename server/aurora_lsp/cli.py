@@ -65,8 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     context = commands.add_parser(
         "context", parents=[common], help="the code to see at a position or for a question, within a token budget"
     )
-    target = context.add_mutually_exclusive_group(required=False)
-    target.add_argument("--query", help="a question or words to find code for")
+    context.add_argument("--query", help="a question or words to find code for")
     context.add_argument("--file", type=Path, help="the focus's file (relative to PATH or absolute)")
     context.add_argument("--line", type=int, help="the focus's line, 1-based")
     context.add_argument("--column", type=int, default=1, help="the focus's column, 1-based (default 1)")
@@ -104,9 +103,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         return EXIT_USAGE
     try:
         with Workspace.open(args.path, settings) as workspace:
-            if workspace.notice:
-                print(workspace.notice, file=sys.stderr)
-                workspace.notice = None
+            _tell_notice(workspace)
             if args.command == "index":
                 return _index(workspace, args, out)
             if args.command == "symbols":
@@ -164,13 +161,18 @@ def _refresh(workspace: Workspace, args: argparse.Namespace, full: bool = False)
     progress = _ProgressBar() if sys.stderr.isatty() and not args.json else None
     try:
         report = workspace.refresh(progress, full=full, workers=getattr(args, "workers", None))
-        if workspace.notice:  # the disk filled up during the refresh
-            print(workspace.notice, file=sys.stderr)
-            workspace.notice = None
+        _tell_notice(workspace)  # the disk may have filled up during the refresh
         return report
     finally:
         if progress is not None:
             progress.close()
+
+
+def _tell_notice(workspace: Workspace) -> None:
+    """Say once, on stderr, what happened to the database (moved aside, kept in memory)."""
+    if workspace.notice:
+        print(workspace.notice, file=sys.stderr)
+        workspace.notice = None
 
 
 def _index(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:

@@ -19,7 +19,7 @@ from aurora_lsp.context.activation import ActivationParameters
 from aurora_lsp.context.retrieve import ContextEngine, ContextRequest, repeats_removed, shown_events
 from aurora_lsp.index.indexer import Indexer, IndexReport, Progress
 from aurora_lsp.store.chunks import ChunkStore
-from aurora_lsp.store.recovery import memory_store, open_store
+from aurora_lsp.store.recovery import memory_notice, memory_store, open_store
 from aurora_lsp.store.sqlite import SqliteStore, is_disk_full
 
 
@@ -62,10 +62,7 @@ class Workspace:
         except sqlite3.Error:
             pass
         self._attach(memory_store())
-        self.notice = (
-            f"Aurora: cannot write the index database {old.path} ({reason}); "
-            "keeping the index in memory for this session"
-        )
+        self.notice = memory_notice(f"cannot write the index database {old.path} ({reason})")
 
     @classmethod
     def open(cls, root: Path, settings: Settings | None = None, primary: bool = True) -> Workspace:

@@ -57,7 +57,12 @@ def _try_open(path: Path) -> SqliteStore | StoreError:
 
 
 def in_memory(error: StoreError) -> Opened:
-    return Opened(memory_store(), f"Aurora: {error}; keeping the index in memory for this session")
+    return Opened(memory_store(), memory_notice(str(error)))
+
+
+def memory_notice(reason: str) -> str:
+    """What the person is told when the index can only live in memory."""
+    return f"Aurora: {reason}; keeping the index in memory for this session"
 
 
 def memory_store() -> SqliteStore:
