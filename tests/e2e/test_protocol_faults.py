@@ -16,15 +16,6 @@ from lsprotocol import types
 from test_server import TIMEOUT, RawSession, eventually, outline, start_server, symbols, wait_until
 
 
-async def _initialized(session: RawSession, root: Path, db: Path) -> None:
-    options = {"databasePath": str(db)}
-    await session.request(
-        "initialize",
-        {"processId": None, "rootUri": root.as_uri(), "capabilities": {}, "initializationOptions": options},
-    )
-    session.send({"method": "initialized", "params": {}})
-
-
 async def _replies(session: RawSession, ids: set[int], seen: list[str]) -> dict[int, dict[str, Any]]:
     replies: dict[int, dict[str, Any]] = {}
     while not ids <= set(replies):
@@ -43,7 +34,7 @@ async def _replies(session: RawSession, ids: set[int], seen: list[str]) -> dict[
 async def test_random_cancels_get_an_answer_or_request_cancelled(shop: Path, tmp_path: Path) -> None:
     session = await RawSession.start()
     try:
-        await _initialized(session, shop, tmp_path / "index.sqlite3")
+        await session.initialize(shop, tmp_path / "index.sqlite3")
         rng = random.Random(7)
         uri = (shop / "shop/models/cart.py").as_uri()
         requests = [
@@ -87,7 +78,7 @@ async def test_random_cancels_get_an_answer_or_request_cancelled(shop: Path, tmp
 async def test_requests_after_shutdown_get_invalid_request(shop: Path, tmp_path: Path) -> None:
     session = await RawSession.start()
     try:
-        await _initialized(session, shop, tmp_path / "index.sqlite3")
+        await session.initialize(shop, tmp_path / "index.sqlite3")
         assert (await session.request("shutdown", None))["result"] is None
         for method, params in [("workspace/symbol", {"query": "Cart"}), ("aurora/stats", None)]:
             reply = await session.request(method, params)

@@ -278,6 +278,14 @@ class RawSession:
                 length = int(line.split(b":")[1])
         return json.loads(await self.process.stdout.readexactly(length))
 
+    async def initialize(self, root: Path, db: Path) -> dict[str, Any]:
+        """`initialize` with no client capabilities, then `initialized`; the server's answer."""
+        options = {"databasePath": str(db)}
+        params = {"processId": None, "rootUri": root.as_uri(), "capabilities": {}, "initializationOptions": options}
+        answer = await self.request("initialize", params)
+        self.send({"method": "initialized", "params": {}})
+        return answer
+
     async def request(self, method: str, params: Any) -> dict[str, Any]:
         self.next_id += 1
         self.send({"id": self.next_id, "method": method, "params": params})
@@ -293,13 +301,8 @@ class RawSession:
 async def test_malformed_params_get_invalid_params_and_the_server_keeps_answering(shop: Path, tmp_path: Path) -> None:
     session = await RawSession.start()
     try:
-        options = {"databasePath": str(tmp_path / "raw.sqlite3")}
-        answer = await session.request(
-            "initialize",
-            {"processId": None, "rootUri": shop.as_uri(), "capabilities": {}, "initializationOptions": options},
-        )
+        answer = await session.initialize(shop, tmp_path / "raw.sqlite3")
         assert answer["result"]["capabilities"]["workspaceSymbolProvider"]
-        session.send({"method": "initialized", "params": {}})
         for method, params in [
             ("workspace/symbol", {"query": 42}),
             ("textDocument/documentSymbol", {"textDocument": 5}),
