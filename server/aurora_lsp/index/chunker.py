@@ -17,7 +17,6 @@ from typing import Any
 
 import parso
 import parso.cache
-from parso.grammar import load_grammar
 
 from aurora_lsp.convert import split_lines, utf16_column
 from aurora_lsp.index.chunk import ID_SEPARATOR, ParsedChunk, ParsedFile
@@ -31,10 +30,11 @@ _WHITESPACE = re.compile(r"\s+")
 _grammar: Any = None
 
 
-def _load_grammar() -> Any:
+def load_grammar() -> Any:
+    """parso's grammar for the running Python, loaded once per process."""
     global _grammar
     if _grammar is None:
-        _grammar = load_grammar()
+        _grammar = parso.load_grammar()
     return _grammar
 
 
@@ -150,7 +150,7 @@ class _Chunker:
         self.buffer_key: str | None = None
 
     def run(self) -> ParsedFile:
-        grammar = _load_grammar()
+        grammar = load_grammar()
         if self.buffer_key is not None:
             module_node = grammar.parse(self.text, path=self.buffer_key, diff_cache=True, cache=False)
         else:

@@ -12,20 +12,20 @@ of processes, one per core, while this process writes the results to SQLite.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import multiprocessing
 import os
 import stat
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aurora_lsp.index import worker
 from aurora_lsp.index.chunk import ParsedFile, plain_qualname
-from aurora_lsp.index.chunker import NotPythonSource, chunk_file, content_hash
+from aurora_lsp.index.chunker import content_hash
 from aurora_lsp.index.resolve import (
     RefSource,
     Resolver,
@@ -44,6 +44,7 @@ from aurora_lsp.index.scan import (
     ScanResult,
     scan_workspace,
 )
+from aurora_lsp.index.worker import chunk_batch
 from aurora_lsp.store.sqlite import FileRecord, FileState, SqliteStore
 
 # A stat match is trusted only if the file was last modified this long before we read it.
@@ -54,9 +55,7 @@ PARALLEL_MIN_BYTES = 256 * 1024
 BATCH_FILES = 16
 IN_FLIGHT_BATCHES_PER_WORKER = 4
 RESOLVE_BATCH = 2000  # chunks whose edges are resolved and written together
-WRITE_BATCH_FILES = 200
-SKIP_BINARY = "binary, not Python source"
-SKIP_CHUNKER_FAILED = "could not be chunked"
+WRITE_BATCH_FILES = 50
 _EDGES_DIRTY = "edges_dirty"
 
 Progress = Callable[[int, int], None]
@@ -110,44 +109,19 @@ class _Work:
     checked_ns: int
 
 
-def chunk_batch(items: Sequence[tuple[str, bytes, str, bool]]) -> list[ParsedFile | str]:
-    """Chunk a few files (in a worker process or inline); a string is why one failed.
-
-    parso builds cyclic trees; collecting them once per batch instead of letting the
-    collector run throughout saves about a fifth of the time.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        results: list[ParsedFile | str] = []
-        for path, data, module, is_package in items:
-            try:
-                results.append(chunk_file(path, data, module, is_package))
-            except NotPythonSource as error:
-                results.append(f"{SKIP_BINARY}: {error}")
-            except (RecursionError, MemoryError, ValueError, IndexError, AttributeError, TypeError) as error:
-                results.append(f"{SKIP_CHUNKER_FAILED}: {type(error).__name__}: {error}")
-        return results
-    finally:
-        gc.collect()
-        if was_enabled:
-            gc.enable()
-
-
-def _preload() -> None:
-    import aurora_lsp.index.chunker as chunker
-
-    chunker._load_grammar()
-
-
 def make_pool(workers: int | None = None) -> Executor:
-    """A process pool whose workers have parso's grammar loaded already."""
+    """A process pool whose workers have parso's grammar loaded already.
+
+    Workers come from a fork server (never a fork of this process, which has threads)
+    that preloads nothing: a preloaded parso would be resident in the fork server too
+    (24 MB more, measured on Django), and each worker imports only `worker.py` anyway.
+    """
     count = workers or max(1, os.cpu_count() or 1)
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if "forkserver" in methods:
-        context.set_forkserver_preload(["aurora_lsp.index.chunker"])
-    return ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_preload)
+        context.set_forkserver_preload([])
+    return ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=worker.start)
 
 
 class Indexer:

@@ -16,14 +16,26 @@ import json
 import os
 import re
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlite_utils
-
 from aurora_lsp.index.chunk import Chunk, ParsedChunk, ParsedFile, summarize
 from aurora_lsp.index.resolve import Edge, FileSymbols, RefSource
+
+# sqlite-utils imports pandas and numpy when they are installed, only to map their types to
+# SQL column types, which Aurora never stores. Where they are installed (a data-science
+# environment) that costs 12 MB (numpy) or more (pandas) and a tenth of a second at every
+# start: hide them while it loads, unless something imported them already.
+_HIDDEN = [name for name in ("pandas", "numpy") if name not in sys.modules]
+sys.modules.update(dict.fromkeys(_HIDDEN))
+try:
+    import sqlite_utils
+finally:
+    for _name in _HIDDEN:
+        if sys.modules.get(_name, False) is None:
+            del sys.modules[_name]
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 5000
