@@ -366,7 +366,7 @@ class Indexer:
         def needs_resolving(source: RefSource) -> bool:
             return (
                 source.path in changed_paths
-                or _enclosing_class_in(source.id, table.parents, table.kinds, changed_hierarchy)
+                or _enclosing_class_in(source.id, table.parents, changed_hierarchy)
                 or not affected_names.isdisjoint(_names_used(source, imports.get(source.path, {})))
             )
 
@@ -437,14 +437,13 @@ def _classes_with_new_ancestry(old: dict[str, tuple[str, ...]], new: dict[str, t
     return changed
 
 
-def _enclosing_class_in(
-    chunk_id: str, parents: dict[str, str | None], kinds: dict[str, str], classes: set[str]
-) -> bool:
+def _enclosing_class_in(chunk_id: str, parents: dict[str, str], classes: set[str]) -> bool:
+    """Whether one of `classes` (class ids) encloses the chunk, at any depth."""
     if not classes:
         return False
     current = parents.get(chunk_id)
     while current is not None:
-        if kinds.get(current) == "class" and current in classes:
+        if current in classes:
             return True
         current = parents.get(current)
     return False

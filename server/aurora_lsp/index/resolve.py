@@ -19,7 +19,6 @@ chunks whose refs mention a changed name gives exactly what a fresh index gives.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -40,17 +39,25 @@ class FileSymbols:
 
 @dataclass(slots=True)
 class SymbolTable:
-    """What resolution needs to know about every chunk and file of the workspace."""
+    """What resolution needs to know about every chunk and file of the workspace.
+
+    At 262K chunks this table is the indexer's largest allocation, so it keeps only what
+    resolution asks: one string object per chunk id (a parent is the object of its row,
+    not a copy), class ids in a set, parents only where there is one, and for each
+    callable name its one definition or "many".
+    """
 
     # path -> qualname (no #n) -> id of its last definition (the one Python binds)
     qualnames: dict[str, dict[str, str]] = field(default_factory=dict)
     modules: dict[str, str] = field(default_factory=dict)  # dotted module -> path
     files: dict[str, FileSymbols] = field(default_factory=dict)
-    kinds: dict[str, str] = field(default_factory=dict)  # id -> kind
-    parents: dict[str, str | None] = field(default_factory=dict)
-    # name -> ids of the methods/functions so named (for attribute guesses)
-    callables_by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    classes: set[str] = field(default_factory=set)
+    parents: dict[str, str] = field(default_factory=dict)  # id -> enclosing chunk's id
+    # name -> the id of the one method/function so named, or MANY (for attribute guesses)
+    callables: dict[str, str] = field(default_factory=dict)
     bases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # class id -> base ids
+    _file_ids: dict[str, str] = field(default_factory=dict)  # the current file's ids
+    _file: str = ""
 
     def add_file(self, symbols: FileSymbols) -> None:
         self.files[symbols.path] = symbols
@@ -60,11 +67,25 @@ class SymbolTable:
             self.modules.setdefault(symbols.module, symbols.path)
 
     def add_chunk(self, chunk_id: str, path: str, qualname: str, kind: str, parent: str | None) -> None:
+        """Add one chunk; a file's chunks come together, in source order (parents first)."""
+        if path != self._file:
+            self._file = path
+            self._file_ids = {}
+        self._file_ids[chunk_id] = chunk_id
         self.qualnames.setdefault(path, {})[qualname] = chunk_id
-        self.kinds[chunk_id] = kind
-        self.parents[chunk_id] = parent
-        if kind != "class":
-            self.callables_by_name[qualname.rpartition(".")[2]].append(chunk_id)
+        if kind == "class":
+            self.classes.add(chunk_id)
+        else:
+            name = qualname.rpartition(".")[2]
+            self.callables[name] = MANY if name in self.callables else chunk_id
+        if parent is not None:
+            self.parents[chunk_id] = self._file_ids.get(parent, parent)
+
+    def is_class(self, chunk_id: str | None) -> bool:
+        return chunk_id in self.classes
+
+
+MANY = ""  # never a chunk id
 
 
 def module_name(path: str, package_dirs: set[str]) -> str:
@@ -143,12 +164,11 @@ class Resolver:
         qualnames = table.qualnames.get(path, {})
         # enclosing function scopes, innermost first (class bodies do not enclose methods)
         scope_id = table.parents.get(chunk_id)
-        own_kind = table.kinds.get(chunk_id)
         scopes: list[str] = []
-        if own_kind != "class":
+        if not table.is_class(chunk_id):
             scopes.append(qualname)  # a function's own nested definitions
         while scope_id is not None:
-            if table.kinds.get(scope_id) != "class":
+            if not table.is_class(scope_id):
                 scopes.append(_plain_qualname_of(scope_id))
             scope_id = table.parents.get(scope_id)
         for scope in scopes:
@@ -187,7 +207,7 @@ class Resolver:
         """`T>attr`: an attribute of an instance of T (from an annotation or `x = T()`)."""
         type_chain, _, attribute = chain.partition(">")
         found = self.resolve_ref(chunk_id, path, qualname, type_chain)
-        if found is not None and self.table.kinds.get(found[0]) == "class":
+        if found is not None and self.table.is_class(found[0]):
             target = self._lookup_in_class(found[0], attribute, 0)
             if target is not None:
                 return target, "typed"
@@ -207,7 +227,7 @@ class Resolver:
         table = self.table
         current: str | None = table.parents.get(chunk_id)
         while current is not None:
-            if table.kinds.get(current) == "class":
+            if table.is_class(current):
                 return current
             current = table.parents.get(current)
         return None
@@ -228,10 +248,8 @@ class Resolver:
     def _guess_attribute(self, attribute: str) -> tuple[str, str] | None:
         if len(attribute) < _MIN_GUESS_NAME_LENGTH or (attribute.startswith("__") and attribute.endswith("__")):
             return None
-        candidates = self.table.callables_by_name.get(attribute)
-        if candidates is not None and len(candidates) == 1:
-            return candidates[0], "attr-unique"
-        return None
+        found = self.table.callables.get(attribute)
+        return (found, "attr-unique") if found else None
 
 
 def _module_exports(table: SymbolTable) -> dict[str, dict[str, str]]:
