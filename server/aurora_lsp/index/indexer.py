@@ -101,12 +101,16 @@ class IndexReport:
 @dataclass(slots=True)
 class _Work:
     path: str
-    data: bytes
+    # None: a file the index does not have yet, read only when its batch goes to be chunked,
+    # so that a cold index holds a few batches of source at a time, not the workspace's.
+    data: bytes | None
     module: str
     is_package: bool
     size: int
     mtime_ns: int
     checked_ns: int
+    absolute: str = ""
+    unread: str = ""  # why it could not be read then
 
 
 def make_pool(workers: int | None = None) -> Executor:
@@ -194,6 +198,8 @@ class Indexer:
         for item, result in self._chunk_all(work):
             done += 1
             item.data = b""  # chunked: its bytes need not live through the writes and resolution
+            if item.unread:
+                result = item.unread
             if isinstance(result, str):
                 reason = result.partition(":")[0]
                 report.skip(reason, item.path)
@@ -260,9 +266,12 @@ class Indexer:
                 # size and mtime 0: once the buffer closes, the file on disk is read again
                 work.append(_Work(scanned.path, data, module, _is_package(scanned.path), 0, 0, 0))
                 continue
+            if state is None:
+                is_package = _is_package(scanned.path)
+                work.append(_Work(scanned.path, None, module, is_package, scanned.size, 0, 0, scanned.absolute))
+                continue
             if (
                 not full
-                and state is not None
                 and state.size == scanned.size
                 and state.mtime_ns == scanned.mtime_ns
                 and state.module == module
@@ -275,7 +284,7 @@ class Indexer:
                 report.skip(read, scanned.path)
                 continue
             data, info = read
-            if state is not None and not full and state.module == module and content_hash(data) == state.content_hash:
+            if not full and state.module == module and content_hash(data) == state.content_hash:
                 touched.append(
                     FileState(scanned.path, state.content_hash, len(data), info.st_mtime_ns, checked_ns, module)
                 )
@@ -310,7 +319,7 @@ class Indexer:
         )
         if not parallel:
             for batch in batches:
-                yield from zip(batch, chunk_batch([_task(w) for w in batch]), strict=False)
+                yield from zip(batch, chunk_batch([self._task(w) for w in batch]), strict=False)
             return
         with make_pool(self.workers) as pool:
             # A few batches in flight per worker: submitting all at once kept a pickled copy of
@@ -319,14 +328,26 @@ class Indexer:
             waiting = iter(batches)
             in_flight: deque[tuple[list[_Work], Future[list[ParsedFile | str]]]] = deque()
             for batch in itertools.islice(waiting, window):
-                in_flight.append((batch, pool.submit(chunk_batch, [_task(w) for w in batch])))
+                in_flight.append((batch, pool.submit(chunk_batch, [self._task(w) for w in batch])))
             while in_flight:
                 batch, future = in_flight.popleft()
                 results = future.result()
                 following = next(waiting, None)
                 if following is not None:
-                    in_flight.append((following, pool.submit(chunk_batch, [_task(w) for w in following])))
+                    in_flight.append((following, pool.submit(chunk_batch, [self._task(w) for w in following])))
                 yield from zip(batch, results, strict=True)
+
+    def _task(self, work: _Work) -> tuple[str, bytes, str, bool]:
+        """What a worker gets for one file, reading it now if it was left unread."""
+        if work.data is None:
+            work.checked_ns = time.time_ns()
+            read = read_regular_file(work.absolute, self.max_file_size_kb * 1024)
+            if isinstance(read, str):
+                work.data, work.unread = b"", read
+            else:
+                work.data, info = read
+                work.size, work.mtime_ns = len(work.data), info.st_mtime_ns
+        return (work.path, work.data, work.module, work.is_package)
 
     def _write(self, records: list[FileRecord]) -> list[str]:
         if not records:
@@ -392,10 +413,6 @@ class Indexer:
         elif sources:
             self.db.replace_edges([s.id for s in sources], resolve_edges(resolver, sources))
         return len(sources)
-
-
-def _task(work: _Work) -> tuple[str, bytes, str, bool]:
-    return (work.path, work.data, work.module, work.is_package)
 
 
 def _is_package(path: str) -> bool:
