@@ -2,8 +2,9 @@
 
 Exact names come first, then prefixes, then qualified-name suffixes (`QuerySet.filter`),
 then matches at word starts (`getresp` → `get_response`, `qs.filter` →
-`QuerySet.filter`), then any in-order subsequence. SQLite narrows the candidates with a
-LIKE pattern (the query's characters in order); the ranking happens here.
+`QuerySet.filter`), then any in-order subsequence. SQLite narrows the candidates: names
+starting with the query (a range of a caseless index), then a LIKE pattern (the query's
+characters in order); the ranking happens here.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def search_symbols(db: SqliteStore, query: str, limit: int = 50) -> list[SymbolM
     if "." not in query:
         # Exact names and prefixes rank first; when they alone fill the answer (short
         # queries: "e", "get"), nothing further down can enter it, so skip the rest.
-        found = _ranked(query, db.name_prefix_candidates("".join(_escaped(query)) + "%", CANDIDATE_LIMIT))
+        found = _ranked(query, db.name_prefix_candidates(query, CANDIDATE_LIMIT))
         if sum(1 for match in found if match.tier <= TIER_PREFIX) >= limit:
             found.sort(key=lambda m: m.sort_key)
             return found[:limit]

@@ -8,7 +8,22 @@ import pytest
 from aurora_lsp.search import rank, search_symbols
 from aurora_lsp.store.sqlite import SqliteStore
 
-QUERIES = ["e", "get", "parse", "JSONDecoder", "decode", "getresp", "Logger.info", "hdlr", "_", "%", "zzzq"]
+QUERIES = [
+    "e",
+    "get",
+    "get_",
+    "GET_",
+    "jsond",
+    "parse",
+    "JSONDecoder",
+    "decode",
+    "getresp",
+    "Logger.info",
+    "hdlr",
+    "_",
+    "%",
+    "zzzq",
+]
 
 
 @pytest.fixture

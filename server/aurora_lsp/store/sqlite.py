@@ -37,7 +37,8 @@ finally:
         if sys.modules.get(_name, False) is None:
             del sys.modules[_name]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+_LAST_CHARACTER = "\U0010ffff"  # sorts after every character a name can hold
 BUSY_TIMEOUT_MS = 5000
 
 
@@ -170,8 +171,17 @@ def _migrate_to_2(db: sqlite_utils.Database) -> None:
     db.table("accesses").create_index(["at"])
 
 
+def _migrate_to_3(db: sqlite_utils.Database) -> None:
+    """workspace/symbol at scale. Names in ASCII-caseless order make its prefix step a range
+    read instead of a LIKE over every chunk; (qualname, id) lets its subsequence step scan
+    a small index instead of the chunk rows with their text. At 262K chunks the slowest of
+    the 20 benchmark queries went from 208 to 59 ms, for 4% more database."""
+    db.execute("CREATE INDEX chunks_name_nocase ON chunks (name COLLATE NOCASE)")
+    db.execute("CREATE INDEX chunks_qualname_id ON chunks (qualname, id)")
+
+
 # MIGRATIONS[n] takes a database at schema version n to n + 1.
-MIGRATIONS = [_migrate_to_1, _migrate_to_2]
+MIGRATIONS = [_migrate_to_1, _migrate_to_2, _migrate_to_3]
 
 
 class SqliteStore:
@@ -441,10 +451,12 @@ class SqliteStore:
         )
         return [(row[0], row[1]) for row in rows]
 
-    def name_prefix_candidates(self, like_pattern: str, limit: int) -> list[tuple[str, str]]:
-        """(id, qualname) of chunks whose own name matches a LIKE pattern."""
+    def name_prefix_candidates(self, prefix: str, limit: int) -> list[tuple[str, str]]:
+        """(id, qualname) of chunks whose own name starts with `prefix`, ignoring ASCII case
+        (as LIKE does), read as a range of the caseless name index."""
         rows = self.db.execute(
-            "SELECT id, qualname FROM chunks WHERE name LIKE ? ESCAPE '\\' LIMIT ?", [like_pattern, limit]
+            "SELECT id, qualname FROM chunks WHERE name >= ? COLLATE NOCASE AND name < ? COLLATE NOCASE LIMIT ?",
+            [prefix, prefix + _LAST_CHARACTER, limit],
         )
         return [(row[0], row[1]) for row in rows]
 
