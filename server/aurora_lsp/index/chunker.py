@@ -17,6 +17,7 @@ from typing import Any
 
 import parso
 import parso.cache
+from parso.grammar import load_grammar as parso_grammar
 
 from aurora_lsp.convert import split_lines, utf16_column
 from aurora_lsp.index.chunk import ID_SEPARATOR, ParsedChunk, ParsedFile
@@ -34,7 +35,7 @@ def load_grammar() -> Any:
     """parso's grammar for the running Python, loaded once per process."""
     global _grammar
     if _grammar is None:
-        _grammar = parso.load_grammar()
+        _grammar = parso_grammar()
     return _grammar
 
 

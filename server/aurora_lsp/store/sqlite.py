@@ -29,7 +29,8 @@ from aurora_lsp.index.resolve import Edge, FileSymbols, RefSource
 # environment) that costs 12 MB (numpy) or more (pandas) and a tenth of a second at every
 # start: hide them while it loads, unless something imported them already.
 _HIDDEN = [name for name in ("pandas", "numpy") if name not in sys.modules]
-sys.modules.update(dict.fromkeys(_HIDDEN))
+for _name in _HIDDEN:
+    sys.modules[_name] = None  # type: ignore[assignment]  # an import of it then fails
 try:
     import sqlite_utils
 finally:
