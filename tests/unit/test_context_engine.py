@@ -6,7 +6,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aurora_lsp.config import Settings
+from aurora_lsp.context import retrieve
 from aurora_lsp.context.activation import ActivationParameters
 from aurora_lsp.workspace import Workspace
 
@@ -75,6 +77,30 @@ def test_a_query_finds_by_words_and_exact_names_first(shop: Path, tmp_path: Path
     # the best match's callers come along through spreading
     assert f"{PRICING}::total_price" in _ids(answer)
     assert _ids(by_words)[0] == f"{PRICING}::fetch_exchange_rate"
+
+
+def _matched(answer: dict[str, Any]) -> set[str]:
+    return {item["id"] for item in answer["items"] if item["activation"]["context"] > 0}
+
+
+def test_a_common_word_is_left_out_of_the_match_while_rarer_words_find_enough(
+    shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    query = "cents exchange"
+    with _indexed(shop, tmp_path, record_accesses=False) as workspace:
+        counts = workspace.db.term_chunk_counts(["cents", "exchange", "nowhere"])
+        assert counts["cents"] > counts["exchange"] >= 1 and "nowhere" not in counts
+        everything = workspace.context(None, None, query=query, limit=100)
+        # as if "cents" were as common at this size as "test" is in 262K chunks
+        monkeypatch.setattr(retrieve, "MATCH_POSTINGS", counts["exchange"])
+        narrowed = workspace.context(None, None, query=query, limit=100)
+        common_alone = workspace.context(None, None, query="cents", limit=100)
+    by_cents_only = "shop/models/cart.py::Cart.total_cents"
+    assert {by_cents_only, f"{PRICING}::fetch_exchange_rate"} <= _matched(everything)
+    assert _matched(narrowed) == {f"{PRICING}::fetch_exchange_rate"}
+    assert _ids(narrowed)[0] == f"{PRICING}::fetch_exchange_rate"
+    # the rarest word always stays, even when it alone is over the limit
+    assert by_cents_only in _matched(common_alone)
 
 
 def test_use_raises_a_chunk_and_memory_survives_reopening(shop: Path, tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ four steps, each bounded by the neighbourhood of the request, not by the reposit
    (edges), the enclosing class, its methods and sibling methods (structure), for at
    most `max_hops` links; a node linked to many chunks primes each less (fan effect).
 3. Context: BM25 over names, qualified names, signatures and docstrings for the query
-   words (or, for a focus alone, the focus's own name words), exact names first.
+   words (or, for a focus alone, the focus's own name words), exact names first; the
+   commonest words are left out while the rarer ones hold enough chunks.
 4. Base level from the recorded accesses, then packing best first under the budget:
    full text while the full-text share lasts, then signature and docstring, then names.
 
@@ -47,6 +48,8 @@ SIGNATURE_SHARE = 0.85
 RECENT_WINDOW_SECONDS = 3600.0
 RECENT_ROLE = "recently used"
 CONTEXT_MATCHES = 60
+# Chunks (summed over the query's terms) BM25 may score for one request; about 15 ms at 262K chunks.
+MATCH_POSTINGS = 20_000
 HOP_FRONTIER = 40  # nodes expanded per further hop, the most active first
 QUERY_SOURCES = 3
 # One access per chunk and kind of use within this window counts; more are repeats.
@@ -261,7 +264,7 @@ class ContextEngine:
         terms = sorted({part for word in words for part in name_words(word).split()})
         if not terms:
             return {}, set()
-        expression = " OR ".join(f'"{term}"' for term in terms)
+        expression = " OR ".join(f'"{term}"' for term in self._telling_terms(terms))
         matches = dict(self.db.full_text(expression, CONTEXT_MATCHES))
         exact_ids = set(self.db.ids_named(sorted(set(words)), CONTEXT_MATCHES))
         if focus is not None:
@@ -271,6 +274,19 @@ class ContextEngine:
         for cid in exact_ids:
             matches[cid] = min(matches.get(cid, 0.0), best)
         return matches, exact_ids
+
+    def _telling_terms(self, terms: list[str]) -> list[str]:
+        """The terms to match on: the commonest are left out, one at a time, while the chunks
+        holding the others are more than MATCH_POSTINGS. BM25 has to score every chunk that
+        holds any term, so "test" (in a third of 262K chunks) made a query cost 100 ms,
+        although a term that common adds little to the score (Lucene's common-terms idea).
+        The rarest term always stays, so a query of common words still finds something."""
+        counts = self.db.term_chunk_counts(terms)
+        kept = sorted(terms, key=lambda term: (counts.get(term, 0), term))
+        postings = sum(counts.get(term, 0) for term in kept)
+        while len(kept) > 1 and postings > MATCH_POSTINGS:
+            postings -= counts.get(kept.pop(), 0)
+        return kept
 
     def _spread(self, sources: dict[str, tuple[float, str]], parameters: ActivationParameters) -> dict[str, Reach]:
         """Activation arriving at each chunk over at most `max_hops` links from the sources."""

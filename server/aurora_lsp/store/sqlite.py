@@ -196,6 +196,7 @@ class SqliteStore:
         """
         self.path = Path(path)
         self.memory_name = memory_name
+        self._vocabulary_ready = False
         try:
             if memory_name is None:
                 _create_private(self.path)
@@ -471,12 +472,29 @@ class SqliteStore:
 
     def full_text(self, match: str, limit: int) -> list[tuple[str, float]]:
         """(id, bm25 score; lower is better) for an FTS5 MATCH expression."""
+        # rank inside the index, then read ids for the best `limit` rows only: joining first
+        # looked up every matching chunk (half the time for a match set of 10K rows or more)
         rows = self.db.execute(
-            "SELECT chunks.id, bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks"
-            " ON chunks.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?",
+            "SELECT chunks.id, best.score FROM (SELECT rowid, bm25(chunks_fts) AS score FROM chunks_fts"
+            " WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?) AS best"
+            " JOIN chunks ON chunks.rowid = best.rowid ORDER BY best.score",
             [match, limit],
         )
         return [(row[0], float(row[1])) for row in rows]
+
+    def term_chunk_counts(self, terms: Sequence[str]) -> dict[str, int]:
+        """term -> how many chunks the full-text index holds it in (absent: none)."""
+        if not self._vocabulary_ready:
+            # per connection, in the temp schema: nothing is added to the database file
+            self.db.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab USING fts5vocab(main, chunks_fts, row)"
+            )
+            self._vocabulary_ready = True
+        found: dict[str, int] = {}
+        for batch, marks in _batches(terms):
+            rows = self.db.execute(f"SELECT term, doc FROM temp.chunks_vocab WHERE term IN ({marks})", batch)
+            found.update((str(term), int(doc)) for term, doc in rows)
+        return found
 
     def links(self, chunk_ids: Sequence[str]) -> list[tuple[str, str, str, str]]:
         """(src, dst, kind, how) of every edge from or to these chunks."""
