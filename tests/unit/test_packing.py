@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from aurora_lsp.context.retrieve import Scored, pack, repeats_removed, shown_events
@@ -25,13 +26,13 @@ def _entries(sizes: list[tuple[int, int, int]]) -> tuple[list[Scored], dict[str,
     texts: dict[str, dict[str, str]] = {}
     for index, (full, signature, name) in enumerate(sizes):
         chunk = _chunk(index)
-        entries.append(Scored(chunk, base=0.0, spreading=float(len(sizes) - index), context=0.0))
+        entries.append(Scored(chunk.id, base=0.0, spreading=float(len(sizes) - index), context=0.0, chunk=chunk))
         texts[chunk.id] = {"full": "x" * full, "signature": "s" * signature, "name": "n" * name}
     return entries, texts
 
 
 def _render(texts: dict[str, dict[str, str]]):  # type: ignore[no-untyped-def]
-    return lambda entry, detail: texts[entry.chunk.id][detail]
+    return lambda chunk, detail: texts[chunk.id][detail]
 
 
 sizes = st.lists(
@@ -83,13 +84,34 @@ def test_a_big_item_drops_a_tier_instead_of_swallowing_the_budget() -> None:
 def test_a_chunk_inside_one_shown_in_full_is_named_only() -> None:
     outer = _chunk(0, name="Cart")
     inner = _chunk(1, parent=outer.id, name="Cart.add")
-    entries = [Scored(outer, 0.0, 2.0, 0.0), Scored(inner, 0.0, 1.0, 0.0)]
+    entries = [Scored(outer.id, 0.0, 2.0, 0.0, chunk=outer), Scored(inner.id, 0.0, 1.0, 0.0, chunk=inner)]
     texts = {
         outer.id: {"full": "c" * 80, "signature": "s", "name": "n"},
         inner.id: {"full": "a" * 40, "signature": "s", "name": "n"},
     }
     items = pack(entries, 2000, None, _render(texts), ROOT)
     assert [item["detail"] for item in items] == ["full", "name"]
+
+
+def test_an_entry_whose_chunk_left_the_index_is_passed_over() -> None:
+    entries, texts = _entries([(40, 8, 4)] * 3)
+    entries[1].chunk = None  # ranked, then deleted before packing read it
+    items = pack(entries, 2000, None, _render(texts), ROOT)
+    assert [item["id"] for item in items] == [entries[0].chunk_id, entries[2].chunk_id]
+
+
+def test_packing_stops_reading_entries_once_the_answer_is_full() -> None:
+    entries, texts = _entries([(400, 40, 8)] * 50)
+    read: list[str] = []
+
+    def ranked() -> Iterator[Scored]:
+        for entry in entries:
+            read.append(entry.chunk_id)
+            yield entry
+
+    items = pack(ranked(), 150, None, _render(texts), ROOT)
+    # the answer fills well before the 50th entry; one more is read to see that, not the rest
+    assert len(read) == len(items) + 1 < len(entries)
 
 
 def test_limit_caps_the_items() -> None:

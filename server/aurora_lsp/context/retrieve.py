@@ -20,7 +20,7 @@ Every item carries its activation parts and one line saying why it is there.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ CONTEXT_MATCHES = 60
 MATCH_POSTINGS = 20_000
 HOP_FRONTIER = 40  # nodes expanded per further hop, the most active first
 QUERY_SOURCES = 3
+RESOLVE_BATCH = 64  # ranked candidates whose chunks are read together while packing
 # One access per chunk and kind of use within this window counts; more are repeats.
 ACCESS_MIN_INTERVAL_SECONDS = {"context": 600.0}
 ACCESS_DEFAULT_INTERVAL_SECONDS = 60.0
@@ -86,7 +87,7 @@ class Reach:
 
 @dataclass(slots=True)
 class Scored:
-    chunk: Chunk
+    chunk_id: str
     base: float
     spreading: float
     context: float
@@ -97,6 +98,7 @@ class Scored:
     matched: bool = False
     exact: bool = False
     is_focus: bool = False
+    chunk: Chunk | None = None  # read when packing reaches it; None if it left the index
 
     @property
     def total(self) -> float:
@@ -205,8 +207,7 @@ class ContextEngine:
         floor = base_floor(parameters)
 
         scored: list[Scored] = []
-        for chunk in self.chunks.get_many(candidate_ids):
-            cid = chunk.id
+        for cid in candidate_ids:
             events = history.get(cid, [])
             level = base_level(
                 [now - at for at, _ in events],
@@ -235,7 +236,7 @@ class ContextEngine:
                 continue  # use alone does not make a chunk relevant here; it only lifts relevant ones
             scored.append(
                 Scored(
-                    chunk=chunk,
+                    chunk_id=cid,
                     base=parameters.base_weight * base,
                     spreading=spreading,
                     context=context,
@@ -248,7 +249,7 @@ class ContextEngine:
                     is_focus=is_focus,
                 )
             )
-        scored.sort(key=lambda item: (not item.is_focus, -item.total, item.chunk.id))
+        scored.sort(key=lambda item: (not item.is_focus, -item.total, item.chunk_id))
         return scored
 
     def _query_matches(self, request: ContextRequest, focus: Chunk | None) -> tuple[dict[str, float], set[str]]:
@@ -367,10 +368,20 @@ class ContextEngine:
     # -- packing --------------------------------------------------------------------------
 
     def _pack(self, scored: list[Scored], budget: int, limit: int | None) -> list[dict[str, Any]]:
-        return pack(scored, budget, limit, self._render, self.root)
+        return pack(self._with_chunks(scored), budget, limit, self._render, self.root)
 
-    def _render(self, item: Scored, detail: str) -> str:
-        chunk = item.chunk
+    def _with_chunks(self, scored: list[Scored]) -> Iterator[Scored]:
+        """The ranked entries with their chunks, read a batch at a time as packing reaches
+        them: a request ranks hundreds of candidates and shows a few dozen, and each chunk
+        read may come from SQLite and churn the memory tier."""
+        for start in range(0, len(scored), RESOLVE_BATCH):
+            batch = scored[start : start + RESOLVE_BATCH]
+            chunks = {chunk.id: chunk for chunk in self.chunks.get_many([entry.chunk_id for entry in batch])}
+            for entry in batch:
+                entry.chunk = chunks.get(entry.chunk_id)
+                yield entry
+
+    def _render(self, chunk: Chunk, detail: str) -> str:
         if detail == "full":
             return self.chunks.text(chunk.id) or ""
         if detail == "signature":
@@ -393,15 +404,16 @@ def name_text(chunk: Chunk) -> str:
     return f"{chunk.kind} {split_id(chunk.id)[1]} — {chunk.path}:{chunk.start_line + 1}"
 
 
-Render = Callable[[Scored, str], str]  # an entry's text at a level of detail
+Render = Callable[[Chunk, str], str]  # a chunk's text at a level of detail
 
 
-def pack(scored: Sequence[Scored], budget: int, limit: int | None, render: Render, root: Path) -> list[dict[str, Any]]:
+def pack(scored: Iterable[Scored], budget: int, limit: int | None, render: Render, root: Path) -> list[dict[str, Any]]:
     """Best first under `budget`: full text within the full share, then signatures, then names.
 
     An item too large for the room its tier has left drops to the next tier, so one big
     class does not swallow the budget; a chunk inside one already shown in full is named
-    only. The sum of the items' tokens never exceeds the budget.
+    only. An entry without its chunk (gone from the index) is passed over. The sum of the
+    items' tokens never exceeds the budget.
     """
     items: list[dict[str, Any]] = []
     used = 0
@@ -415,6 +427,8 @@ def pack(scored: Sequence[Scored], budget: int, limit: int | None, render: Rende
         if used >= budget or misses >= GIVE_UP_AFTER_MISSES:
             break
         chunk = entry.chunk
+        if chunk is None:
+            continue
         path, qualname = split_id(chunk.id)
         inside_full = any(path == other and qualname.startswith(prefix) for other, prefix in shown_full)
         chosen: tuple[str, str, int] | None = None
@@ -423,7 +437,7 @@ def pack(scored: Sequence[Scored], budget: int, limit: int | None, render: Rende
                 continue
             if detail == "full" and used + chunk.tokens > room:
                 continue  # the stored token count of its text says it cannot fit: do not read it
-            text = render(entry, detail)
+            text = render(chunk, detail)
             tokens = count_tokens(text)
             if used + tokens <= room:
                 chosen = (detail, text, tokens)
@@ -436,12 +450,11 @@ def pack(scored: Sequence[Scored], budget: int, limit: int | None, render: Rende
         used += tokens
         if detail == "full":
             shown_full.append((path, qualname + "."))
-        items.append(item_dict(root, entry, detail, text, tokens))
+        items.append(item_dict(root, entry, chunk, detail, text, tokens))
     return items
 
 
-def item_dict(root: Path, entry: Scored, detail: str, text: str, tokens: int) -> dict[str, Any]:
-    chunk = entry.chunk
+def item_dict(root: Path, entry: Scored, chunk: Chunk, detail: str, text: str, tokens: int) -> dict[str, Any]:
     return {
         "id": chunk.id,
         "uri": (root / chunk.path).as_uri(),

@@ -30,8 +30,20 @@ class ChunkStore:
         return chunk
 
     def get_many(self, chunk_ids: Iterable[str]) -> list[Chunk]:
-        found = (self.get(chunk_id) for chunk_id in chunk_ids)
-        return [chunk for chunk in found if chunk is not None]
+        """The chunks that exist, in the order asked; those not resident read in one query."""
+        wanted = list(chunk_ids)
+        found: dict[str, Chunk] = {}
+        missing: list[str] = []
+        for chunk_id in wanted:
+            chunk = self.tier.get(chunk_id)
+            if chunk is None:
+                missing.append(chunk_id)
+            else:
+                found[chunk_id] = chunk
+        for chunk in self.db.get_chunks(missing):
+            self.tier.put(chunk.id, chunk)
+            found[chunk.id] = chunk
+        return [found[chunk_id] for chunk_id in wanted if chunk_id in found]
 
     def chunks_in_file(self, path: str) -> list[Chunk]:
         """A file's chunks in source order (read together from SQLite, then kept resident)."""

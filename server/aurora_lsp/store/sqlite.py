@@ -428,6 +428,14 @@ class SqliteStore:
         row = self.db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id = ?", [chunk_id]).fetchone()
         return None if row is None else _chunk_from_row(row)
 
+    def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
+        """The chunks with these ids that exist, in no particular order."""
+        found: list[Chunk] = []
+        for batch, marks in _batches(chunk_ids):
+            rows = self.db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", batch)
+            found.extend(_chunk_from_row(row) for row in rows)
+        return found
+
     def chunks_in_file(self, path: str) -> list[Chunk]:
         rows = self.db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE path = ? ORDER BY seq", [path])
         return [_chunk_from_row(row) for row in rows]
