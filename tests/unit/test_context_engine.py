@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -101,6 +105,38 @@ def test_a_common_word_is_left_out_of_the_match_while_rarer_words_find_enough(
     assert _ids(narrowed)[0] == f"{PRICING}::fetch_exchange_rate"
     # the rarest word always stays, even when it alone is over the limit
     assert by_cents_only in _matched(common_alone)
+
+
+_ASK_IN_A_NEW_PROCESS = """
+import json, sys
+from pathlib import Path
+from aurora_lsp.config import Settings
+from aurora_lsp.context import retrieve
+from aurora_lsp.workspace import Workspace
+retrieve.CONTEXT_MATCHES = 2  # as at 262K chunks: most chunks named by the query are not among the full-text best
+with Workspace.open(Path(sys.argv[1]), Settings(database_path=sys.argv[2], record_accesses=False)) as workspace:
+    workspace.refresh()
+    print(json.dumps(workspace.context(None, None, query=sys.argv[3])))
+"""
+
+
+def test_a_query_gets_the_same_answer_in_every_process(shop: Path, tmp_path: Path) -> None:
+    # six chunks are named by the query and tie as its best matches, of which three become
+    # sources: the choice must not follow Python's string hashing, which differs per process
+    # (seeds 0-5 did not all agree before)
+    query = "__init__ price save validate"
+    answers = [
+        subprocess.run(
+            [sys.executable, "-c", _ASK_IN_A_NEW_PROCESS, str(shop), str(tmp_path / "index.sqlite3"), query],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(6)
+    ]
+    assert len(json.loads(answers[0])["items"]) >= 6
+    assert answers == [answers[0]] * len(answers)
 
 
 def test_use_raises_a_chunk_and_memory_survives_reopening(shop: Path, tmp_path: Path) -> None:

@@ -176,7 +176,7 @@ class ContextEngine:
         if focus is not None:
             sources[focus.id] = (focus_weight, "focus")
         elif matches and request.query:
-            best = sorted(matches, key=lambda cid: matches[cid])[:QUERY_SOURCES]
+            best = sorted(matches, key=lambda cid: matches[cid])[:QUERY_SOURCES]  # stable: see _query_matches
             for cid in best:
                 sources[cid] = (focus_weight / len(best), f"best match {_short(cid)}")
         for cid in recent:
@@ -272,7 +272,9 @@ class ContextEngine:
             matches.pop(focus.id, None)
             exact_ids.discard(focus.id)
         best = min(matches.values()) if matches else -1.0
-        for cid in exact_ids:
+        # in a fixed order: the best matches become sources, ties going to the earlier entry
+        # (better full text, then by id), and a set's order changes from process to process
+        for cid in sorted(exact_ids):
             matches[cid] = min(matches.get(cid, 0.0), best)
         return matches, exact_ids
 
