@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aurora_lsp import workspace as workspace_module
 from aurora_lsp.config import Settings
 from aurora_lsp.context import retrieve
 from aurora_lsp.context.activation import ActivationParameters
@@ -159,9 +160,15 @@ def test_use_raises_a_chunk_and_memory_survives_reopening(shop: Path, tmp_path: 
     assert item["activation"]["base"] > answer["items"][-1]["activation"]["base"]
 
 
-def test_asking_again_and_again_does_not_reinforce_the_answer(shop: Path, tmp_path: Path) -> None:
+def test_asking_again_and_again_does_not_reinforce_the_answer(
+    shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with _indexed(shop, tmp_path) as workspace:
         line = _line_of(shop, PRICING, "def make_line")
+        # one instant for every request: the first one's uses age between requests, and
+        # after a second their base level (ages under 1 s count as 1 s) starts to fall
+        asked_at = time.time()
+        monkeypatch.setattr(workspace_module.time, "time", lambda: asked_at)
         workspace.context(PRICING, line, token_budget=300)
         accesses_after_first = workspace.db.counts()["accesses"]
         answers = [workspace.context(PRICING, line, token_budget=300) for _ in range(20)]
