@@ -45,7 +45,6 @@ import asyncio
 import collections
 import datetime as dt
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -777,9 +776,6 @@ def main(argv: list[str] | None = None) -> int:
             report["ablation"] = result
     finally:
         shutil.rmtree(state, ignore_errors=True)
-    report["code_changed_during_run"] = lsp_bench.server_source_digest() != versions_at_start["aurora_source_sha256"]
-    report["wall_seconds"] = time.perf_counter() - wall_started
-    report["loadavg_at_end"] = os.getloadavg()
     report["notes"] = [
         "recall = mean over pairs of |answer ids ∩ targets| / |targets|; same_file / cross_file: the same over the "
         "targets in / outside A's file, mean over pairs that have such targets; target_share = hit target pairs / "
@@ -797,8 +793,7 @@ def main(argv: list[str] | None = None) -> int:
         "stability: the first focus chunks asked again at the end of the LSP session; changed answers would mean "
         "that earlier requests (access history) moved the ranking.",
     ]
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    lsp_bench.write_report(report, args.output, wall_started)
     print_tables(report)
     stability = report.get("lsp", {}).get("stability")
     if stability:

@@ -30,7 +30,6 @@ import argparse
 import asyncio
 import collections
 import datetime as dt
-import json
 import os
 import random
 import shutil
@@ -314,10 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         ],
         "runs": runs,
     }
-    report["code_changed_during_run"] = lsp_bench.server_source_digest() != versions_at_start["aurora_source_sha256"]
-    report["wall_seconds"] = time.perf_counter() - wall_started
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    lsp_bench.write_report(report, args.output, wall_started)
     print_table(report)
     if report["code_changed_during_run"]:
         print("WARNING: Aurora's code changed during the run; the figures mix versions", file=sys.stderr)

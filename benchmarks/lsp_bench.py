@@ -1907,6 +1907,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_report(report: dict[str, Any], output: Path, started: float) -> None:
+    """Finish a benchmark's results (load at the end, wall time, whether the server's code
+    changed since `report["versions"]` was taken) and write them as JSON."""
     report["loadavg_at_end"] = os.getloadavg()
     report["wall_seconds"] = time.perf_counter() - started
     report["code_changed_during_run"] = server_source_digest() != report["versions"]["aurora_source_sha256"]

@@ -1291,9 +1291,6 @@ def main(argv: list[str] | None = None) -> int:
         carry_over(report, args.output)
         if "growth" in report.get("carried_over", {}).get("sections", {}):
             report["growth_analysis"] = growth_analysis([entry["row"] for entry in report["growth"].values()])
-    report["loadavg_at_end"] = os.getloadavg()
-    report["wall_seconds"] = time.perf_counter() - wall_started
-    report["code_changed_during_run"] = lsp_bench.server_source_digest() != versions_at_start["aurora_source_sha256"]
     report["notes"] = [
         "Every server run: the virtualenv's aurora-lsp over stdio (pytest-lsp client, VS Code capabilities), a fresh "
         "database (initializationOptions.databasePath), recordAccesses false, the default maxChunks (50000).",
@@ -1316,8 +1313,7 @@ def main(argv: list[str] | None = None) -> int:
         "size; exact chunk counts are Aurora's. 'full' at growth reuses the budget-100MB run when both ran.",
         "MiB = 1024*1024 bytes.",
     ]
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    lsp_bench.write_report(report, args.output, wall_started)
 
     print_table("budget runs (whole workspace)", [entry["row"] for entry in report.get("budget", {}).values()])
     growth_rows = [entry["row"] for entry in report.get("growth", {}).values()]
