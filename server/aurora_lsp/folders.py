@@ -102,8 +102,10 @@ class Folder:
         """(match, chunk, container name) for the best `limit` chunks."""
         assert self.reader_db is not None and self.reader_chunks is not None
         found: list[tuple[SymbolMatch, Chunk, str]] = []
-        for match in search_symbols(self.reader_db, query, limit):
-            chunk = self.reader_chunks.get(match.id)
+        matches = search_symbols(self.reader_db, query, limit)
+        chunks = {chunk.id: chunk for chunk in self.reader_chunks.get_many(match.id for match in matches)}
+        for match in matches:
+            chunk = chunks.get(match.id)
             if chunk is None:
                 continue
             container = plain_qualname(split_id(chunk.parent)[1]) if chunk.parent else ""

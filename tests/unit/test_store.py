@@ -29,6 +29,35 @@ def test_schema_version_and_wal(tmp_path: Path) -> None:
     again.close()
 
 
+def test_a_schema_3_index_is_migrated_and_symbol_prefixes_read_only_an_index(
+    shop: Path, tmp_path: Path, workspace_factory
+) -> None:
+    workspace, ids = indexed_shop(shop, workspace_factory)
+    before = workspace.db.name_prefix_candidates("to", 100)
+    path = workspace.db.path
+    workspace.close()
+    connection = sqlite3.connect(path)  # as schema 3 left it: names only
+    connection.execute("DROP INDEX chunks_name_nocase")
+    connection.execute("CREATE INDEX chunks_name_nocase ON chunks (name COLLATE NOCASE)")
+    connection.execute("PRAGMA user_version = 3")
+    connection.commit()
+    connection.close()
+    store = SqliteStore(path)
+    assert store.schema_version() == SCHEMA_VERSION == 4
+    assert sorted(store.name_prefix_candidates("to", 100)) == sorted(before)
+    assert {qualname for _, qualname in before} >= {"total_price", "Cart.total_cents"}
+    plan = " ".join(
+        str(row[3])
+        for row in store.db.execute(
+            "EXPLAIN QUERY PLAN SELECT id, qualname FROM chunks WHERE name >= ? COLLATE NOCASE"
+            " AND name < ? COLLATE NOCASE LIMIT 5",
+            ["to", "tp"],
+        )
+    )
+    assert "COVERING INDEX chunks_name_nocase" in plan
+    store.close()
+
+
 def test_newer_schema_is_refused_with_one_line(tmp_path: Path) -> None:
     path = tmp_path / "future.sqlite3"
     SqliteStore(path).close()
