@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aurora_lsp.index.chunk import Chunk, resident_size, split_id
+from aurora_lsp.index.chunk import Chunk, ChunkRow, resident_size, row_size, split_id
 from aurora_lsp.store.lru import LruTier
 from aurora_lsp.store.sqlite import SqliteStore
 
@@ -17,16 +17,17 @@ from aurora_lsp.store.sqlite import SqliteStore
 class ChunkStore:
     def __init__(self, db: SqliteStore, max_chunks: int, memory_budget_bytes: int) -> None:
         self.db = db
-        self.tier: LruTier[str, Chunk] = LruTier(max_chunks, memory_budget_bytes, resident_size)
+        # rows, not Chunk objects: the collector leaves them alone (see ChunkRow)
+        self.tier: LruTier[str, ChunkRow] = LruTier(max_chunks, memory_budget_bytes, row_size)
 
     def get(self, chunk_id: str) -> Chunk | None:
         """The chunk, from memory when resident, else read back from SQLite."""
-        chunk = self.tier.get(chunk_id)
-        if chunk is not None:
-            return chunk
+        row = self.tier.get(chunk_id)
+        if row is not None:
+            return Chunk(*row)
         chunk = self.db.get_chunk(chunk_id)
         if chunk is not None:
-            self.tier.put(chunk_id, chunk)
+            self.tier.put(chunk_id, chunk.row())
         return chunk
 
     def get_many(self, chunk_ids: Iterable[str]) -> list[Chunk]:
@@ -35,13 +36,13 @@ class ChunkStore:
         found: dict[str, Chunk] = {}
         missing: list[str] = []
         for chunk_id in wanted:
-            chunk = self.tier.get(chunk_id)
-            if chunk is None:
+            row = self.tier.get(chunk_id)
+            if row is None:
                 missing.append(chunk_id)
             else:
-                found[chunk_id] = chunk
+                found[chunk_id] = Chunk(*row)
         for chunk in self.db.get_chunks(missing):
-            self.tier.put(chunk.id, chunk)
+            self.tier.put(chunk.id, chunk.row())
             found[chunk.id] = chunk
         return [found[chunk_id] for chunk_id in wanted if chunk_id in found]
 
@@ -49,14 +50,11 @@ class ChunkStore:
         """A file's chunks in source order (read together from SQLite, then kept resident)."""
         chunks = self.db.chunks_in_file(path)
         tier = self.tier
-        resident: list[Chunk] = []
         for chunk in chunks:
-            kept = tier.get(chunk.id)
-            if kept is None or kept != chunk:
-                tier.put(chunk.id, chunk)
-                kept = chunk
-            resident.append(kept)
-        return resident
+            row = chunk.row()
+            if tier.get(chunk.id) != row:
+                tier.put(chunk.id, row)
+        return chunks
 
     def warm(self) -> int:
         """Read chunks into memory until either bound would be passed; the number read."""
@@ -65,7 +63,7 @@ class ChunkStore:
         for chunk in self.db.iter_chunks():
             if len(tier) >= tier.max_entries or tier.resident_bytes + resident_size(chunk) + 64 > tier.max_bytes:
                 break
-            tier.put(chunk.id, chunk)
+            tier.put(chunk.id, chunk.row())
             count += 1
         return count
 
