@@ -284,7 +284,7 @@ class AuroraServer(LanguageServer):
         if cached is not None and cached[0] == version:
             return cached[1]
         path = located[1] if located is not None else Path(to_fs_path(uri) or "untitled").name
-        parsed = await self.threads.on_indexer(functools.partial(chunk_text, path, text, buffer_key=uri))
+        parsed = await self.threads.on_outline(functools.partial(chunk_text, path, text, buffer_key=uri))
         if self.buffers.get(uri, (None,))[0] == version:  # drop results for stale versions
             self.parsed[uri] = (version, parsed)
         return parsed
@@ -293,7 +293,7 @@ class AuroraServer(LanguageServer):
         """The editor closed a document: its file is what is on disk again."""
         self.buffers.pop(uri, None)
         self.parsed.pop(uri, None)
-        self.threads.indexer.submit(forget_buffer, uri)
+        self.threads.outline.submit(forget_buffer, uri)
         self.schedule_refresh()
 
     async def record_accesses(self, folder: Folder, chunk_ids: list[str], event: str) -> None:
