@@ -120,7 +120,8 @@ def test_refresh_rechunks_only_changed_files(shop: Path, workspace_factory) -> N
     cart.write_text(source.replace("def subtotal_cents", "def total_cents").replace("line.subtotal_cents", "line.x"))
     workspace.refresh()
     assert "shop/models/cart.py::CartLine.total_cents" not in targets_of_total_price()  # two now: no guess
-    assert workspace.db.get_chunk("shop/models/cart.py::CartLine.total_cents") is not None
+    kept = "shop/models/cart.py::CartLine.total_cents"
+    assert [chunk.id for chunk in workspace.db.get_chunks([kept])] == [kept]
 
 
 def test_deleted_file_drops_its_chunks_and_edges_into_it(shop: Path, workspace_factory) -> None:

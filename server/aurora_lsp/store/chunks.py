@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aurora_lsp.index.chunk import Chunk, ChunkRow, resident_size, row_size, split_id
+from aurora_lsp.index.chunk import Chunk, ChunkRow, row_size, split_id
 from aurora_lsp.store.lru import LruTier
 from aurora_lsp.store.sqlite import SqliteStore
 
@@ -22,13 +22,8 @@ class ChunkStore:
 
     def get(self, chunk_id: str) -> Chunk | None:
         """The chunk, from memory when resident, else read back from SQLite."""
-        row = self.tier.get(chunk_id)
-        if row is not None:
-            return Chunk(*row)
-        chunk = self.db.get_chunk(chunk_id)
-        if chunk is not None:
-            self.tier.put(chunk_id, chunk.row())
-        return chunk
+        found = self.get_many([chunk_id])
+        return found[0] if found else None
 
     def get_many(self, chunk_ids: Iterable[str]) -> list[Chunk]:
         """The chunks that exist, in the order asked; those not resident read in one query."""
@@ -61,9 +56,10 @@ class ChunkStore:
         count = 0
         tier = self.tier
         for chunk in self.db.iter_chunks():
-            if len(tier) >= tier.max_entries or tier.resident_bytes + resident_size(chunk) + 64 > tier.max_bytes:
+            row = chunk.row()
+            if len(tier) >= tier.max_entries or tier.resident_bytes + row_size(row) + 64 > tier.max_bytes:
                 break
-            tier.put(chunk.id, chunk.row())
+            tier.put(chunk.id, row)
             count += 1
         return count
 

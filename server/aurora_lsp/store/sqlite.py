@@ -433,10 +433,6 @@ class SqliteStore:
 
     # -- chunks -------------------------------------------------------------------------
 
-    def get_chunk(self, chunk_id: str) -> Chunk | None:
-        row = self.db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id = ?", [chunk_id]).fetchone()
-        return None if row is None else _chunk_from_row(row)
-
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         """The chunks with these ids that exist, in no particular order."""
         found: list[Chunk] = []
