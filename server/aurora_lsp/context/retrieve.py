@@ -348,11 +348,10 @@ class ContextEngine:
             if dst in node_set:
                 links[dst].append((src, kind, 1, factor))
         parents: dict[str, str] = {}
-        for node in nodes:
-            chunk = self.chunks.get(node)
-            if chunk is not None and chunk.parent:
-                parents[node] = chunk.parent
-                links[node].append((chunk.parent, "parent", 0, 1.0))
+        for chunk in self.chunks.get_many(nodes):  # the ones not resident in one query
+            if chunk.parent:
+                parents[chunk.id] = chunk.parent
+                links[chunk.id].append((chunk.parent, "parent", 0, 1.0))
         wanted = sorted(set(nodes) | set(parents.values()))
         children: dict[str, list[str]] = {}
         for child, container in self.db.children(wanted):
