@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from aurora_lsp import __version__
 from aurora_lsp.config import Settings
 from aurora_lsp.index.indexer import IndexReport
+from aurora_lsp.records import ChunkId
 from aurora_lsp.search import search_symbols
 from aurora_lsp.store.sqlite import StoreError
 from aurora_lsp.workspace import Workspace, WorkspaceError
@@ -274,7 +275,7 @@ def _context(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int
         print("Nothing to show: the workspace has no chunks that match.", file=out)
     for rank, item in enumerate(answer["items"], 1):
         start = item["range"]["start"]["line"] + 1
-        path_of = item["id"].partition("::")[0]
+        path_of = ChunkId.path(item["id"])
         print(
             f"{rank:>3}. {item['score']:7.2f}  {item['detail']:<9} {shown(item['qualifiedName'])}  "
             f"{shown(path_of)}:{start}  ({item['tokens']} tokens) — {shown(item['why'])}",

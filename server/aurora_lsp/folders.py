@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 from aurora_lsp.config import Settings
 from aurora_lsp.context.retrieve import ContextEngine, ContextRequest
-from aurora_lsp.index.chunk import Chunk, plain_qualname, split_id
 from aurora_lsp.index.indexer import IndexReport, Progress
+from aurora_lsp.records import Chunk, ChunkId
 from aurora_lsp.search import SymbolMatch, search_symbols
 from aurora_lsp.store.chunks import ChunkStore
 from aurora_lsp.store.sqlite import SqliteStore
@@ -115,7 +115,7 @@ class Folder:
             chunk = chunks.get(match.id)
             if chunk is None:
                 continue
-            container = plain_qualname(split_id(chunk.parent)[1]) if chunk.parent else ""
+            container = ChunkId.plain_qualname(chunk.parent) if chunk.parent else ""
             found.append((match, chunk, container))
         return found
 

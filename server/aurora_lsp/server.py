@@ -26,8 +26,8 @@ from aurora_lsp import __version__
 from aurora_lsp.config import Settings, settings_from_wire, settings_to_wire
 from aurora_lsp.context.retrieve import ContextRequest, merge_answers, shown_events
 from aurora_lsp.folders import Folder, Threads
-from aurora_lsp.index.chunk import ParsedFile
 from aurora_lsp.index.chunker import chunk_text, forget_buffer
+from aurora_lsp.records import ParsedFile
 
 logger = logging.getLogger(__name__)
 

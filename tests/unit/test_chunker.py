@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from aurora_lsp.index.chunk import Chunk, ParsedChunk, ParsedFile, summarize
 from aurora_lsp.index.chunker import NotPythonSource, chunk_file, chunk_text, content_hash, decode_source
+from aurora_lsp.records import Chunk, ParsedChunk, ParsedFile, summarize
 from aurora_lsp.tokens import count_tokens
 
 PATH = "pkg/mod.py"

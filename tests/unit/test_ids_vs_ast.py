@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aurora_lsp.index.chunk import ParsedChunk
 from aurora_lsp.index.chunker import chunk_file
+from aurora_lsp.records import ParsedChunk
 
 # Installed packages (a whole directory each) and single stdlib modules. dataclasses and
 # traceback contain `match` statements, which parso 0.8 does not know.

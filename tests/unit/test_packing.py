@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aurora_lsp.context.retrieve import Scored, pack, repeats_removed, shown_events
-from aurora_lsp.index.chunk import Chunk
+from aurora_lsp.records import Chunk
 from aurora_lsp.tokens import count_tokens
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from aurora_lsp.index.chunk import resident_size
+from aurora_lsp.records import resident_size
 from aurora_lsp.store.chunks import ChunkStore
 from aurora_lsp.store.sqlite import SCHEMA_VERSION, SqliteStore, StoreError
 

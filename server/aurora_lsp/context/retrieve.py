@@ -35,9 +35,8 @@ from aurora_lsp.context.activation import (
     hop_factor,
     proximity,
 )
-from aurora_lsp.index.chunk import Chunk, split_id
+from aurora_lsp.records import Chunk, ChunkId, name_words
 from aurora_lsp.store.chunks import ChunkStore
-from aurora_lsp.store.sqlite import name_words
 from aurora_lsp.tokens import count_tokens
 
 # How many candidates in a row may fail to fit even by name before packing stops looking.
@@ -402,7 +401,7 @@ def signature_text(chunk: Chunk, docstring: str, max_docstring_lines: int = 6) -
 
 def name_text(chunk: Chunk) -> str:
     """The `name` tier: where to find it."""
-    return f"{chunk.kind} {split_id(chunk.id)[1]} — {chunk.path}:{chunk.start_line + 1}"
+    return f"{chunk.kind} {ChunkId.qualname(chunk.id)} — {chunk.path}:{chunk.start_line + 1}"
 
 
 Render = Callable[[Chunk, str], str]  # a chunk's text at a level of detail
@@ -430,7 +429,7 @@ def pack(scored: Iterable[Scored], budget: int, limit: int | None, render: Rende
         chunk = entry.chunk
         if chunk is None:
             continue
-        path, qualname = split_id(chunk.id)
+        path, qualname = ChunkId.split(chunk.id)
         inside_full = any(path == other and qualname.startswith(prefix) for other, prefix in shown_full)
         chosen: tuple[str, str, int] | None = None
         for detail, room in (("full", full_room), ("signature", signature_room), ("name", budget)):
@@ -520,7 +519,7 @@ def _age(seconds: float) -> str:
 
 
 def _short(chunk_id: str) -> str:
-    return split_id(chunk_id)[1]
+    return ChunkId.qualname(chunk_id)
 
 
 def merge_answers(answers: list[dict[str, Any]], budget: int) -> dict[str, Any]:

@@ -20,7 +20,7 @@ import parso.cache
 from parso.grammar import load_grammar as parso_grammar
 
 from aurora_lsp.convert import split_lines, utf16_column
-from aurora_lsp.index.chunk import ID_SEPARATOR, ParsedChunk, ParsedFile
+from aurora_lsp.records import ChunkId, ParsedChunk, ParsedFile
 from aurora_lsp.tokens import count_tokens
 
 SIGNATURE_MAX_CHARS = 400
@@ -211,13 +211,12 @@ class _Chunker:
         qualname = (parent_chunk.qualname + "." if parent_chunk is not None else "") + name
         count = self.seen_qualnames.get(qualname, 0) + 1
         self.seen_qualnames[qualname] = count
-        id_qualname = qualname if count == 1 else f"{qualname}#{count}"
         kind = "class" if is_class else "method" if outer.class_scope else "function"
         start_line, start_col = start
         end_line, end_col = end
         text = "".join(self.lines[start_line - 1 : end_line])
         chunk = ParsedChunk(
-            id=f"{self.path}{ID_SEPARATOR}{id_qualname}",
+            id=ChunkId.make(self.path, qualname, count),
             qualname=qualname,
             name=name,
             kind=kind,

@@ -24,10 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aurora_lsp.index import worker
-from aurora_lsp.index.chunk import ParsedFile, plain_qualname
 from aurora_lsp.index.chunker import content_hash
 from aurora_lsp.index.resolve import (
-    RefSource,
     Resolver,
     SymbolTable,
     module_name,
@@ -45,7 +43,8 @@ from aurora_lsp.index.scan import (
     scan_workspace,
 )
 from aurora_lsp.index.worker import chunk_batch
-from aurora_lsp.store.sqlite import FileRecord, FileState, SqliteStore
+from aurora_lsp.records import ChunkId, FileRecord, FileState, ParsedFile, RefSource
+from aurora_lsp.store.sqlite import SqliteStore
 
 # A stat match is trusted only if the file was last modified this long before we read it.
 RACY_WINDOW_NS = 2_000_000_000
@@ -381,7 +380,7 @@ class Indexer:
             changed_hierarchy = _classes_with_new_ancestry(old_bases, table.bases)
             # `T>attr` lookups elsewhere depend on T's ancestry: treat T's name as changed
             affected_names = affected_names | {
-                plain_qualname(c.partition("::")[2]).rpartition(".")[2] for c in changed_hierarchy
+                ChunkId.plain_qualname(c).rpartition(".")[2] for c in changed_hierarchy
             }
 
         def needs_resolving(source: RefSource) -> bool:

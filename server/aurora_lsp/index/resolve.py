@@ -22,19 +22,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from aurora_lsp.records import ChunkId, Edge, FileSymbols, RefSource, plain_qualname
+
 MAX_REEXPORT_DEPTH = 12  # rounds of following re-exports (chains longer than this are rare)
 MAX_BASE_DEPTH = 8
 EDGE_KINDS = {"c": "call", "b": "base", "d": "decorator", "r": "reference"}
 # Attribute names too common to guess a target from, even when only one definition has them.
 _MIN_GUESS_NAME_LENGTH = 4
-
-
-@dataclass(slots=True)
-class FileSymbols:
-    path: str
-    module: str
-    imports: dict[str, str]
-    star_imports: tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -138,9 +132,9 @@ class Resolver:
         if len(parts) == 1:
             return exported
         # an attribute of a re-exported definition: look it up where it is defined
-        target_path, _, target_qualname = exported.partition("::")
+        target_path, target_qualname = ChunkId.split(exported)
         inner = self.table.qualnames.get(target_path, {})
-        base = _plain(target_qualname)
+        base = plain_qualname(target_qualname)
         for end in range(len(parts), 1, -1):
             found = inner.get(base + "." + ".".join(parts[1:end]))
             if found is not None:
@@ -169,7 +163,7 @@ class Resolver:
             scopes.append(qualname)  # a function's own nested definitions
         while scope_id is not None:
             if not table.is_class(scope_id):
-                scopes.append(_plain_qualname_of(scope_id))
+                scopes.append(ChunkId.plain_qualname(scope_id))
             scope_id = table.parents.get(scope_id)
         for scope in scopes:
             for end in range(len(parts), 0, -1):
@@ -235,8 +229,8 @@ class Resolver:
     def _lookup_in_class(self, class_id: str, attribute: str, depth: int) -> str | None:
         if depth > MAX_BASE_DEPTH:
             return None
-        path = class_id.partition("::")[0]
-        found = self.table.qualnames.get(path, {}).get(_plain_qualname_of(class_id) + "." + attribute)
+        path = ChunkId.path(class_id)
+        found = self.table.qualnames.get(path, {}).get(ChunkId.plain_qualname(class_id) + "." + attribute)
         if found is not None:
             return found
         for base in self.table.bases.get(class_id, ()):
@@ -301,31 +295,6 @@ def _module_exports(table: SymbolTable) -> dict[str, dict[str, str]]:
         if not changed:
             break
     return exports
-
-
-def _plain(qualname: str) -> str:
-    base, hash_sign, number = qualname.rpartition("#")
-    return base if hash_sign and number.isdigit() else qualname
-
-
-def _plain_qualname_of(chunk_id: str) -> str:
-    qualname = chunk_id.partition("::")[2]
-    base, hash_sign, number = qualname.rpartition("#")
-    return base if hash_sign and number.isdigit() else qualname
-
-
-@dataclass(slots=True)
-class RefSource:
-    """One chunk's references, as stored."""
-
-    id: str
-    path: str
-    qualname: str
-    kind: str
-    refs: tuple[str, ...]
-
-
-Edge = tuple[str, str, str, str]  # (source id, target id, kind, how)
 
 
 def resolve_bases(resolver: Resolver, sources: Iterable[RefSource]) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import gc
 from collections.abc import Sequence
 
-from aurora_lsp.index.chunk import ParsedFile
 from aurora_lsp.index.chunker import NotPythonSource, chunk_file, load_grammar
+from aurora_lsp.records import ParsedFile
 
 SKIP_BINARY = "binary, not Python source"
 SKIP_CHUNKER_FAILED = "could not be chunked"

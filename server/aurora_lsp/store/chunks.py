@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aurora_lsp.index.chunk import Chunk, ChunkRow, row_size, split_id
+from aurora_lsp.records import Chunk, ChunkId, ChunkRow, row_size
 from aurora_lsp.store.lru import LruTier
 from aurora_lsp.store.sqlite import SqliteStore
 
@@ -69,7 +69,7 @@ class ChunkStore:
         if not changed:
             return
         for chunk_id in self.tier.keys():
-            if split_id(chunk_id)[0] in changed:
+            if ChunkId.path(chunk_id) in changed:
                 self.tier.discard(chunk_id)
 
     def text(self, chunk_id: str) -> str | None:

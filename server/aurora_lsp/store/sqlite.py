@@ -14,15 +14,22 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from aurora_lsp.index.chunk import Chunk, ParsedChunk, ParsedFile, summarize
-from aurora_lsp.index.resolve import Edge, FileSymbols, RefSource
+from aurora_lsp.records import (
+    Chunk,
+    Edge,
+    FileRecord,
+    FileState,
+    FileSymbols,
+    ParsedChunk,
+    RefSource,
+    name_words,
+    summarize,
+)
 
 # sqlite-utils imports pandas and numpy when they are installed, only to map their types to
 # SQL column types, which Aurora never stores. Where they are installed (a data-science
@@ -73,40 +80,11 @@ def is_disk_full(error: BaseException) -> bool:
     return isinstance(error, sqlite3.OperationalError) and "disk is full" in str(error).lower()
 
 
-@dataclass(slots=True)
-class FileState:
-    path: str
-    content_hash: str
-    size: int
-    mtime_ns: int
-    checked_ns: int
-    module: str
-
-
-@dataclass(slots=True)
-class FileRecord:
-    """A file to (re)write: its stat, module and what the chunker found."""
-
-    parsed: ParsedFile
-    size: int
-    mtime_ns: int
-    checked_ns: int
-    module: str
-
-
 _CHUNK_COLUMNS = (
     "id, kind, start_line, start_char, end_line, end_char, sel_line, sel_char, "
     "signature, summary, decorators, parent, content_hash, tokens"
 )
 _REF_COLUMNS = "id, path, qualname, kind, refs"
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|_+|\.")
-
-
-def name_words(qualname: str) -> str:
-    """`QuerySet.get_response` → `query set get response`, for full-text matching of parts."""
-    return " ".join(word.lower() for word in _CAMEL.split(qualname) if word)
-
-
 def _migrate_to_1(db: sqlite_utils.Database) -> None:
     db.table("files").create(
         {

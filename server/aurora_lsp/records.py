@@ -1,15 +1,21 @@
-"""The Chunk record: plain, slotted data with no jedi or LSP objects inside."""
+"""The records every layer shares: plain, slotted data with no jedi, SQLite or LSP inside.
+
+Chunk ids, chunks (as stored and as parsed), parsed files, what resolution reads and
+writes, and file states. Everything else in Aurora imports these; they import nothing
+of Aurora but the UTF-16 length of a name.
+"""
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 
 from aurora_lsp.convert import utf16_length
 
-ID_SEPARATOR = "::"
 KINDS = ("class", "function", "method")
 SUMMARY_MAX_CHARS = 120
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|_+|\.")
 
 
 def summarize(docstring: str) -> str:
@@ -20,16 +26,53 @@ def summarize(docstring: str) -> str:
     return first
 
 
-def split_id(chunk_id: str) -> tuple[str, str]:
-    """(workspace-relative path, qualified name with any #n suffix) of a chunk id."""
-    path, _, qualname = chunk_id.partition(ID_SEPARATOR)
-    return path, qualname
+class ChunkId:
+    """The one place that knows how a chunk id is spelled.
+
+    `<workspace-relative POSIX path>::<qualified name>`, the second definition of a
+    qualified name in one file numbered `#2`, the third `#3` (the contract's chunk ids).
+    Ids stay plain strings everywhere (they are keys in SQLite and in the memory tier);
+    this namespace makes, splits and reads them.
+    """
+
+    SEPARATOR = "::"
+
+    @staticmethod
+    def make(path: str, qualname: str, occurrence: int = 1) -> str:
+        """The id of the `occurrence`-th definition of `qualname` in `path`."""
+        numbered = qualname if occurrence == 1 else f"{qualname}#{occurrence}"
+        return f"{path}{ChunkId.SEPARATOR}{numbered}"
+
+    @staticmethod
+    def split(chunk_id: str) -> tuple[str, str]:
+        """(workspace-relative path, qualified name with any #n suffix)."""
+        path, _, qualname = chunk_id.partition(ChunkId.SEPARATOR)
+        return path, qualname
+
+    @staticmethod
+    def path(chunk_id: str) -> str:
+        return chunk_id.partition(ChunkId.SEPARATOR)[0]
+
+    @staticmethod
+    def qualname(chunk_id: str) -> str:
+        """The qualified name with any `#n` (unique within the file)."""
+        return chunk_id.partition(ChunkId.SEPARATOR)[2]
+
+    @staticmethod
+    def plain_qualname(chunk_id: str) -> str:
+        """The qualified name as Python spells it (no `#n`)."""
+        return plain_qualname(ChunkId.qualname(chunk_id))
 
 
 def plain_qualname(qualname: str) -> str:
-    """The qualified name without the `#n` that numbers repeated definitions."""
+    """A qualified name without the `#n` that numbers repeated definitions."""
     base, hash_sign, number = qualname.rpartition("#")
     return base if hash_sign and number.isdigit() else qualname
+
+
+def name_words(qualname: str) -> str:
+    """`QuerySet.get_response` → `query set get response`, for full-text matching of parts."""
+    return " ".join(word.lower() for word in _CAMEL.split(qualname) if word)
 
 
 # A chunk's fields in Chunk.__slots__ order. The memory tier keeps chunks in this form:
@@ -118,12 +161,12 @@ class Chunk:
 
     @property
     def path(self) -> str:
-        return split_id(self.id)[0]
+        return ChunkId.path(self.id)
 
     @property
     def qualname(self) -> str:
         """The qualified name as Python spells it (no `#n`)."""
-        return plain_qualname(split_id(self.id)[1])
+        return ChunkId.plain_qualname(self.id)
 
     @property
     def name(self) -> str:
@@ -239,3 +282,56 @@ def row_size(row: ChunkRow) -> int:
     if decorators:
         size += sys.getsizeof(decorators) + sum(sys.getsizeof(d) for d in decorators)
     return size
+
+
+# -- what resolution reads and writes ----------------------------------------------------
+
+
+@dataclass(slots=True)
+class FileSymbols:
+    """A file's module name and imports, as resolution needs them."""
+
+    path: str
+    module: str
+    imports: dict[str, str]
+    star_imports: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class RefSource:
+    """One chunk's references, as stored."""
+
+    id: str
+    path: str
+    qualname: str
+    kind: str
+    refs: tuple[str, ...]
+
+
+Edge = tuple[str, str, str, str]  # (source id, target id, kind, how)
+
+
+# -- files ---------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class FileState:
+    """What was indexed of a file: its content hash and stat when last checked."""
+
+    path: str
+    content_hash: str
+    size: int
+    mtime_ns: int
+    checked_ns: int
+    module: str
+
+
+@dataclass(slots=True)
+class FileRecord:
+    """A file to (re)write: its stat, module and what the chunker found."""
+
+    parsed: ParsedFile
+    size: int
+    mtime_ns: int
+    checked_ns: int
+    module: str
