@@ -1,4 +1,7 @@
-"""Shared fixtures: small real workspaces copied into tmp_path, and a stdlib workspace."""
+"""Shared fixtures: small real workspaces copied into tmp_path, and a stdlib workspace.
+
+Also the helpers unit and e2e tests share (`from conftest import open_workspace, dump_index`).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,15 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aurora_lsp import protocol
 from aurora_lsp.config import Settings
-from aurora_lsp.workspace import Workspace
+from aurora_lsp.context.activation import ActivationParameters
+from aurora_lsp.context.engine import ContextRequest
+from aurora_lsp.store.sqlite import SqliteStore
+from aurora_lsp.workspace.service import WorkspaceService
 
 FIXTURES = Path(__file__).parent / "fixtures" / "workspaces"
 STDLIB = Path(json.__file__).resolve().parent.parent
@@ -39,8 +47,38 @@ def shop(tmp_path: Path) -> Path:
     return target
 
 
-def open_workspace(root: Path, db: Path, **settings: object) -> Workspace:
-    return Workspace.open(root, Settings(database_path=str(db), **settings))  # type: ignore[arg-type]
+def open_workspace(root: Path, db: Path, **settings: object) -> WorkspaceService:
+    return WorkspaceService.open(root, Settings(database_path=str(db), **settings))  # type: ignore[arg-type]
+
+
+def ask(
+    workspace: WorkspaceService,
+    path: str | None,
+    line: int | None,
+    character: int = 0,
+    query: str | None = None,
+    token_budget: int | None = None,
+    parameters: ActivationParameters | None = None,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """The context answer as the wire has it, its uses recorded, as the command line asks."""
+    budget = token_budget or workspace.settings.current.context_token_budget
+    request = ContextRequest(path, line, character, query, budget, limit)
+    answer: dict[str, Any] = protocol.to_wire(workspace.ask(request, parameters=parameters))
+    return answer
+
+
+def dump_index(
+    root: Path, db: Path, *, refresh: bool = True, **settings: object
+) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the index of `root` in `db`, refreshed first unless `refresh` is False.
+
+    Comparing it with the dump of a fresh database is how tests show an index is exactly right.
+    """
+    with open_workspace(root, db, **settings) as workspace:
+        if refresh:
+            workspace.refresh()
+        return workspace.db.dump()
 
 
 @pytest.fixture(scope="session")
@@ -68,10 +106,18 @@ def stdlib_db(stdlib_workspace: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture
-def workspace_factory(tmp_path: Path) -> Iterator[object]:
-    opened: list[Workspace] = []
+def stdlib_store(stdlib_db: Path) -> Iterator[SqliteStore]:
+    """The indexed stdlib workspace's database, opened for one test."""
+    store = SqliteStore(stdlib_db)
+    yield store
+    store.close()
 
-    def make(root: Path, name: str = "index.sqlite3", **settings: object) -> Workspace:
+
+@pytest.fixture
+def workspace_factory(tmp_path: Path) -> Iterator[object]:
+    opened: list[WorkspaceService] = []
+
+    def make(root: Path, name: str = "index.sqlite3", **settings: object) -> WorkspaceService:
         workspace = open_workspace(root, tmp_path / name, **settings)
         opened.append(workspace)
         return workspace

@@ -1,5 +1,5 @@
-"""The command line: argument parsing and output. The work is done by the same services
-the language server uses (workspace.py)."""
+"""The command line: argument parsing and output. The work is done by the same workspace
+service the language server uses (workspace/service.py); JSON output is protocol.py's."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from aurora_lsp import __version__
+from aurora_lsp import __version__, protocol
 from aurora_lsp.config import Settings
+from aurora_lsp.context.engine import ContextRequest
 from aurora_lsp.index.indexer import IndexReport
-from aurora_lsp.records import ChunkId
-from aurora_lsp.search import search_symbols
+from aurora_lsp.protocol import IndexSummary, Range, SymbolItem
+from aurora_lsp.records import Chunk, ChunkId
 from aurora_lsp.store.sqlite import StoreError
-from aurora_lsp.workspace import Workspace, WorkspaceError
+from aurora_lsp.workspace import figures
+from aurora_lsp.workspace.service import WorkspaceError, WorkspaceService
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -103,7 +105,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         print(f"aurora-lsp: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        with Workspace.open(args.path, settings) as workspace:
+        with WorkspaceService.open(args.path, settings) as workspace:
             _tell_notice(workspace)
             if args.command == "index":
                 return _index(workspace, args, out)
@@ -134,7 +136,7 @@ def _serve(args: argparse.Namespace) -> int:
     import gc
     import logging
 
-    from aurora_lsp.server import create_server
+    from aurora_lsp.features import create_server
 
     log_file = getattr(args, "log_file", None)
     # never stdout: it carries JSON-RPC
@@ -164,10 +166,11 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _refresh(workspace: Workspace, args: argparse.Namespace, full: bool = False) -> IndexReport:
+def _refresh(workspace: WorkspaceService, args: argparse.Namespace, full: bool = False) -> IndexReport:
     progress = _ProgressBar() if sys.stderr.isatty() and not args.json else None
     try:
         report = workspace.refresh(progress, full=full, workers=getattr(args, "workers", None))
+        workspace.catch_up(report)
         _tell_notice(workspace)  # the disk may have filled up during the refresh
         return report
     finally:
@@ -175,17 +178,31 @@ def _refresh(workspace: Workspace, args: argparse.Namespace, full: bool = False)
             progress.close()
 
 
-def _tell_notice(workspace: Workspace) -> None:
+def _tell_notice(workspace: WorkspaceService) -> None:
     """Say once, on stderr, what happened to the database (moved aside, kept in memory)."""
-    if workspace.notice:
-        print(workspace.notice, file=sys.stderr)
-        workspace.notice = None
+    notice = workspace.take_notice()
+    if notice:
+        print(notice, file=sys.stderr)
 
 
-def _index(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+def _index(workspace: WorkspaceService, args: argparse.Namespace, out: TextIO) -> int:
     report = _refresh(workspace, args, full=args.full)
+    database = workspace.chunks.database_figures()
     if args.json:
-        _print_json({**report.as_dict(), "database": workspace.database_figures()}, out)
+        summary = IndexSummary(
+            files=report.files,
+            chunks=report.chunks,
+            edges=report.edges,
+            changed=report.changed,
+            removed=report.removed,
+            unchanged=report.unchanged,
+            skipped=dict(sorted(report.skipped.items())),
+            skipped_examples=report.skipped_examples,
+            problems=report.problems,
+            seconds=round(report.seconds, 3),
+            database=database,
+        )
+        _print_json(protocol.to_wire(summary), out)
         return EXIT_OK
     skipped = sum(report.skipped.values())
     reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(report.skipped.items()))
@@ -193,39 +210,47 @@ def _index(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
     print(
         f"Indexed {report.files} files, {report.chunks} chunks, {report.edges} edges in {report.seconds:.2f} s "
         f"({report.changed} re-chunked, {report.unchanged} unchanged, {report.removed} removed; "
-        f"skipped {skipped}{': ' + reasons if skipped else ''}){problems} → {workspace.db_path}",
+        f"skipped {skipped}{': ' + reasons if skipped else ''}){problems} → {database.path}",
         file=out,
     )
     return EXIT_OK
 
 
-def _symbols(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+def _symbols(workspace: WorkspaceService, args: argparse.Namespace, out: TextIO) -> int:
     if not args.no_refresh:
         _refresh(workspace, args)
-    matches = search_symbols(workspace.db, args.query, args.limit)
-    chunks = {chunk.id: chunk for chunk in workspace.chunks.get_many(m.id for m in matches)}
-    items = []
-    for match in matches:
-        chunk = chunks.get(match.id)
-        if chunk is None:
-            continue
-        parent = chunks.get(chunk.parent) if chunk.parent else None
-        item = chunk.as_dict()
-        item["containerName"] = parent.qualname if parent else (chunk.parent.partition("::")[2] if chunk.parent else "")
-        item["uri"] = (workspace.root / chunk.path).as_uri()
-        items.append(item)
+    items = [_symbol_item(workspace, hit.chunk, hit.container) for hit in workspace.symbols(args.query, args.limit)]
     if args.json:
-        _print_json(items, out)
+        _print_json(protocol.to_wire(items), out)
         return EXIT_OK
     if not items:
         print(f"No symbol matches {args.query!r}.", file=out)
         return EXIT_OK
-    width = max(len(str(item["qualifiedName"])) for item in items)
+    width = max(len(item.qualified_name) for item in items)
     for item in items:
-        line = item["range"]["start"]["line"] + 1  # type: ignore[index]
-        name, path = shown(str(item["qualifiedName"])), shown(str(item["path"]))
-        print(f"{item['kind']:<8} {name:<{width}}  {path}:{line}", file=out)
+        name, path = shown(item.qualified_name), shown(item.path)
+        print(f"{item.kind:<8} {name:<{width}}  {path}:{item.range.start.line + 1}", file=out)
     return EXIT_OK
+
+
+def _symbol_item(workspace: WorkspaceService, chunk: Chunk, container: str) -> SymbolItem:
+    return SymbolItem(
+        id=chunk.id,
+        path=chunk.path,
+        qualified_name=chunk.qualname,
+        name=chunk.name,
+        kind=chunk.kind,
+        range=Range.of(*chunk.range),
+        selection_range=Range.of(*chunk.selection_range),
+        signature=chunk.signature,
+        summary=chunk.summary,
+        decorators=list(chunk.decorators),
+        parent=chunk.parent,
+        content_hash=chunk.content_hash,
+        tokens=chunk.tokens,
+        container_name=container,
+        uri=(workspace.root / chunk.path).as_uri(),
+    )
 
 
 def _context_usage_problem(args: argparse.Namespace) -> str | None:
@@ -244,7 +269,7 @@ def _context_usage_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _relative_file(workspace: Workspace, file: Path) -> str:
+def _relative_file(workspace: WorkspaceService, file: Path) -> str:
     """The focus's file as a workspace-relative path; relative names are tried from PATH, then here."""
     candidates = [file] if file.is_absolute() else [workspace.root / file, Path.cwd() / file]
     for candidate in candidates:
@@ -255,60 +280,60 @@ def _relative_file(workspace: Workspace, file: Path) -> str:
     raise WorkspaceError(f"{file} is not inside the workspace {workspace.root}")
 
 
-def _context(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+def _context(workspace: WorkspaceService, args: argparse.Namespace, out: TextIO) -> int:
     if not args.no_refresh:
         _refresh(workspace, args)
-    path = _relative_file(workspace, args.file) if args.file is not None else None
-    line = args.line - 1 if args.line is not None else None
-    answer = workspace.context(path, line, args.column - 1, args.query, args.budget, limit=args.limit)
+    request = ContextRequest(
+        path=_relative_file(workspace, args.file) if args.file is not None else None,
+        line=args.line - 1 if args.line is not None else None,
+        character=args.column - 1,
+        query=args.query,
+        token_budget=args.budget or workspace.settings.current.context_token_budget,
+        limit=args.limit,
+    )
+    answer = workspace.ask(request)
     if args.json:
-        _print_json(answer, out)
+        _print_json(protocol.to_wire(answer), out)
         return EXIT_OK
     if args.text:
-        for item in answer["items"]:
-            start = item["range"]["start"]["line"] + 1
-            print(f"# {shown(item['id'])} (line {start}, {item['detail']})\n{item['text']}\n", file=out)
+        for item in answer.items:
+            print(f"# {shown(item.id)} (line {item.range.start.line + 1}, {item.detail})\n{item.text}\n", file=out)
         return EXIT_OK
-    focus = shown(answer["focus"]) if answer["focus"] else "-"
-    print(f"focus: {focus}   {answer['usedTokens']} of {answer['tokenBudget']} tokens", file=out)
-    if not answer["items"]:
+    focus = shown(answer.focus) if answer.focus else "-"
+    print(f"focus: {focus}   {answer.used_tokens} of {answer.token_budget} tokens", file=out)
+    if not answer.items:
         print("Nothing to show: the workspace has no chunks that match.", file=out)
-    for rank, item in enumerate(answer["items"], 1):
-        start = item["range"]["start"]["line"] + 1
-        path_of = ChunkId.path(item["id"])
+    for rank, item in enumerate(answer.items, 1):
         print(
-            f"{rank:>3}. {item['score']:7.2f}  {item['detail']:<9} {shown(item['qualifiedName'])}  "
-            f"{shown(path_of)}:{start}  ({item['tokens']} tokens) — {shown(item['why'])}",
+            f"{rank:>3}. {item.score:7.2f}  {item.detail:<9} {shown(item.qualified_name)}  "
+            f"{shown(ChunkId.path(item.id))}:{item.range.start.line + 1}  ({item.tokens} tokens) — {shown(item.why)}",
             file=out,
         )
     return EXIT_OK
 
 
-def _stats(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+def _stats(workspace: WorkspaceService, args: argparse.Namespace, out: TextIO) -> int:
     if not args.no_refresh:
         _refresh(workspace, args)
-    stats = workspace.stats(warm=True)
+    stats = figures.stats([workspace.figures(warm=True)], workspace.indexing, workspace.settings.current)
     if args.json:
-        _print_json(stats, out)
+        _print_json(protocol.to_wire(stats), out)
         return EXIT_OK
     mb = 1024 * 1024
     print(f"workspace       {workspace.root}", file=out)
-    print(f"files           {stats['files']}", file=out)
-    print(f"chunks          {stats['chunks']} ({stats['edges']} dependency edges)", file=out)
+    print(f"files           {stats.files}", file=out)
+    print(f"chunks          {stats.chunks} ({stats.edges} dependency edges)", file=out)
     print(
-        f"resident        {stats['residentChunks']} chunks, {stats['residentBytes'] / mb:.1f} MB "
-        f"of a {stats['memoryBudgetBytes'] / mb:.0f} MB budget (max {stats['maxChunks']} chunks)",
+        f"resident        {stats.resident_chunks} chunks, {stats.resident_bytes / mb:.1f} MB "
+        f"of a {stats.memory_budget_bytes / mb:.0f} MB budget (max {stats.max_chunks} chunks)",
         file=out,
     )
-    print(f"cache           {stats['hits']} hits, {stats['misses']} misses, {stats['evictions']} evictions", file=out)
-    print(f"process RSS     {stats['processRssBytes'] / mb:.1f} MB", file=out)
-    database = stats["database"]
-    print(f"database        {database['path']} ({database['bytes'] / mb:.1f} MB)", file=out)
-    indexing = stats["indexing"]
-    print(f"last index run  {indexing['lastRunSeconds']} s", file=out)
-    skipped = stats.get("skipped") or {}
-    if skipped:
-        print("skipped         " + ", ".join(f"{n} {reason}" for reason, n in skipped.items()), file=out)
+    print(f"cache           {stats.hits} hits, {stats.misses} misses, {stats.evictions} evictions", file=out)
+    print(f"process RSS     {stats.process_rss_bytes / mb:.1f} MB", file=out)
+    print(f"database        {stats.database.path} ({stats.database.bytes / mb:.1f} MB)", file=out)
+    print(f"last index run  {stats.indexing.last_run_seconds} s", file=out)
+    if stats.skipped:
+        print("skipped         " + ", ".join(f"{n} {reason}" for reason, n in stats.skipped.items()), file=out)
     return EXIT_OK
 
 

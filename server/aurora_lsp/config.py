@@ -146,3 +146,26 @@ def database_path(workspace: Path, settings: Settings, primary: bool = True) -> 
         digest = hashlib.sha256(str(workspace.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
         return path.with_name(f"{path.stem}-{digest}{path.suffix}")
     return default_database_path(workspace)
+
+
+class LiveSettings:
+    """The settings in force: the one holder every service reads, changed in one place.
+
+    The server applies what the client sends (initializationOptions, workspace/configuration,
+    didChangeConfiguration) here; later sources win field by field, and a bad value becomes
+    its default and is told once.
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.current = settings or Settings()
+        self._wire: dict[str, Any] = {}
+
+    def apply(self, raw: object) -> tuple[list[str], bool]:
+        """Take settings from the wire: (warnings to tell, whether the files to index changed)."""
+        merged = {**self._wire, **raw} if isinstance(raw, dict) else raw
+        settings, warnings = settings_from_wire(merged)
+        if not isinstance(raw, dict):
+            return warnings, False
+        self._wire = settings_to_wire(settings)  # bad values are now their defaults: told once
+        old, self.current = self.current, settings
+        return warnings, (old.exclude, old.max_file_size_kb) != (settings.exclude, settings.max_file_size_kb)

@@ -177,29 +177,10 @@ class Chunk:
         """0-based LSP range (start line, start char, end line, end char), UTF-16 chars."""
         return (self.start_line, self.start_char, self.end_line, self.end_char)
 
-    def as_dict(self) -> dict[str, object]:
-        """The contract's field names, for --json output and tests."""
-        return {
-            "id": self.id,
-            "path": self.path,
-            "qualifiedName": self.qualname,
-            "name": self.name,
-            "kind": self.kind,
-            "range": {
-                "start": {"line": self.start_line, "character": self.start_char},
-                "end": {"line": self.end_line, "character": self.end_char},
-            },
-            "selectionRange": {
-                "start": {"line": self.sel_line, "character": self.sel_char},
-                "end": {"line": self.sel_line, "character": self.sel_char + utf16_length(self.name)},
-            },
-            "signature": self.signature,
-            "summary": self.summary,
-            "decorators": list(self.decorators),
-            "parent": self.parent,
-            "contentHash": self.content_hash,
-            "tokens": self.tokens,
-        }
+    @property
+    def selection_range(self) -> tuple[int, int, int, int]:
+        """The name's range in the definition line, the same four numbers as `range`."""
+        return (self.sel_line, self.sel_char, self.sel_line, self.sel_char + utf16_length(self.name))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Chunk):

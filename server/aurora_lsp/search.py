@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aurora_lsp.store.sqlite import SqliteStore
+from aurora_lsp.store.chunks import ChunkStore
 
 CANDIDATE_LIMIT = 20000
 
@@ -114,7 +114,7 @@ def _starts_every_gap(query: str, target: str) -> bool:
     return True
 
 
-def search_symbols(db: SqliteStore, query: str, limit: int = 50) -> list[SymbolMatch]:
+def search_symbols(store: ChunkStore, query: str, limit: int = 50) -> list[SymbolMatch]:
     """The best `limit` chunks for `query`, best first. An empty query lists nothing."""
     query = query.strip()
     if not query:
@@ -122,11 +122,11 @@ def search_symbols(db: SqliteStore, query: str, limit: int = 50) -> list[SymbolM
     if "." not in query:
         # Exact names and prefixes rank first; when they alone fill the answer (short
         # queries: "e", "get"), nothing further down can enter it, so skip the rest.
-        found = _ranked(query, db.name_prefix_candidates(query, CANDIDATE_LIMIT))
+        found = _ranked(query, store.name_prefix_candidates(query, CANDIDATE_LIMIT))
         if sum(1 for match in found if match.tier <= TIER_PREFIX) >= limit:
             found.sort(key=lambda m: m.sort_key)
             return found[:limit]
-    matches = _ranked(query, db.name_candidates(like_pattern(query), CANDIDATE_LIMIT))
+    matches = _ranked(query, store.name_candidates(like_pattern(query), CANDIDATE_LIMIT))
     matches.sort(key=lambda m: m.sort_key)
     return matches[:limit]
 

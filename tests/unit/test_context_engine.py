@@ -1,4 +1,4 @@
-"""The context engine on a real workspace and a real SQLite file, through Workspace.context."""
+"""The context engine on a real workspace and a real SQLite file, through the workspace service."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aurora_lsp import workspace as workspace_module
-from aurora_lsp.config import Settings
-from aurora_lsp.context import retrieve
+from aurora_lsp.context import ranking
 from aurora_lsp.context.activation import ActivationParameters
-from aurora_lsp.workspace import Workspace
+from aurora_lsp.workspace import service as service_module
+from aurora_lsp.workspace.service import WorkspaceService
+from conftest import ask, open_workspace
 
 PRICING = "shop/services/pricing.py"
 
@@ -28,11 +28,7 @@ def _line_of(root: Path, path: str, text: str) -> int:
     return next(n for n, line in enumerate((root / path).read_text().splitlines()) if text in line)
 
 
-def open_workspace(root: Path, db: Path, **settings: Any) -> Workspace:
-    return Workspace.open(root, Settings(database_path=str(db), **settings))
-
-
-def _indexed(shop: Path, tmp_path: Path, **settings: object) -> Workspace:
+def _indexed(shop: Path, tmp_path: Path, **settings: object) -> WorkspaceService:
     workspace = open_workspace(shop, tmp_path / "index.sqlite3", **settings)
     workspace.refresh()
     return workspace
@@ -41,7 +37,7 @@ def _indexed(shop: Path, tmp_path: Path, **settings: object) -> Workspace:
 def test_a_focus_on_a_call_site_brings_in_the_callee_and_its_class(shop: Path, tmp_path: Path) -> None:
     with _indexed(shop, tmp_path) as workspace:
         line = _line_of(shop, PRICING, "cart.total_cents()")
-        answer = workspace.context(PRICING, line, 4)
+        answer = ask(workspace, PRICING, line, 4)
     ids = _ids(answer)
     assert answer["focus"] == f"{PRICING}::total_price"
     assert ids[0] == answer["focus"]
@@ -61,9 +57,9 @@ def test_a_focus_on_a_call_site_brings_in_the_callee_and_its_class(shop: Path, t
 def test_each_component_moves_the_ranking(shop: Path, tmp_path: Path) -> None:
     with _indexed(shop, tmp_path, record_accesses=False) as workspace:
         line = _line_of(shop, PRICING, "cart.total_cents()")
-        full = _ids(workspace.context(PRICING, line))
-        no_links = _ids(workspace.context(PRICING, line, parameters=ActivationParameters(spreading_weight=0.0)))
-        no_file = _ids(workspace.context(PRICING, line, parameters=ActivationParameters(proximity_weight=0.0)))
+        full = _ids(ask(workspace, PRICING, line))
+        no_links = _ids(ask(workspace, PRICING, line, parameters=ActivationParameters(spreading_weight=0.0)))
+        no_file = _ids(ask(workspace, PRICING, line, parameters=ActivationParameters(proximity_weight=0.0)))
     # without links the callee in another file is found only by its words, below the file's own chunks
     assert full.index("shop/models/cart.py::Cart.total_cents") < no_links.index("shop/models/cart.py::Cart.total_cents")
     assert "shop/models/cart.py::Cart" not in no_links
@@ -74,8 +70,8 @@ def test_each_component_moves_the_ranking(shop: Path, tmp_path: Path) -> None:
 
 def test_a_query_finds_by_words_and_exact_names_first(shop: Path, tmp_path: Path) -> None:
     with _indexed(shop, tmp_path) as workspace:
-        answer = workspace.context(None, None, query="apply_discount percent")
-        by_words = workspace.context(None, None, query="exchange rate")
+        answer = ask(workspace, None, None, query="apply_discount percent")
+        by_words = ask(workspace, None, None, query="exchange rate")
     assert answer["focus"] is None
     assert _ids(answer)[0] == f"{PRICING}::apply_discount"
     assert "exactly" in answer["items"][0]["why"]
@@ -95,11 +91,11 @@ def test_a_common_word_is_left_out_of_the_match_while_rarer_words_find_enough(
     with _indexed(shop, tmp_path, record_accesses=False) as workspace:
         counts = workspace.db.term_chunk_counts(["cents", "exchange", "nowhere"])
         assert counts["cents"] > counts["exchange"] >= 1 and "nowhere" not in counts
-        everything = workspace.context(None, None, query=query, limit=100)
+        everything = ask(workspace, None, None, query=query, limit=100)
         # as if "cents" were as common at this size as "test" is in 262K chunks
-        monkeypatch.setattr(retrieve, "MATCH_POSTINGS", counts["exchange"])
-        narrowed = workspace.context(None, None, query=query, limit=100)
-        common_alone = workspace.context(None, None, query="cents", limit=100)
+        monkeypatch.setattr(ranking, "MATCH_POSTINGS", counts["exchange"])
+        narrowed = ask(workspace, None, None, query=query, limit=100)
+        common_alone = ask(workspace, None, None, query="cents", limit=100)
     by_cents_only = "shop/models/cart.py::Cart.total_cents"
     assert {by_cents_only, f"{PRICING}::fetch_exchange_rate"} <= _matched(everything)
     assert _matched(narrowed) == {f"{PRICING}::fetch_exchange_rate"}
@@ -112,12 +108,14 @@ _ASK_IN_A_NEW_PROCESS = """
 import json, sys
 from pathlib import Path
 from aurora_lsp.config import Settings
-from aurora_lsp.context import retrieve
-from aurora_lsp.workspace import Workspace
-retrieve.CONTEXT_MATCHES = 2  # as at 262K chunks: most chunks named by the query are not among the full-text best
-with Workspace.open(Path(sys.argv[1]), Settings(database_path=sys.argv[2], record_accesses=False)) as workspace:
+from aurora_lsp import protocol
+from aurora_lsp.context import ranking
+from aurora_lsp.context.engine import ContextRequest
+from aurora_lsp.workspace.service import WorkspaceService
+ranking.CONTEXT_MATCHES = 2  # as at 262K chunks: most chunks named by the query are not among the full-text best
+with WorkspaceService.open(Path(sys.argv[1]), Settings(database_path=sys.argv[2], record_accesses=False)) as workspace:
     workspace.refresh()
-    print(json.dumps(workspace.context(None, None, query=sys.argv[3])))
+    print(json.dumps(protocol.to_wire(workspace.ask(ContextRequest(query=sys.argv[3])))))
 """
 
 
@@ -143,17 +141,17 @@ def test_a_query_gets_the_same_answer_in_every_process(shop: Path, tmp_path: Pat
 def test_use_raises_a_chunk_and_memory_survives_reopening(shop: Path, tmp_path: Path) -> None:
     query = "cents"
     with _indexed(shop, tmp_path) as workspace:
-        before = _ids(workspace.context(None, None, query=query, limit=50))
+        before = _ids(ask(workspace, None, None, query=query, limit=50))
         target = "shop/models/cart.py::CartLine.subtotal_cents"
         assert before.index(target) > 0
         # the answer's chunks were shown (a weak use); opening and editing one is a strong use
         now = time.time()
-        workspace.record_accesses([(target, now - 30, "open"), (target, now - 5, "edit")])
-        after = _ids(workspace.context(None, None, query=query, limit=50))
+        workspace.record_uses([(target, now - 30, "open"), (target, now - 5, "edit")])
+        after = _ids(ask(workspace, None, None, query=query, limit=50))
         rank_before = before.index(target)
         assert after.index(target) == 0
     with open_workspace(shop, tmp_path / "index.sqlite3") as reopened:
-        answer = reopened.context(None, None, query=query, limit=50)
+        answer = ask(reopened, None, None, query=query, limit=50)
     assert _ids(answer).index(target) < rank_before
     item = next(item for item in answer["items"] if item["id"] == target)
     assert "1 edit" in item["why"] and "1 open" in item["why"]
@@ -168,10 +166,10 @@ def test_asking_again_and_again_does_not_reinforce_the_answer(
         # one instant for every request: the first one's uses age between requests, and
         # after a second their base level (ages under 1 s count as 1 s) starts to fall
         asked_at = time.time()
-        monkeypatch.setattr(workspace_module.time, "time", lambda: asked_at)
-        workspace.context(PRICING, line, token_budget=300)
+        monkeypatch.setattr(service_module.time, "time", lambda: asked_at)
+        ask(workspace, PRICING, line, token_budget=300)
         accesses_after_first = workspace.db.counts()["accesses"]
-        answers = [workspace.context(PRICING, line, token_budget=300) for _ in range(20)]
+        answers = [ask(workspace, PRICING, line, token_budget=300) for _ in range(20)]
         assert workspace.db.counts()["accesses"] == accesses_after_first
     assert accesses_after_first >= 2  # the focus, and what the answer showed in full
     for answer in answers[1:]:
@@ -184,8 +182,8 @@ def test_an_empty_or_unindexed_workspace_gives_an_empty_answer(tmp_path: Path) -
     with open_workspace(empty, tmp_path / "empty.sqlite3") as workspace:
         workspace.refresh()
         for answer in (
-            workspace.context(None, None, query="anything at all"),
-            workspace.context("missing.py", 3),
+            ask(workspace, None, None, query="anything at all"),
+            ask(workspace, "missing.py", 3),
         ):
             assert answer == {"focus": None, "tokenBudget": 2000, "usedTokens": 0, "items": []}
 
@@ -193,6 +191,6 @@ def test_an_empty_or_unindexed_workspace_gives_an_empty_answer(tmp_path: Path) -
 def test_a_position_between_definitions_uses_the_file_as_its_source(shop: Path, tmp_path: Path) -> None:
     with _indexed(shop, tmp_path) as workspace:
         line = _line_of(shop, PRICING, "TAX_RATE = 0.2")
-        answer = workspace.context(PRICING, line)
+        answer = ask(workspace, PRICING, line)
     assert answer["focus"] is None
     assert _ids(answer)[0] == f"{PRICING}::apply_discount"  # the nearest definition

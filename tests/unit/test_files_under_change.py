@@ -13,18 +13,13 @@ from pathlib import Path
 import pytest
 from aurora_lsp.config import Settings
 from aurora_lsp.index import indexer
-from aurora_lsp.workspace import Workspace
+from aurora_lsp.workspace.service import WorkspaceService
+from conftest import dump_index
 
 
 def _make(root: Path, count: int = 30) -> None:
     for index in range(count):
         (root / f"m{index:02d}.py").write_text(f"def f{index}():\n    return {index}\n\n\nclass C{index}:\n    pass\n")
-
-
-def _fresh(root: Path, db: Path) -> dict[str, list[tuple[object, ...]]]:
-    with Workspace.open(root, Settings(database_path=str(db), max_file_size_kb=64)) as workspace:
-        workspace.refresh()
-        return workspace.db.dump()
 
 
 def test_files_changing_between_scan_and_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,7 +41,7 @@ def test_files_changing_between_scan_and_read(tmp_path: Path, monkeypatch: pytes
 
     monkeypatch.setattr(indexer, "scan_workspace", scan_then_change)
     db = tmp_path / "index.sqlite3"
-    with Workspace.open(root, Settings(database_path=str(db), max_file_size_kb=64)) as workspace:
+    with WorkspaceService.open(root, Settings(database_path=str(db), max_file_size_kb=64)) as workspace:
         report = workspace.refresh()
         assert report.skipped_examples["vanished while indexing"] == ["m01.py"]
         assert report.skipped_examples["not a regular file"] == ["m02.py", "m03.py"]
@@ -55,9 +50,9 @@ def test_files_changing_between_scan_and_read(tmp_path: Path, monkeypatch: pytes
         assert "m04.py::changed_after_the_scan" in ids and "m04.py::f4" not in ids
         assert "m00.py::f0" in ids and not any(i.startswith(("m01.py", "m02.py", "m03.py", "m05.py")) for i in ids)
     monkeypatch.setattr(indexer, "scan_workspace", real_scan)
-    with Workspace.open(root, Settings(database_path=str(db), max_file_size_kb=64)) as workspace:
+    with WorkspaceService.open(root, Settings(database_path=str(db), max_file_size_kb=64)) as workspace:
         workspace.refresh()
-        assert workspace.db.dump() == _fresh(root, tmp_path / "fresh.sqlite3")
+        assert workspace.db.dump() == dump_index(root, tmp_path / "fresh.sqlite3", max_file_size_kb=64)
 
 
 def test_a_fifo_and_dangling_links_named_py_are_skipped(tmp_path: Path) -> None:
@@ -66,7 +61,7 @@ def test_a_fifo_and_dangling_links_named_py_are_skipped(tmp_path: Path) -> None:
     _make(root, 2)
     os.mkfifo(root / "pipe.py")
     (root / "dangling.py").symlink_to(root / "missing.py")
-    with Workspace.open(root, Settings(database_path=str(tmp_path / "index.sqlite3"))) as workspace:
+    with WorkspaceService.open(root, Settings(database_path=str(tmp_path / "index.sqlite3"))) as workspace:
         report = workspace.refresh()
     assert report.files == 2
     assert report.skipped_examples["not a regular file"] == ["pipe.py"]
@@ -89,13 +84,13 @@ def test_an_unreadable_file_is_skipped_and_reported(shared_folder: Path) -> None
     secret = root / "m01.py"
     secret.chmod(0o000)
     db = shared_folder / "index.sqlite3"
-    _fresh(root, shared_folder / "warm-up.sqlite3")  # every module the refresh needs is imported
+    dump_index(root, shared_folder / "warm-up.sqlite3")  # every module the refresh needs is imported
     # root reads any file: index as an ordinary user (effective uid only, restored after)
     demoted = os.geteuid() == 0
     if demoted:
         os.seteuid(65534)
     try:
-        with Workspace.open(root, Settings(database_path=str(db))) as workspace:
+        with WorkspaceService.open(root, Settings(database_path=str(db))) as workspace:
             report = workspace.refresh()
     finally:
         if demoted:
@@ -112,7 +107,7 @@ def test_a_50_mb_generated_file_is_skipped_unread(tmp_path: Path) -> None:
         line = "FIELD_%07d = {'type': 'string', 'max_length': 255}\n"
         handle.writelines(line % index for index in range(1_000_000))
     assert (root / "schema_generated.py").stat().st_size > 50 * 1024 * 1024
-    with Workspace.open(root, Settings(database_path=str(tmp_path / "index.sqlite3"))) as workspace:
+    with WorkspaceService.open(root, Settings(database_path=str(tmp_path / "index.sqlite3"))) as workspace:
         report = workspace.refresh()
     assert report.files == 2
     assert report.skipped_examples["over maxFileSizeKb"] == ["schema_generated.py"]

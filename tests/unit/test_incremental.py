@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 from aurora_lsp.config import Settings
-from aurora_lsp.workspace import Workspace
+from aurora_lsp.workspace.service import WorkspaceService
+from conftest import dump_index
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -65,13 +66,6 @@ def apply(root: Path, op: tuple[str, str, str]) -> None:
         os.replace(target, destination)
 
 
-def fresh_dump(root: Path, scratch: Path) -> dict[str, list[tuple[object, ...]]]:
-    db = scratch / f"fresh-{time.monotonic_ns()}.sqlite3"
-    with Workspace.open(root, Settings(database_path=str(db))) as workspace:
-        workspace.refresh()
-        return workspace.db.dump()
-
-
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     initial=st.lists(st.tuples(st.sampled_from(PATHS), module_source()), min_size=1, max_size=5),
@@ -84,13 +78,13 @@ def test_incremental_equals_fresh(initial: list[tuple[str, str]], steps: list[li
         root.mkdir()
         for path, source in initial:
             apply(root, ("write", path, source))
-        with Workspace.open(root, Settings(database_path=str(scratch / "live.sqlite3"))) as live:
+        with WorkspaceService.open(root, Settings(database_path=str(scratch / "live.sqlite3"))) as live:
             live.refresh()
             for step in steps:
                 for op in step:
                     apply(root, op)
                 live.refresh()
-                assert live.db.dump() == fresh_dump(root, scratch)
+                assert live.db.dump() == dump_index(root, scratch / f"fresh-{time.monotonic_ns()}.sqlite3")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from aurora_lsp.context.retrieve import Scored, pack, repeats_removed, shown_events
+from aurora_lsp.context.accesses import repeats_removed, shown_events
+from aurora_lsp.context.packing import pack
+from aurora_lsp.context.ranking import Scored
+from aurora_lsp.protocol import Activation, ContextAnswer, ContextItem, Range
 from aurora_lsp.records import Chunk
 from aurora_lsp.tokens import count_tokens
 from hypothesis import given, settings
@@ -48,17 +51,17 @@ sizes = st.lists(
 def test_never_over_budget_and_tokens_add_up(size_list: list[tuple[int, int, int]], budget: int) -> None:
     entries, texts = _entries(size_list)
     items = pack(entries, budget, None, _render(texts), ROOT)
-    assert sum(item["tokens"] for item in items) <= budget
+    assert sum(item.tokens for item in items) <= budget
     for item in items:
-        assert item["tokens"] == count_tokens(item["text"])
-    ranks = [int(item["id"].split("::f")[1]) for item in items]
+        assert item.tokens == count_tokens(item.text)
+    ranks = [int(item.id.split("::f")[1]) for item in items]
     assert ranks == sorted(ranks)  # best first, as ranked
 
 
 def test_tiers_degrade_in_order_as_the_budget_shrinks() -> None:
     entries, texts = _entries([(400, 40, 8)] * 10)  # 100, 10 and 2 tokens per item
     details = {
-        budget: [item["detail"] for item in pack(entries, budget, None, _render(texts), ROOT)]
+        budget: [item.detail for item in pack(entries, budget, None, _render(texts), ROOT)]
         for budget in (2000, 700, 200, 40, 10)
     }
     assert details[2000] == ["full"] * 10
@@ -78,7 +81,7 @@ def test_tiers_degrade_in_order_as_the_budget_shrinks() -> None:
 def test_a_big_item_drops_a_tier_instead_of_swallowing_the_budget() -> None:
     entries, texts = _entries([(40_000, 40, 8), (400, 40, 8)])
     items = pack(entries, 2000, None, _render(texts), ROOT)
-    assert [item["detail"] for item in items] == ["signature", "full"]
+    assert [item.detail for item in items] == ["signature", "full"]
 
 
 def test_a_chunk_inside_one_shown_in_full_is_named_only() -> None:
@@ -90,14 +93,14 @@ def test_a_chunk_inside_one_shown_in_full_is_named_only() -> None:
         inner.id: {"full": "a" * 40, "signature": "s", "name": "n"},
     }
     items = pack(entries, 2000, None, _render(texts), ROOT)
-    assert [item["detail"] for item in items] == ["full", "name"]
+    assert [item.detail for item in items] == ["full", "name"]
 
 
 def test_an_entry_whose_chunk_left_the_index_is_passed_over() -> None:
     entries, texts = _entries([(40, 8, 4)] * 3)
     entries[1].chunk = None  # ranked, then deleted before packing read it
     items = pack(entries, 2000, None, _render(texts), ROOT)
-    assert [item["id"] for item in items] == [entries[0].chunk_id, entries[2].chunk_id]
+    assert [item.id for item in items] == [entries[0].chunk_id, entries[2].chunk_id]
 
 
 def test_packing_stops_reading_entries_once_the_answer_is_full() -> None:
@@ -120,15 +123,12 @@ def test_limit_caps_the_items() -> None:
 
 
 def test_an_answer_records_its_focus_and_full_items_but_not_names() -> None:
-    answer = {
-        "focus": "m.py::f0",
-        "items": [
-            {"id": "m.py::f0", "detail": "full"},
-            {"id": "m.py::f1", "detail": "full"},
-            {"id": "m.py::f2", "detail": "signature"},
-            {"id": "m.py::f3", "detail": "name"},
-        ],
-    }
+    def item(chunk_id: str, detail: str) -> ContextItem:
+        activation = Activation(0.0, 0.0, 0.0, 0.0)
+        return ContextItem(chunk_id, "", Range.of(0, 0, 0, 0), "", "", "function", detail, "", 1, 0.0, activation, "")
+
+    details = [("m.py::f0", "full"), ("m.py::f1", "full"), ("m.py::f2", "signature"), ("m.py::f3", "name")]
+    answer = ContextAnswer("m.py::f0", 2000, 4, [item(chunk_id, detail) for chunk_id, detail in details])
     assert shown_events(answer, 100.0) == [("m.py::f0", 100.0, "focus"), ("m.py::f1", 100.0, "context")]
 
 

@@ -11,17 +11,12 @@ import pytest
 from aurora_lsp.config import Settings
 from aurora_lsp.store.recovery import open_store
 from aurora_lsp.store.sqlite import SCHEMA_VERSION, StoreError
-from aurora_lsp.workspace import Workspace
-
-
-def _indexed_db(shop: Path, db: Path) -> dict[str, list[tuple[object, ...]]]:
-    with Workspace.open(shop, Settings(database_path=str(db))) as workspace:
-        workspace.refresh()
-        return workspace.db.dump()
+from aurora_lsp.workspace.service import WorkspaceService
+from conftest import ask, dump_index
 
 
 def _reopen_and_refresh(shop: Path, db: Path) -> tuple[str | None, dict[str, list[tuple[object, ...]]]]:
-    with Workspace.open(shop, Settings(database_path=str(db))) as workspace:
+    with WorkspaceService.open(shop, Settings(database_path=str(db))) as workspace:
         notice = workspace.notice
         workspace.refresh()
         return notice, workspace.db.dump()
@@ -51,7 +46,7 @@ def _damage_wrong_schema(db: Path) -> None:
 @pytest.mark.parametrize("damage", [_damage_truncate, _damage_garbage, _damage_future_schema, _damage_wrong_schema])
 def test_a_damaged_database_is_moved_aside_and_rebuilt(shop: Path, tmp_path: Path, damage: object) -> None:
     db = tmp_path / "index.sqlite3"
-    fresh = _indexed_db(shop, db)
+    fresh = dump_index(shop, db)
     damaged_bytes = None
     for side in ("-wal", "-shm"):
         Path(str(db) + side).unlink(missing_ok=True)
@@ -86,21 +81,21 @@ def test_an_unwritable_location_keeps_the_index_in_memory(shop: Path, tmp_path: 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the database folder should be")
     settings = Settings(database_path=str(blocker / "index.sqlite3"))
-    with Workspace.open(shop, settings) as workspace:
+    with WorkspaceService.open(shop, settings) as workspace:
         assert workspace.notice is not None and "in memory" in workspace.notice
         report = workspace.refresh()
         assert report.chunks == 21
         assert workspace.db.memory_name is not None
-        answer = workspace.context(None, None, query="apply_discount")
+        answer = ask(workspace, None, None, query="apply_discount")
         assert answer["items"][0]["id"] == "shop/services/pricing.py::apply_discount"
-        assert workspace.stats()["database"]["bytes"] > 0
+        assert workspace.figures().database.bytes > 0
     assert blocker.read_text().startswith("a file")
 
 
 def test_a_full_disk_during_a_refresh_moves_the_index_to_memory(shop: Path, tmp_path: Path) -> None:
     db = tmp_path / "index.sqlite3"
-    fresh = _indexed_db(shop, tmp_path / "reference.sqlite3")
-    with Workspace.open(shop, Settings(database_path=str(db))) as workspace:
+    fresh = dump_index(shop, tmp_path / "reference.sqlite3")
+    with WorkspaceService.open(shop, Settings(database_path=str(db))) as workspace:
         assert workspace.notice is None
         pages = workspace.db.db.execute("PRAGMA page_count").fetchone()[0]
         workspace.db.db.execute(f"PRAGMA max_page_count = {pages + 2}")  # the disk fills up
@@ -113,7 +108,7 @@ def test_a_full_disk_during_a_refresh_moves_the_index_to_memory(shop: Path, tmp_
 
 def test_the_database_is_readable_by_its_owner_only(shop: Path, tmp_path: Path) -> None:
     db = tmp_path / "cache" / "aurora" / "index.sqlite3"
-    _indexed_db(shop, db)
+    dump_index(shop, db)
     for path in [db, Path(str(db) + "-wal"), Path(str(db) + "-shm")]:
         if path.exists():
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from aurora_lsp.search import rank, search_symbols
+from aurora_lsp.store.chunks import ChunkStore
 from aurora_lsp.store.sqlite import SqliteStore
 
 QUERIES = [
@@ -26,13 +25,6 @@ QUERIES = [
 ]
 
 
-@pytest.fixture
-def db(stdlib_db: Path):
-    store = SqliteStore(stdlib_db)
-    yield store
-    store.close()
-
-
 def brute_force(db: SqliteStore, query: str, limit: int) -> list[str]:
     ranked = []
     for chunk_id, _path, qualname, _kind, _parent in db.symbol_rows():
@@ -43,8 +35,9 @@ def brute_force(db: SqliteStore, query: str, limit: int) -> list[str]:
 
 
 @pytest.mark.parametrize("query", QUERIES)
-def test_search_equals_ranking_every_chunk(db: SqliteStore, query: str) -> None:
-    assert [m.id for m in search_symbols(db, query, 30)] == brute_force(db, query, 30)
+def test_search_equals_ranking_every_chunk(stdlib_store: SqliteStore, query: str) -> None:
+    found = search_symbols(ChunkStore(stdlib_store, 0, 0), query, 30)
+    assert [m.id for m in found] == brute_force(stdlib_store, query, 30)
 
 
 def test_ranking_order() -> None:

@@ -154,12 +154,14 @@ def test_full_text_index_finds_names_words_and_docstrings(shop: Path, workspace_
 
 def test_close_releases_the_tier(shop: Path, workspace_factory) -> None:
     workspace, ids = indexed_shop(shop, workspace_factory)
-    workspace.chunks.get_many(ids)
-    assert len(workspace.chunks.tier) == len(ids)
+    chunks, db = workspace.chunks, workspace.db
+    chunks.get_many(ids)
+    assert len(chunks.tier) == len(ids)
     workspace.close()
-    assert len(workspace.chunks.tier) == 0
-    with pytest.raises(sqlite3.ProgrammingError):
-        workspace.db.counts()
+    assert len(chunks.tier) == 0
+    for connection in (chunks, db):  # the reader's and the writer's
+        with pytest.raises(sqlite3.ProgrammingError):
+            connection.counts()
 
 
 def test_warm_stops_at_the_byte_budget(shop: Path, workspace_factory) -> None:

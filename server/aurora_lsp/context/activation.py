@@ -14,7 +14,7 @@ Components of Thought*; Anderson et al. 2004, "An integrated theory of the mind"
 - C_i, context: how well the chunk matches the request's words (BM25 from the full-text
   index, scaled to the best match), with a bonus for an exact name.
 
-Nothing here touches the database; retrieve.py gathers the inputs.
+Nothing here touches the database; ranking.py and spreading.py gather the inputs.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ EVENT_WEIGHTS: Mapping[str, float] = {
     "symbol": 0.5,
     "focus": 0.5,
     # Shown in a context answer: at most +0.45 over the floor right after (less than one link
-    # of spreading), gone within minutes, so an answer cannot lock itself in (retrieve.shown_events).
+    # of spreading), gone within minutes, so an answer cannot lock itself in (accesses.shown_events).
     "context": 0.002,
 }
 
@@ -74,6 +74,15 @@ class ActivationParameters:
     def without(self, **changes: float) -> ActivationParameters:
         changed: ActivationParameters = attrs.evolve(self, **changes)  # type: ignore[arg-type]
         return changed
+
+
+# Turning a component off, for the ablation in benchmarks/context_quality.py.
+ABLATIONS: dict[str, dict[str, float]] = {
+    "base": {"base_weight": 0.0},
+    "spreading (links)": {"spreading_weight": 0.0},
+    "file proximity": {"proximity_weight": 0.0},
+    "context (query match)": {"context_weight": 0.0},
+}
 
 
 def base_level(

@@ -26,10 +26,10 @@ def register(server: AuroraServer) -> None:
         folders = list(ls.workspace.folders.values())
         uris = [folder.uri for folder in folders] or ([ls.workspace.root_uri] if ls.workspace.root_uri else [])
         for uri in uris:
-            await ls.add_folder(uri)
-        ls.folders_ready.set()
-        if ls.settings.index_on_startup:
-            await ls.refresh_all(full=False, show_progress=True)
+            await ls.folders.add(uri)
+        ls.folders.ready.set()
+        if ls.settings.current.index_on_startup:
+            await ls.refresh(full=False, progress=True)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: AuroraServer, params: types.DidChangeConfigurationParams) -> None:
@@ -38,17 +38,17 @@ def register(server: AuroraServer) -> None:
             rescan = ls.apply_settings(settings["aurora"])
         else:
             rescan = await _pull_configuration(ls)
-        await ls.resize_tiers()
+        await ls.folders.resize()
         if rescan:
-            ls.schedule_refresh(0)
+            ls.documents.refreshes.schedule(0)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def did_change_folders(ls: AuroraServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
         for removed in params.event.removed:
-            await ls.remove_folder(removed.uri)
+            await ls.folders.remove(removed.uri)
         for added in params.event.added:
-            await ls.add_folder(added.uri)
-        ls.schedule_refresh(0)
+            await ls.folders.add(added.uri)
+        ls.documents.refreshes.schedule(0)
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: AuroraServer, params: None) -> None:

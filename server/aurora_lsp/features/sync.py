@@ -9,7 +9,7 @@ from aurora_lsp.server import AuroraServer
 
 def _remember(ls: AuroraServer, uri: str) -> None:
     document = ls.workspace.get_text_document(uri)
-    ls.buffers[uri] = (document.version or 0, document.source)
+    ls.documents.remember(uri, document.version or 0, document.source)
 
 
 def register(server: AuroraServer) -> None:
@@ -17,26 +17,24 @@ def register(server: AuroraServer) -> None:
     async def did_open(ls: AuroraServer, params: types.DidOpenTextDocumentParams) -> None:
         uri = params.text_document.uri
         _remember(ls, uri)
-        ls.schedule_refresh()
-        located = ls.locate(uri)
-        parsed = await ls.parsed_document(uri)
+        located = ls.folders.locate(uri)
+        parsed = await ls.documents.parsed(uri)
         if located is not None and parsed is not None:
-            await ls.record_accesses(located[0], [chunk.id for chunk in parsed.chunks], "open")
+            ls.folders.record_uses(located[0], [chunk.id for chunk in parsed.chunks], "open")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls: AuroraServer, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
-        if uri not in ls.buffers:
+        if uri not in ls.documents.buffers:
             return  # a change to a document never opened: nothing to update
         _remember(ls, uri)
-        ls.schedule_refresh()
         edited_lines = [
             change.range.start.line
             for change in params.content_changes
             if isinstance(change, types.TextDocumentContentChangePartial)
         ]
-        located = ls.locate(uri)
-        parsed = await ls.parsed_document(uri)
+        located = ls.folders.locate(uri)
+        parsed = await ls.documents.parsed(uri)
         if located is None or parsed is None or not edited_lines:
             return
         touched = [
@@ -44,17 +42,17 @@ def register(server: AuroraServer) -> None:
             for line in edited_lines
             if (innermost := next((c for c in reversed(parsed.chunks) if c.start_line <= line <= c.end_line), None))
         ]
-        await ls.record_accesses(located[0], sorted(set(touched)), "edit")
+        ls.folders.record_uses(located[0], sorted(set(touched)), "edit")
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: AuroraServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.schedule_refresh()
+        ls.documents.refreshes.schedule()
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: AuroraServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.close_document(params.text_document.uri)
+        ls.documents.close(params.text_document.uri)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: AuroraServer, params: types.DidChangeWatchedFilesParams) -> None:
         if params.changes:
-            ls.schedule_refresh()
+            ls.documents.refreshes.schedule()

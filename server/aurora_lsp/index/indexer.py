@@ -82,20 +82,6 @@ class IndexReport:
         if len(examples) < 5:
             examples.append(path)
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "files": self.files,
-            "chunks": self.chunks,
-            "edges": self.edges,
-            "changed": self.changed,
-            "removed": self.removed,
-            "unchanged": self.unchanged,
-            "skipped": dict(sorted(self.skipped.items())),
-            "skippedExamples": self.skipped_examples,
-            "problems": self.problems,
-            "seconds": round(self.seconds, 3),
-        }
-
 
 @dataclass(slots=True)
 class _Work:
@@ -379,9 +365,7 @@ class Indexer:
         if not full_resolution:
             changed_hierarchy = _classes_with_new_ancestry(old_bases, table.bases)
             # `T>attr` lookups elsewhere depend on T's ancestry: treat T's name as changed
-            affected_names = affected_names | {
-                ChunkId.plain_qualname(c).rpartition(".")[2] for c in changed_hierarchy
-            }
+            affected_names = affected_names | {ChunkId.plain_qualname(c).rpartition(".")[2] for c in changed_hierarchy}
 
         def needs_resolving(source: RefSource) -> bool:
             return (

@@ -1,17 +1,25 @@
-"""The two tiers behind one small API: a bounded LRU of chunks in memory, SQLite behind it.
+"""The store's front door: a bounded LRU of chunks in memory, SQLite behind it.
 
 Every chunk lives in SQLite; the memory tier holds the recently used ones within
 `maxChunks` and `memoryBudgetMb`. A chunk evicted from memory is read back from SQLite
 when asked for, so eviction loses nothing.
+
+Everything that reads the index (symbol search, the context engine, figures) and records
+uses goes through this class; only the indexer, the one writer of files and edges, holds
+the SqliteStore itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
+from aurora_lsp.protocol import DatabaseFigures, MemoryFigures
 from aurora_lsp.records import Chunk, ChunkId, ChunkRow, row_size
 from aurora_lsp.store.lru import LruTier
 from aurora_lsp.store.sqlite import SqliteStore
+
+Event = tuple[str, float, str]  # (chunk id, when, kind of use)
 
 
 class ChunkStore:
@@ -84,20 +92,83 @@ class ChunkStore:
     def dependents(self, chunk_id: str) -> list[tuple[str, str, str]]:
         return self.db.dependents(chunk_id)
 
+    # -- what search and ranking read (SQLite answers; see SqliteStore for each query) -----
+
+    def name_candidates(self, like_pattern: str, limit: int) -> list[tuple[str, str]]:
+        return self.db.name_candidates(like_pattern, limit)
+
+    def name_prefix_candidates(self, prefix: str, limit: int) -> list[tuple[str, str]]:
+        return self.db.name_prefix_candidates(prefix, limit)
+
+    def ids_named(self, names: Sequence[str], limit: int) -> list[str]:
+        return self.db.ids_named(names, limit)
+
+    def full_text(self, match: str, limit: int) -> list[tuple[str, float]]:
+        return self.db.full_text(match, limit)
+
+    def term_chunk_counts(self, terms: Sequence[str]) -> dict[str, int]:
+        return self.db.term_chunk_counts(terms)
+
+    def links(self, chunk_ids: Sequence[str]) -> list[tuple[str, str, str, str]]:
+        return self.db.links(chunk_ids)
+
+    def children(self, chunk_ids: Sequence[str]) -> list[tuple[str, str]]:
+        return self.db.children(chunk_ids)
+
+    # -- uses ----------------------------------------------------------------------------
+
+    def access_history(self, chunk_ids: Sequence[str]) -> dict[str, list[tuple[float, str]]]:
+        return self.db.access_history(chunk_ids)
+
+    def recently_accessed(self, since: float, limit: int, ignored_event: str = "") -> list[str]:
+        return self.db.recently_accessed(since, limit, ignored_event)
+
+    def last_access_times(self, events: Iterable[Event]) -> dict[tuple[str, str], float]:
+        """(chunk id, kind of use) -> when it was last recorded, for these events' chunks and kinds."""
+        listed = list(events)
+        ids = sorted({chunk_id for chunk_id, _, _ in listed})
+        last: dict[tuple[str, str], float] = {}
+        for kind in sorted({kind for _, _, kind in listed}):
+            for chunk_id, at in self.db.last_access_times(ids, kind).items():
+                last[(chunk_id, kind)] = at
+        return last
+
+    def record_accesses(self, events: Sequence[Event]) -> None:
+        """Write uses, in one transaction."""
+        if events:
+            with self.db.transaction():
+                self.db.record_accesses(events)
+
+    # -- figures and lifetime ----------------------------------------------------------
+
+    @property
+    def location(self) -> tuple[Path, str | None]:
+        """What another connection needs to open the same database: (path, memory name)."""
+        return self.db.location
+
+    def counts(self) -> dict[str, int]:
+        return self.db.counts()
+
+    def get_meta(self, key: str) -> str | None:
+        return self.db.get_meta(key)
+
+    def database_figures(self) -> DatabaseFigures:
+        return DatabaseFigures(path=str(self.db.path), bytes=self.db.size_bytes())
+
     def resize(self, max_chunks: int, memory_budget_bytes: int) -> None:
         self.tier.resize(max_chunks, memory_budget_bytes)
 
-    def memory_figures(self) -> dict[str, int]:
+    def memory_figures(self) -> MemoryFigures:
         tier = self.tier
-        return {
-            "residentChunks": len(tier),
-            "residentBytes": tier.resident_bytes,
-            "memoryBudgetBytes": tier.max_bytes,
-            "maxChunks": tier.max_entries,
-            "evictions": tier.evictions,
-            "hits": tier.hits,
-            "misses": tier.misses,
-        }
+        return MemoryFigures(
+            resident_chunks=len(tier),
+            resident_bytes=tier.resident_bytes,
+            memory_budget_bytes=tier.max_bytes,
+            max_chunks=tier.max_entries,
+            evictions=tier.evictions,
+            hits=tier.hits,
+            misses=tier.misses,
+        )
 
     def close(self) -> None:
         """Release the memory tier and close the database."""

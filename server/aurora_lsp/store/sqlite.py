@@ -85,6 +85,8 @@ _CHUNK_COLUMNS = (
     "signature, summary, decorators, parent, content_hash, tokens"
 )
 _REF_COLUMNS = "id, path, qualname, kind, refs"
+
+
 def _migrate_to_1(db: sqlite_utils.Database) -> None:
     db.table("files").create(
         {

@@ -1,0 +1,87 @@
+"""Context answers: the code to see at a position or for a question, within a token budget.
+
+A request names a focus (a position in a file), a query, or both. The engine finds the
+focus, ranks the candidates (ranking.py, spreading.py) and packs them best first
+(packing.py). Every step is bounded by the neighbourhood of the request, not by the
+repository, and reads the store only through ChunkStore.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from aurora_lsp.context.activation import ActivationParameters
+from aurora_lsp.context.packing import name_text, pack, signature_text
+from aurora_lsp.context.ranking import Focus, Scored, rank
+from aurora_lsp.protocol import ContextAnswer
+from aurora_lsp.records import Chunk
+from aurora_lsp.store.chunks import ChunkStore
+
+RESOLVE_BATCH = 64  # ranked candidates whose chunks are read together while packing
+
+
+@dataclass(slots=True)
+class ContextRequest:
+    path: str | None = None  # workspace-relative POSIX path of the focus's file
+    line: int | None = None  # 0-based
+    character: int = 0
+    query: str | None = None
+    token_budget: int = 2000
+    limit: int | None = None
+
+
+class ContextEngine:
+    """Answers context requests from one workspace's chunk store (one thread at a time)."""
+
+    def __init__(self, root: Path, chunks: ChunkStore) -> None:
+        self.root = root
+        self.chunks = chunks
+
+    def answer(
+        self, request: ContextRequest, now: float, parameters: ActivationParameters | None = None
+    ) -> ContextAnswer:
+        focus = self._focus(request)
+        scored = rank(self.chunks, request.query, focus, now, parameters or ActivationParameters())
+        items = pack(self._with_chunks(scored), request.token_budget, request.limit, self._render, self.root)
+        return ContextAnswer(
+            focus=focus.chunk.id if focus.chunk else None,
+            token_budget=request.token_budget,
+            used_tokens=sum(item.tokens for item in items),
+            items=items,
+        )
+
+    def _focus(self, request: ContextRequest) -> Focus:
+        """The innermost chunk at the position, the file's chunks, and where the position sits among them."""
+        if request.path is None or request.line is None:
+            return Focus()
+        file_chunks = self.chunks.chunks_in_file(request.path)
+        line = request.line
+        focus: Chunk | None = None
+        for chunk in file_chunks:  # source order: later matches are nested deeper
+            if chunk.start_line <= line <= chunk.end_line:
+                focus = chunk
+        if focus is not None:
+            return Focus(focus, tuple(file_chunks), file_chunks.index(focus))
+        before = sum(1 for chunk in file_chunks if chunk.start_line <= line)
+        return Focus(None, tuple(file_chunks), before)
+
+    def _with_chunks(self, scored: list[Scored]) -> Iterator[Scored]:
+        """The ranked entries with their chunks, read a batch at a time as packing reaches
+        them: a request ranks hundreds of candidates and shows a few dozen, and each chunk
+        read may come from SQLite and churn the memory tier."""
+        for start in range(0, len(scored), RESOLVE_BATCH):
+            batch = scored[start : start + RESOLVE_BATCH]
+            chunks = {chunk.id: chunk for chunk in self.chunks.get_many([entry.chunk_id for entry in batch])}
+            for entry in batch:
+                entry.chunk = chunks.get(entry.chunk_id)
+                yield entry
+
+    def _render(self, chunk: Chunk, detail: str) -> str:
+        if detail == "full":
+            return self.chunks.text(chunk.id) or ""
+        if detail == "signature":
+            docstring = (self.chunks.docstring(chunk.id) or "").strip()
+            return signature_text(chunk, docstring)
+        return name_text(chunk)

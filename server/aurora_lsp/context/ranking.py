@@ -1,0 +1,219 @@
+"""Ranking: the candidates of a request and their activation, best first.
+
+1. Sources of activation share W: the focus chunk (or, with a query and no focus, the
+   best query matches), the focus's file, and the chunks used most recently.
+2. Spreading from the sources (spreading.py), and closeness to the focus in its file.
+3. Context: BM25 over names, qualified names, signatures and docstrings for the query
+   words (or, for a focus alone, the focus's own name words), exact names first; the
+   commonest words are left out while the rarer ones hold enough chunks.
+4. Base level from the recorded accesses: it lifts relevant chunks, it never makes a
+   chunk relevant on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from aurora_lsp.context.activation import (
+    EVENT_WEIGHTS,
+    ActivationParameters,
+    base_floor,
+    base_level,
+    context_match,
+    proximity,
+)
+from aurora_lsp.context.spreading import RECENT_ROLE, Reach, Sources, spread
+from aurora_lsp.records import Chunk, ChunkId, name_words
+from aurora_lsp.store.chunks import ChunkStore
+
+RECENT_WINDOW_SECONDS = 3600.0
+CONTEXT_MATCHES = 60
+# Chunks (summed over the query's terms) BM25 may score for one request; about 15 ms at 262K chunks.
+MATCH_POSTINGS = 20_000
+QUERY_SOURCES = 3
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(slots=True)
+class Scored:
+    chunk_id: str
+    base: float
+    spreading: float
+    context: float
+    reach: Reach | None = None
+    proximity_distance: int | None = None
+    uses: tuple[tuple[str, int], ...] = ()  # (kind of use, count)
+    last_use_age: float | None = None
+    matched: bool = False
+    exact: bool = False
+    is_focus: bool = False
+    chunk: Chunk | None = None  # read when packing reaches it; None if it left the index
+
+    @property
+    def total(self) -> float:
+        return self.base + self.spreading + self.context
+
+
+@dataclass(slots=True)
+class Focus:
+    """Where a request stands in a file: the innermost chunk there (if any), the file's
+    chunks in source order, and the position's index among them."""
+
+    chunk: Chunk | None = None
+    file_chunks: tuple[Chunk, ...] = ()
+    index: int | None = None
+
+
+def rank(
+    chunks: ChunkStore, query: str | None, focus: Focus, now: float, parameters: ActivationParameters
+) -> list[Scored]:
+    """Every candidate with its activation parts, the focus first, then best first."""
+    focus_chunk = focus.chunk
+    matches, exact_ids = query_matches(chunks, query, focus_chunk)
+    # what the person used lately; chunks merely shown in answers are not sources (no feedback loop)
+    recent = chunks.recently_accessed(now - RECENT_WINDOW_SECONDS, parameters.recent_sources, "context")
+    recent = [cid for cid in recent if focus_chunk is None or cid != focus_chunk.id]
+    sources = _sources(focus_chunk, query, matches, recent, parameters)
+    reaches = spread(chunks, sources, parameters) if sources else {}
+    near = _proximity(focus, parameters)
+
+    candidate_set = set(reaches) | set(matches) | set(near) | set(recent)
+    if focus_chunk is not None:
+        candidate_set.add(focus_chunk.id)
+    candidate_ids = sorted(candidate_set)
+    history = chunks.access_history(candidate_ids)
+    best_bm25 = min(matches.values()) if matches else 0.0
+    floor = base_floor(parameters)
+    scale, bonus = (
+        (parameters.query_context_scale, parameters.query_exact_name_bonus)
+        if query
+        else (parameters.context_scale, parameters.exact_name_bonus)
+    )
+
+    scored: list[Scored] = []
+    for cid in candidate_ids:
+        events = history.get(cid, [])
+        level = base_level(
+            [now - at for at, _ in events], parameters.decay, [EVENT_WEIGHTS.get(event, 1.0) for _, event in events]
+        )
+        base = max(level, floor) if level is not None else floor
+        reach = reaches.get(cid)
+        is_focus = focus_chunk is not None and cid == focus_chunk.id
+        spread_value = reach.value if reach else 0.0
+        if is_focus:
+            spread_value = parameters.source_activation * parameters.max_associative_strength
+        closeness = near.get(cid)
+        spreading = parameters.spreading_weight * spread_value + parameters.proximity_weight * (
+            closeness[0] if closeness else 0.0
+        )
+        context = 0.0
+        if cid in matches:
+            context = parameters.context_weight * context_match(matches[cid], best_bm25, cid in exact_ids, scale, bonus)
+        if spreading <= 0 and context <= 0:
+            continue  # use alone does not make a chunk relevant here; it only lifts relevant ones
+        scored.append(
+            Scored(
+                chunk_id=cid,
+                base=parameters.base_weight * base,
+                spreading=spreading,
+                context=context,
+                reach=reach,
+                proximity_distance=closeness[1] if closeness else None,
+                uses=_use_counts(events),
+                last_use_age=now - max(at for at, _ in events) if events else None,
+                matched=cid in matches,
+                exact=cid in exact_ids,
+                is_focus=is_focus,
+            )
+        )
+    scored.sort(key=lambda item: (not item.is_focus, -item.total, item.chunk_id))
+    return scored
+
+
+def _sources(
+    focus: Chunk | None,
+    query: str | None,
+    matches: dict[str, float],
+    recent: list[str],
+    parameters: ActivationParameters,
+) -> Sources:
+    """W shared by the sources: the focus (or the best query matches) and recent chunks."""
+    sources: Sources = {}
+    focus_weight = parameters.source_activation * parameters.focus_share
+    if focus is not None:
+        sources[focus.id] = (focus_weight, "focus")
+    elif matches and query:
+        best = sorted(matches, key=lambda cid: matches[cid])[:QUERY_SOURCES]  # stable: see query_matches
+        for cid in best:
+            sources[cid] = (focus_weight / len(best), f"best match {ChunkId.qualname(cid)}")
+    for cid in recent:
+        weight = parameters.source_activation * parameters.recent_share / len(recent)
+        previous = sources.get(cid)
+        sources[cid] = (
+            (weight + previous[0], previous[1]) if previous else (weight, f"{RECENT_ROLE} {ChunkId.qualname(cid)}")
+        )
+    return sources
+
+
+def _proximity(focus: Focus, parameters: ActivationParameters) -> dict[str, tuple[float, int]]:
+    """chunk id -> (activation from the focus's file, distance in chunks) for the file's chunks."""
+    if focus.index is None or not focus.file_chunks:
+        return {}
+    file_weight = parameters.source_activation * parameters.file_share * parameters.max_associative_strength
+    values: dict[str, tuple[float, int]] = {}
+    for index, chunk in enumerate(focus.file_chunks):
+        if focus.chunk is not None and chunk.id == focus.chunk.id:
+            continue
+        distance = abs(index - focus.index) if focus.chunk is not None else abs(index - focus.index) + 1
+        values[chunk.id] = (file_weight * proximity(distance, parameters.proximity_half_distance), distance)
+    return values
+
+
+def query_matches(chunks: ChunkStore, query: str | None, focus: Chunk | None) -> tuple[dict[str, float], set[str]]:
+    """chunk id -> BM25 (negative, lower is better) and the ids whose name is a query word."""
+    if query:
+        words = _WORD.findall(query)
+    elif focus is not None:
+        words = [focus.name]
+    else:
+        return {}, set()
+    if not words:
+        return {}, set()
+    terms = sorted({part for word in words for part in name_words(word).split()})
+    if not terms:
+        return {}, set()
+    expression = " OR ".join(f'"{term}"' for term in telling_terms(chunks, terms))
+    matches = dict(chunks.full_text(expression, CONTEXT_MATCHES))
+    exact_ids = set(chunks.ids_named(sorted(set(words)), CONTEXT_MATCHES))
+    if focus is not None:
+        matches.pop(focus.id, None)
+        exact_ids.discard(focus.id)
+    best = min(matches.values()) if matches else -1.0
+    # in a fixed order: the best matches become sources, ties going to the earlier entry
+    # (better full text, then by id), and a set's order changes from process to process
+    for cid in sorted(exact_ids):
+        matches[cid] = min(matches.get(cid, 0.0), best)
+    return matches, exact_ids
+
+
+def telling_terms(chunks: ChunkStore, terms: list[str]) -> list[str]:
+    """The terms to match on: the commonest are left out, one at a time, while the chunks
+    holding the others are more than MATCH_POSTINGS. BM25 has to score every chunk that
+    holds any term, so "test" (in a third of 262K chunks) made a query cost 100 ms,
+    although a term that common adds little to the score (Lucene's common-terms idea).
+    The rarest term always stays, so a query of common words still finds something."""
+    counts = chunks.term_chunk_counts(terms)
+    kept = sorted(terms, key=lambda term: (counts.get(term, 0), term))
+    postings = sum(counts.get(term, 0) for term in kept)
+    while len(kept) > 1 and postings > MATCH_POSTINGS:
+        postings -= counts.get(kept.pop(), 0)
+    return kept
+
+
+def _use_counts(events: list[tuple[float, str]]) -> tuple[tuple[str, int], ...]:
+    counts: dict[str, int] = {}
+    for _, kind in events:
+        counts[kind] = counts.get(kind, 0) + 1
+    return tuple(sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])))

@@ -1,0 +1,103 @@
+"""Open documents: their texts, their outline parses, and the refreshes their changes ask for.
+
+An open document is what the editor has, not what is on disk: its text stands in for the
+file in every refresh. Its outline (documentSymbol) is parsed on the outline thread once
+per version, and a parse that finishes after a newer version arrived is dropped (stale).
+Edits and file events within REFRESH_DEBOUNCE_SECONDS are folded into one refresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from pygls.uris import to_fs_path
+
+from aurora_lsp.index.chunker import chunk_text, forget_buffer
+from aurora_lsp.records import ParsedFile
+from aurora_lsp.workspace.service import WorkspaceService
+from aurora_lsp.workspace.threads import OUTLINE, Threads, runs_on
+
+REFRESH_DEBOUNCE_SECONDS = 0.15
+
+Locate = Callable[[str], "tuple[WorkspaceService, str] | None"]
+
+
+@runs_on(OUTLINE)
+def outline(path: str, text: str, uri: str) -> ParsedFile:
+    """Chunks of an editor buffer, with parso's diff parser keyed by the document's URI."""
+    return chunk_text(path, text, buffer_key=uri)
+
+
+@runs_on(OUTLINE)
+def forget(uri: str) -> None:
+    forget_buffer(uri)
+
+
+class Debouncer:
+    """Runs an async action once after a quiet spell; requests in the meantime fold into it."""
+
+    def __init__(self, action: Callable[[], Awaitable[object]]) -> None:
+        self._action = action
+        self._pending: asyncio.Task[None] | None = None
+
+    def schedule(self, delay: float = REFRESH_DEBOUNCE_SECONDS) -> None:
+        if self._pending is not None and not self._pending.done():
+            self._pending.cancel()
+        self._pending = asyncio.ensure_future(self._later(delay))
+
+    async def _later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        # From here on the run is not cancelled by a newer request (that one waits its turn):
+        # cancelling mid-run would report "idle" while the writer thread is still writing.
+        self._pending = None
+        await self._action()
+
+
+class Documents:
+    """The documents open in the editor (event loop only; parsing goes to the outline thread)."""
+
+    def __init__(self, threads: Threads, locate: Locate, refresh: Callable[[], Awaitable[object]]) -> None:
+        self.threads = threads
+        self.locate = locate
+        self.refreshes = Debouncer(refresh)
+        self.buffers: dict[str, tuple[int, str]] = {}  # uri -> (version, text)
+        self._parsed: dict[str, tuple[int, ParsedFile]] = {}  # uri -> (version, chunks)
+
+    def remember(self, uri: str, version: int, text: str) -> None:
+        """The editor has this text now; a refresh will index it."""
+        self.buffers[uri] = (version, text)
+        self.refreshes.schedule()
+
+    async def parsed(self, uri: str) -> ParsedFile | None:
+        """Chunks of an open document as the editor has it now (parsed once per version)."""
+        buffer = self.buffers.get(uri)
+        if buffer is None:
+            return None
+        version, text = buffer
+        cached = self._parsed.get(uri)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        located = self.locate(uri)
+        path = located[1] if located is not None else Path(to_fs_path(uri) or "untitled").name
+        parsed = await self.threads.run(outline, path, text, uri)
+        if self.buffers.get(uri, (None,))[0] == version:  # drop results for stale versions
+            self._parsed[uri] = (version, parsed)
+        return parsed
+
+    def close(self, uri: str) -> None:
+        """The editor closed a document: its file is what is on disk again."""
+        self.buffers.pop(uri, None)
+        self._parsed.pop(uri, None)
+        self.threads.submit(forget, uri)
+        self.refreshes.schedule()
+
+    def buffers_of(self, service: WorkspaceService) -> dict[str, str]:
+        """Workspace-relative path -> text of the open documents inside one folder."""
+        found: dict[str, str] = {}
+        for uri, (_, text) in self.buffers.items():
+            located = self.locate(uri)
+            if located is not None and located[0] is service:
+                found[located[1]] = text
+        return found

@@ -1,0 +1,177 @@
+"""The workspace folders of one language server: a service each, on threads they share.
+
+Folders are added and removed as the editor says; a document belongs to the folder whose
+root holds it most closely. The memory budget is the server's: folders share it equally.
+A refresh runs folder after folder on the writer thread, one refresh at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pygls.uris import to_fs_path
+
+from aurora_lsp.config import LiveSettings
+from aurora_lsp.context.accesses import shown_events
+from aurora_lsp.context.engine import ContextRequest
+from aurora_lsp.context.packing import merge_answers
+from aurora_lsp.protocol import ContextAnswer, ReindexResult, Stats
+from aurora_lsp.workspace import figures
+from aurora_lsp.workspace.service import SymbolHit, WorkspaceService
+from aurora_lsp.workspace.threads import Threads
+
+logger = logging.getLogger(__name__)
+
+Tell = Callable[[str], None]  # one line for the person (a warning or an error)
+Progress = Callable[[int, int], None]  # (files done, files in all), on the event loop
+Buffers = Callable[[WorkspaceService], dict[str, str]]
+
+
+class Folders:
+    """Every workspace folder of the server (event loop only; services run on their threads)."""
+
+    def __init__(self, settings: LiveSettings, threads: Threads, warn: Tell, fail: Tell) -> None:
+        self.settings = settings
+        self.threads = threads
+        self.services: dict[Path, WorkspaceService] = {}
+        self._warn = warn
+        self._fail = fail
+        self._refresh_lock = asyncio.Lock()
+        self._ready: asyncio.Event | None = None
+
+    @property
+    def ready(self) -> asyncio.Event:
+        """Set once `initialized` has opened the workspace folders; requests wait for it."""
+        if self._ready is None:
+            self._ready = asyncio.Event()
+        return self._ready
+
+    async def add(self, uri: str) -> WorkspaceService | None:
+        path = to_fs_path(uri)
+        if path is None:
+            return None
+        root = Path(path).resolve()
+        if root in self.services or not root.is_dir():
+            return self.services.get(root)
+        service = WorkspaceService(root, self.settings, primary=not self.services)
+        try:
+            await self.threads.run(service.open_writer)
+            await self.threads.run(service.open_reader)
+        except Exception as error:  # a database that cannot be used must not stop the server
+            self._fail(f"Aurora: {error}")
+            return None
+        self._tell_notice(service)
+        self.services[root] = service
+        await self.resize()
+        return service
+
+    async def remove(self, uri: str) -> None:
+        path = to_fs_path(uri)
+        service = self.services.pop(Path(path).resolve(), None) if path else None
+        if service is not None:
+            await self.threads.run(service.close_reader)
+            await self.threads.run(service.close_writer)
+            await self.resize()
+
+    async def resize(self) -> None:
+        """Share the memory budget equally between the folders."""
+        settings = self.settings.current
+        share = max(1, len(self.services))
+        for service in self.services.values():
+            await self.threads.run(service.resize, settings.max_chunks // share, settings.memory_budget_bytes // share)
+
+    def locate(self, uri: str) -> tuple[WorkspaceService, str] | None:
+        """The folder holding a document and the document's workspace-relative path."""
+        path = to_fs_path(uri) if uri.startswith("file:") else None
+        if path is None:
+            return None
+        absolute = Path(path)
+        best: tuple[WorkspaceService, str] | None = None
+        for root, service in self.services.items():
+            try:
+                relative = absolute.relative_to(root).as_posix()
+            except ValueError:
+                continue
+            if best is None or len(str(root)) > len(str(best[0].root)):
+                best = (service, relative)
+        return best
+
+    async def refresh(self, full: bool, progress: Progress | None, buffers: Buffers) -> ReindexResult:
+        """Refresh every folder, one refresh at a time; an edit before `initialized` waits for the folders."""
+        await self.ready.wait()
+        async with self._refresh_lock:
+            loop = asyncio.get_running_loop()
+            started = time.perf_counter()
+            files = chunks = 0
+
+            def reported(done: int, total: int) -> None:  # called on the writer thread
+                if progress is not None:
+                    loop.call_soon_threadsafe(progress, done, total)
+
+            for service in list(self.services.values()):
+                report = await self.threads.run(service.refresh, reported, full=full, buffers=buffers(service))
+                files += report.files
+                chunks += report.chunks
+                await self.threads.run(service.catch_up, report)
+                self._tell_notice(service)
+            seconds = round(time.perf_counter() - started, 3)
+            logger.info(
+                "refreshed %d folders: %d files, %d chunks in %.3f s", len(self.services), files, chunks, seconds
+            )
+            return ReindexResult(files=files, chunks=chunks, seconds=seconds)
+
+    async def context(self, uri: str | None, request: ContextRequest) -> ContextAnswer:
+        """A focus answers from its folder; a query alone from every folder, merged best first."""
+        located = self.locate(uri) if uri else None
+        now = time.time()
+        if located is not None:
+            service, request.path = located
+            targets = [service]
+        else:
+            request.line = None  # a document outside the workspace has no chunks to focus on
+            targets = list(self.services.values()) if request.query else []
+        answers = []
+        for service in targets:
+            answer = await self.threads.run(service.context, request, now)
+            self.threads.submit(service.record_uses, shown_events(answer, now))
+            answers.append(answer)
+        if not answers:
+            return ContextAnswer(focus=None, token_budget=request.token_budget, used_tokens=0, items=[])
+        return merge_answers(answers, request.token_budget)
+
+    async def symbols(self, query: str, limit: int) -> list[tuple[WorkspaceService, SymbolHit]]:
+        """Every folder's best `limit` hits for a symbol query, best first."""
+        found: list[tuple[WorkspaceService, SymbolHit]] = []
+        for service in list(self.services.values()):
+            found.extend((service, hit) for hit in await self.threads.run(service.symbols, query, limit))
+        found.sort(key=lambda pair: pair[1].match.sort_key)
+        return found[:limit]
+
+    async def stats(self) -> Stats:
+        services = list(self.services.values())
+        folder_figures = [await self.threads.run(service.figures) for service in services]
+        indexing = figures.combined_indexing([service.indexing for service in services])
+        return figures.stats(folder_figures, indexing, self.settings.current)
+
+    def record_uses(self, service: WorkspaceService, chunk_ids: list[str], kind: str) -> None:
+        """Queue uses for the writer thread; an answer never waits for them (or a refresh)."""
+        now = time.time()
+        if chunk_ids:
+            self.threads.submit(service.record_uses, [(chunk_id, now, kind) for chunk_id in chunk_ids])
+
+    def _tell_notice(self, service: WorkspaceService) -> None:
+        """Say once what happened to a folder's database (moved aside, kept in memory)."""
+        notice = service.take_notice()
+        if notice:
+            logger.warning("%s", notice)
+            self._warn(notice)
+
+    async def close(self) -> None:
+        for service in list(self.services.values()):
+            await self.threads.run(service.close_reader)
+            await self.threads.run(service.close_writer)
+        self.services.clear()

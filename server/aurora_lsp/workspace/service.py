@@ -1,0 +1,292 @@
+"""One workspace folder's services, without LSP: the writer half and the reader half.
+
+The writer half (the indexer thread in the server) owns the writing connection: it opens
+and repairs the database, refreshes the index and records uses. The reader half (the
+reader thread) owns a second connection and the memory tier: it answers symbol, context
+and figures requests from what is already indexed (SQLite in WAL mode lets it read while
+the writer writes). Each method declares its thread; the command line, which has one
+thread, opens both halves and calls them one after another.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import attrs
+
+from aurora_lsp.config import LiveSettings, Settings, database_path
+from aurora_lsp.context.accesses import Event, repeats_removed, shown_events
+from aurora_lsp.context.activation import ActivationParameters
+from aurora_lsp.context.engine import ContextEngine, ContextRequest
+from aurora_lsp.index.indexer import Indexer, IndexReport, Progress
+from aurora_lsp.protocol import ContextAnswer, DatabaseFigures, IndexingState, MemoryFigures, RunCounts
+from aurora_lsp.records import Chunk, ChunkId
+from aurora_lsp.search import SymbolMatch, search_symbols
+from aurora_lsp.store.chunks import ChunkStore
+from aurora_lsp.store.recovery import memory_notice, memory_store, open_store
+from aurora_lsp.store.sqlite import SqliteStore, is_disk_full
+from aurora_lsp.workspace.threads import READER, WRITER, runs_on
+
+
+class WorkspaceError(Exception):
+    """The workspace cannot be used; the message is one line a person can act on."""
+
+
+@dataclass(slots=True, frozen=True)
+class SymbolHit:
+    """A workspace symbol answer: how it matched, the chunk, and the name of its container."""
+
+    match: SymbolMatch
+    chunk: Chunk
+    container: str
+
+
+@dataclass(slots=True, frozen=True)
+class FolderFigures:
+    """What one folder holds, as the reader sees it."""
+
+    files: int
+    chunks: int
+    edges: int
+    memory: MemoryFigures
+    database: DatabaseFigures
+    skipped: dict[str, int]
+
+
+def resolved_root(root: Path) -> Path:
+    """The folder as an absolute, resolved path; WorkspaceError if it is not a folder."""
+    try:
+        resolved = root.expanduser().resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise WorkspaceError(f"no such folder: {root}") from None
+    if not resolved.is_dir():
+        raise WorkspaceError(f"not a folder: {root}")
+    return resolved
+
+
+class WorkspaceService:
+    def __init__(self, root: Path, settings: LiveSettings, primary: bool = True) -> None:
+        self.root = root
+        self.settings = settings
+        self.primary = primary  # the first folder uses `databasePath` as given
+        # A line for the person about how the database was found (damaged, unwritable);
+        # whoever shows it takes it (`take_notice`), so it is told once.
+        self.notice: str | None = None
+        self.indexing = IndexingState()
+        self._writer: ChunkStore | None = None
+        self._indexer: Indexer | None = None
+        self._reader: ChunkStore | None = None
+
+    @classmethod
+    def open(cls, root: Path, settings: Settings | None = None) -> WorkspaceService:
+        """Both halves in the calling thread, for the command line and tests."""
+        service = cls(resolved_root(root), LiveSettings(settings))
+        service.open_writer()
+        service.open_reader()
+        return service
+
+    def take_notice(self) -> str | None:
+        notice, self.notice = self.notice, None
+        return notice
+
+    # -- writer half ----------------------------------------------------------------------
+
+    @property
+    def db(self) -> SqliteStore:
+        """The writer's database (the indexer writes through it; tests read it back)."""
+        assert self._writer is not None, "open_writer first"
+        return self._writer.db
+
+    @runs_on(WRITER)
+    def open_writer(self) -> None:
+        opened = open_store(database_path(self.root, self.settings.current, self.primary))
+        self.notice = opened.notice
+        self._attach(opened.store)
+
+    def _attach(self, db: SqliteStore) -> None:
+        self._writer = ChunkStore(db, 0, 0)  # the writer reads no chunks: its tier stays empty
+        self._indexer = Indexer(self.root, db)
+
+    @runs_on(WRITER)
+    def refresh(
+        self,
+        progress: Progress | None = None,
+        *,
+        full: bool = False,
+        buffers: dict[str, str] | None = None,
+        workers: int | None = None,
+    ) -> IndexReport:
+        """Bring the index up to date; `buffers` (path → text) stand in for open files."""
+        started = time.perf_counter()
+        last = self.indexing
+        self.indexing = attrs.evolve(last, state="indexing", done=0, total=0)
+
+        def counted(done: int, total: int) -> None:
+            self.indexing = attrs.evolve(self.indexing, done=done, total=total)
+            if progress is not None:
+                progress(done, total)
+
+        try:
+            report = self._run_indexer(counted, full, buffers, workers)
+        except BaseException:
+            self.indexing = attrs.evolve(self.indexing, state="idle")
+            raise
+        self.db.set_meta("last_skipped", json.dumps(dict(sorted(report.skipped.items()))))
+        self.indexing = IndexingState(
+            state="idle",
+            done=self.indexing.done,
+            total=self.indexing.total,
+            last_run_seconds=round(time.perf_counter() - started, 3),
+            last_run=RunCounts(changed=report.changed, unchanged=report.unchanged, removed=report.removed),
+        )
+        return report
+
+    def _run_indexer(
+        self, progress: Progress, full: bool, buffers: dict[str, str] | None, workers: int | None
+    ) -> IndexReport:
+        """The indexer with the settings in force; on a full disk, again in memory."""
+        for attempt in (1, 2):
+            indexer = self._indexer
+            assert indexer is not None
+            settings = self.settings.current
+            indexer.exclude, indexer.max_file_size_kb, indexer.workers = (
+                settings.exclude,
+                settings.max_file_size_kb,
+                workers,
+            )
+            try:
+                return indexer.refresh(progress, full=full or attempt == 2, buffers=buffers)
+            except sqlite3.OperationalError as error:
+                if attempt == 2 or not is_disk_full(error) or self.db.memory_name is not None:
+                    raise
+                self._switch_to_memory(str(error))
+        raise AssertionError("unreachable")
+
+    def _switch_to_memory(self, reason: str) -> None:
+        """The disk cannot take the index any more: go on in memory (indexing again from scratch)."""
+        old = self.db
+        try:
+            old.close()
+        except sqlite3.Error:
+            pass
+        self._attach(memory_store())
+        self.notice = memory_notice(f"cannot write the index database {old.path} ({reason})")
+
+    @runs_on(WRITER)
+    def record_uses(self, events: list[Event]) -> None:
+        """Record uses of chunks, each kind of use at most once per chunk in its interval."""
+        if not events or not self.settings.current.record_accesses or self._writer is None:
+            return
+        self._writer.record_accesses(repeats_removed(events, self._writer.last_access_times(events)))
+
+    @runs_on(WRITER)
+    def close_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+            self._indexer = None
+
+    # -- reader half ----------------------------------------------------------------------
+
+    @property
+    def chunks(self) -> ChunkStore:
+        """The reader's chunk store: the memory tier over the second connection."""
+        assert self._reader is not None, "open_reader first"
+        return self._reader
+
+    @runs_on(READER)
+    def open_reader(self) -> None:
+        assert self._writer is not None, "the writer opens (and repairs) the database first"
+        path, memory_name = self._writer.location
+        settings = self.settings.current
+        self._reader = ChunkStore(
+            SqliteStore(path, memory_name=memory_name), settings.max_chunks, settings.memory_budget_bytes
+        )
+
+    @runs_on(READER)
+    def catch_up(self, report: IndexReport) -> None:
+        """After a refresh: follow the writer to another database (the disk filled up) and
+        drop resident chunks of the files that changed or vanished."""
+        if self._reader is None or self._writer is None:
+            return
+        if self._reader.location != self._writer.location:
+            tier = self._reader.tier
+            bounds = (tier.max_entries, tier.max_bytes)
+            self.close_reader()
+            self.open_reader()
+            self.resize(*bounds)
+        self._reader.forget_files(report.changed_paths + report.removed_paths)
+
+    @runs_on(READER)
+    def symbols(self, query: str, limit: int) -> list[SymbolHit]:
+        """The best `limit` chunks for a symbol query, best first."""
+        matches = search_symbols(self.chunks, query, limit)
+        chunks = {chunk.id: chunk for chunk in self.chunks.get_many(match.id for match in matches)}
+        return [
+            SymbolHit(match, chunk, ChunkId.plain_qualname(chunk.parent) if chunk.parent else "")
+            for match in matches
+            if (chunk := chunks.get(match.id)) is not None
+        ]
+
+    @runs_on(READER)
+    def context(
+        self, request: ContextRequest, now: float, parameters: ActivationParameters | None = None
+    ) -> ContextAnswer:
+        return ContextEngine(self.root, self.chunks).answer(request, now, parameters)
+
+    @runs_on(READER)
+    def file_chunks(self, path: str) -> list[Chunk]:
+        """A stored file's chunks in source order."""
+        return self.chunks.chunks_in_file(path)
+
+    @runs_on(READER)
+    def figures(self, warm: bool = False) -> FolderFigures:
+        """What is indexed and held; `warm` first reads chunks into memory up to the budget."""
+        if warm:
+            self.chunks.warm()
+        counts = self.chunks.counts()
+        return FolderFigures(
+            files=counts["files"],
+            chunks=counts["chunks"],
+            edges=counts["edges"],
+            memory=self.chunks.memory_figures(),
+            database=self.chunks.database_figures(),
+            skipped=json.loads(self.chunks.get_meta("last_skipped") or "{}"),
+        )
+
+    @runs_on(READER)
+    def resize(self, max_chunks: int, budget_bytes: int) -> None:
+        if self._reader is not None:
+            self._reader.resize(max_chunks, budget_bytes)
+
+    @runs_on(READER)
+    def close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    # -- one thread (the command line, tests) ----------------------------------------------
+
+    def ask(
+        self, request: ContextRequest, now: float | None = None, parameters: ActivationParameters | None = None
+    ) -> ContextAnswer:
+        """The context answer, then its uses recorded: both halves in the calling thread."""
+        at = time.time() if now is None else now
+        answer = self.context(request, at, parameters)
+        self.record_uses(shown_events(answer, at))
+        return answer
+
+    def close(self) -> None:
+        self.close_reader()
+        self.close_writer()
+
+    def __enter__(self) -> WorkspaceService:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
