@@ -1,4 +1,7 @@
-/** The server's custom requests (CONTRACT.md): method names and the shapes of their answers. */
+/**
+ * The server's custom requests (docs/protocol.md): method names and the shapes of their answers.
+ * Mirrors server/aurora_lsp/protocol.py record for record, field for field.
+ */
 
 export const CONTEXT_METHOD = 'aurora/context';
 export const STATS_METHOD = 'aurora/stats';
@@ -55,9 +58,26 @@ export interface ContextResult {
   items: ContextItem[];
 }
 
+export interface RunCounts {
+  changed: number;
+  unchanged: number;
+  removed: number;
+}
+
+export interface IndexingState {
+  /** `idle` or `indexing`. */
+  state: string;
+  done: number;
+  total: number;
+  /** Seconds of the last refresh this server ran; null before one finished. */
+  lastRunSeconds: number | null;
+  lastRun: RunCounts | null;
+}
+
 export interface Stats {
   files: number;
   chunks: number;
+  edges: number;
   residentChunks: number;
   residentBytes: number;
   memoryBudgetBytes: number;
@@ -66,9 +86,14 @@ export interface Stats {
   hits: number;
   misses: number;
   processRssBytes: number;
-  database: { path: string; bytes: number };
-  /** `state` is `idle` or `indexing`. */
-  indexing: { state: string; done: number; total: number; lastRunSeconds: number | null };
+  database: { path: string | null; bytes: number };
+  indexing: IndexingState;
+  /** Files the last refresh skipped, by reason. */
+  skipped: Record<string, number>;
+}
+
+export interface ReindexParams {
+  full?: boolean;
 }
 
 export interface ReindexResult {
