@@ -43,6 +43,7 @@ const result: ContextResult = {
 const stats: Stats = {
   files: 6,
   chunks: 21,
+  edges: 14,
   residentChunks: 21,
   residentBytes: 10876,
   memoryBudgetBytes: 104857600,
@@ -52,7 +53,14 @@ const stats: Stats = {
   misses: 1,
   processRssBytes: 51982336,
   database: { path: '/tmp/x.sqlite3', bytes: 226416 },
-  indexing: { state: 'idle', done: 6, total: 6, lastRunSeconds: 0.058 },
+  indexing: {
+    state: 'idle',
+    done: 6,
+    total: 6,
+    lastRunSeconds: 0.058,
+    lastRun: { changed: 6, unchanged: 0, removed: 0 },
+  },
+  skipped: {},
 };
 
 describe('context for AI', () => {
