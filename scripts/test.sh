@@ -10,5 +10,6 @@ fi
 python -m pip install --quiet --upgrade pip
 python -m pip install --quiet -e ".[test]"
 ruff check server tests benchmarks
+ruff format --check server tests benchmarks
 mypy
 python -m pytest "$@"
