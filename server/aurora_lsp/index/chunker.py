@@ -3,13 +3,14 @@
 parso (jedi's parser, with error recovery) gives the structure: every class, def and
 async def at any depth, their ranges, signatures, docstrings, decorators, and the names
 each body uses. Imports are recorded per file so that `resolve.py` can turn names into
-chunk ids without running inference over the whole workspace.
+chunk ids without running inference over the whole workspace. The walk reports what it
+finds to a `ChunkBuilder` (`builder.py`), which makes the records; valid Python that
+parso cannot read is walked with `ast` instead (`chunker_ast.py`), into the same builder.
 """
 
 from __future__ import annotations
 
 import ast
-import hashlib
 import inspect
 import re
 from collections.abc import Iterator
@@ -19,11 +20,21 @@ import parso
 import parso.cache
 from parso.grammar import load_grammar as parso_grammar
 
-from aurora_lsp.convert import split_lines, utf16_column
-from aurora_lsp.records import ChunkId, ParsedChunk, ParsedFile
-from aurora_lsp.tokens import count_tokens
+from aurora_lsp.index.builder import ChunkBuilder, Scope, cap_signature, content_hash, module_base
+from aurora_lsp.index.chunker_ast import AstWalk, parse_module
+from aurora_lsp.records import ParsedFile
 
-SIGNATURE_MAX_CHARS = 400
+__all__ = [
+    "NotPythonSource",
+    "chunk_file",
+    "chunk_text",
+    "content_hash",
+    "decode_source",
+    "forget_buffer",
+    "load_grammar",
+    "parso_version",
+]
+
 _BINARY_SNIFF_BYTES = 8192
 _CODING_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 _WHITESPACE = re.compile(r"\s+")
@@ -37,11 +48,6 @@ def load_grammar() -> Any:
     if _grammar is None:
         _grammar = parso_grammar()
     return _grammar
-
-
-def content_hash(data: bytes) -> str:
-    """A short, stable hash of file or chunk content (16 hex digits of BLAKE2b)."""
-    return hashlib.blake2b(data, digest_size=8).hexdigest()
 
 
 class NotPythonSource(ValueError):
@@ -75,21 +81,11 @@ def decode_source(data: bytes) -> tuple[str, tuple[str, ...]]:
         return data.decode(encoding, "replace"), (problem,)
 
 
-def module_base(module: str, is_package: bool, level: int) -> str:
-    """The package a relative import of `level` dots refers to, from module `module`."""
-    parts = module.split(".") if module else []
-    if not is_package and parts:
-        parts = parts[:-1]
-    if level > 1:
-        parts = parts[: max(0, len(parts) - (level - 1))]
-    return ".".join(parts)
-
-
 def chunk_file(path: str, data: bytes, module: str = "", is_package: bool = False) -> ParsedFile:
     """Chunk one file. `path` is workspace-relative POSIX; `module` its dotted module name."""
     file_hash = content_hash(data)
     text, problems = decode_source(data)
-    return _Chunker(path, text, file_hash, module, is_package, problems).run()
+    return _chunk(ChunkBuilder(path, text, file_hash, module, is_package, problems), None)
 
 
 def chunk_text(
@@ -101,9 +97,7 @@ def chunk_text(
     (its diff parser: about 3 ms instead of 75 ms for an edit to Django's query.py).
     """
     file_hash = content_hash(text.encode("utf-8", "surrogatepass"))
-    chunker = _Chunker(path, text, file_hash, module, is_package, ())
-    chunker.buffer_key = buffer_key
-    return chunker.run()
+    return _chunk(ChunkBuilder(path, text, file_hash, module, is_package, ()), buffer_key)
 
 
 def forget_buffer(buffer_key: str) -> None:
@@ -112,135 +106,45 @@ def forget_buffer(buffer_key: str) -> None:
         trees.pop(buffer_key, None)
 
 
-class Scope:
-    """The chunk a part of the tree belongs to, while walking it."""
-
-    __slots__ = ("chunk", "refs", "bound", "types", "self_name", "class_scope")
-
-    def __init__(self, chunk: ParsedChunk | None, self_name: str | None, class_scope: bool):
-        self.chunk = chunk
-        self.refs: set[str] = set()
-        self.bound: set[str] = set()
-        # local name -> the dotted name of its type, from `x: T` or `x = T(...)`
-        self.types: dict[str, str] = {}
-        self.self_name = self_name
-        self.class_scope = class_scope
+def _chunk(builder: ChunkBuilder, buffer_key: str | None) -> ParsedFile:
+    """Walk parso's tree; if parso found an error that Python does not, walk `ast` instead."""
+    grammar = load_grammar()
+    if buffer_key is not None:
+        module_node = grammar.parse(builder.text, path=buffer_key, diff_cache=True, cache=False)
+    else:
+        module_node = grammar.parse(builder.text, error_recovery=True, cache=False)
+    walk = _ParsoWalk(builder)
+    walk.walk(module_node)
+    if walk.syntax_error_line is None:
+        return builder.result()
+    tree = parse_module(builder.text, builder.path)
+    if tree is None:
+        builder.problems.append(f"syntax error near line {walk.syntax_error_line}; kept the definitions that parse")
+        return builder.result()
+    # Valid Python that parso 0.8 cannot read (a `match` body, `*Ts`, PEP 695): Python's
+    # own parser gives every definition instead.
+    fresh = ChunkBuilder(
+        builder.path, builder.text, builder.file_hash, builder.module, builder.is_package, tuple(builder.problems)
+    )
+    AstWalk(fresh).walk(tree)
+    fresh.problems.append(
+        f"parso cannot read the syntax near line {walk.syntax_error_line} (valid Python); chunked with ast"
+    )
+    return fresh.result()
 
 
 _DEF_TYPES = ("funcdef", "classdef")
 _SKIP_SUBTREE = ("import_name", "import_from", "string", "fstring", "number", "keyword", "operator")
 
 
-class _Chunker:
-    def __init__(
-        self, path: str, text: str, file_hash: str, module: str, is_package: bool, problems: tuple[str, ...]
-    ) -> None:
-        self.path = path
-        self.text = text
-        self.file_hash = file_hash
-        self.module = module
-        self.is_package = is_package
-        self.problems = list(problems)
-        self.lines = split_lines(text)
-        self.chunks: list[ParsedChunk] = []
-        self.scopes: list[Scope] = []
-        self.seen_qualnames: dict[str, int] = {}
-        self.imports: dict[str, str] = {}
-        self.star_imports: list[str] = []
+class _ParsoWalk:
+    """One walk of parso's tree, reporting definitions, uses and imports to the builder."""
+
+    def __init__(self, builder: ChunkBuilder) -> None:
+        self.builder = builder
         self.syntax_error_line: int | None = None
-        self.buffer_key: str | None = None
 
-    def run(self) -> ParsedFile:
-        grammar = load_grammar()
-        if self.buffer_key is not None:
-            module_node = grammar.parse(self.text, path=self.buffer_key, diff_cache=True, cache=False)
-        else:
-            module_node = grammar.parse(self.text, error_recovery=True, cache=False)
-        self._walk(module_node)
-        if self.syntax_error_line is None:
-            return self.result()
-        tree = self._python_ast()
-        if tree is None:
-            self.problems.append(f"syntax error near line {self.syntax_error_line}; kept the definitions that parse")
-            return self.result()
-        # Valid Python that parso 0.8 cannot read (a `match` body, `*Ts`, PEP 695): Python's
-        # own parser gives every definition instead.
-        from aurora_lsp.index.chunker_ast import AstChunker
-
-        fresh = _Chunker(self.path, self.text, self.file_hash, self.module, self.is_package, tuple(self.problems))
-        AstChunker(fresh).walk(tree)
-        fresh.problems.append(
-            f"parso cannot read the syntax near line {self.syntax_error_line} (valid Python); chunked with ast"
-        )
-        return fresh.result()
-
-    def result(self) -> ParsedFile:
-        for scope in self.scopes:
-            finish_refs(scope)
-        return ParsedFile(
-            path=self.path,
-            content_hash=self.file_hash,
-            chunks=self.chunks,
-            imports=self.imports,
-            star_imports=tuple(dict.fromkeys(self.star_imports)),
-            problems=tuple(self.problems),
-        )
-
-    def _python_ast(self) -> ast.Module | None:
-        try:
-            tree = compile(self.text, self.path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-        except (SyntaxError, ValueError, MemoryError, RecursionError):
-            return None
-        return tree if isinstance(tree, ast.Module) else None
-
-    def add_chunk(
-        self,
-        outer: Scope,
-        name: str,
-        is_class: bool,
-        *,
-        start: tuple[int, int],
-        end: tuple[int, int],
-        name_start: tuple[int, int],
-        signature: str,
-        docstring: str,
-        decorators: tuple[str, ...],
-    ) -> ParsedChunk:
-        """Record one definition; positions are 1-based lines and code-point columns."""
-        parent_chunk = outer.chunk
-        qualname = (parent_chunk.qualname + "." if parent_chunk is not None else "") + name
-        count = self.seen_qualnames.get(qualname, 0) + 1
-        self.seen_qualnames[qualname] = count
-        kind = "class" if is_class else "method" if outer.class_scope else "function"
-        start_line, start_col = start
-        end_line, end_col = end
-        text = "".join(self.lines[start_line - 1 : end_line])
-        chunk = ParsedChunk(
-            id=ChunkId.make(self.path, qualname, count),
-            qualname=qualname,
-            name=name,
-            kind=kind,
-            start_line=start_line - 1,
-            start_char=self._utf16(start_line, start_col),
-            end_line=end_line - 1,
-            end_char=self._utf16(end_line, end_col),
-            sel_line=name_start[0] - 1,
-            sel_char=self._utf16(name_start[0], name_start[1]),
-            signature=signature,
-            docstring=docstring,
-            decorators=decorators,
-            parent=parent_chunk.id if parent_chunk is not None else None,
-            content_hash=content_hash(text.encode("utf-8", "surrogatepass")),
-            tokens=count_tokens(text),
-            text=text,
-        )
-        self.chunks.append(chunk)
-        outer.bound.add(name)
-        return chunk
-
-    # -- the walk ---------------------------------------------------------------------
-
-    def _walk(self, root: Any) -> None:
+    def walk(self, root: Any) -> None:
         """Visit the tree with an explicit stack: deeply nested code cannot exhaust recursion."""
         module_scope = Scope(None, None, False)
         stack: list[tuple[Any, Scope, str]] = [(root, module_scope, "r")]
@@ -319,7 +223,7 @@ class _Chunker:
             else list(decorators_node.children)
         )
         decorators = tuple(_squash(d.get_code(include_prefix=False))[1:].strip() for d in decorator_nodes)
-        chunk = self.add_chunk(
+        chunk = self.builder.add_chunk(
             outer,
             name_leaf.value,
             is_class,
@@ -337,8 +241,7 @@ class _Chunker:
             params = node.get_params()
             if params:
                 self_name = params[0].name.value
-        scope = Scope(chunk, self_name, is_class)
-        self.scopes.append(scope)
+        scope = self.builder.open_scope(chunk, self_name, is_class)
 
         # Pushed in reverse: the stack pops the body last.
         if is_class:
@@ -462,37 +365,23 @@ class _Chunker:
             paths = node.get_paths()
         except (AttributeError, IndexError, TypeError):
             return  # a half-typed import statement
+        builder = self.builder
         if node.type == "import_from":
             level = node.level
-            base = module_base(self.module, self.is_package, level) if level else ""
+            base = module_base(builder.module, builder.is_package, level) if level else ""
             if node.is_star_import():
                 names = [n.value for n in node.get_from_names()]
-                target = ".".join(p for p in [base, *names] if p)
-                if target:
-                    self.star_imports.append(target)
+                builder.add_star_import(".".join(p for p in [base, *names] if p))
                 return
             for local, path_names in zip(defined, paths, strict=False):
                 dotted = ".".join(p for p in [base, *(n.value for n in path_names)] if p)
-                self._bind_import(local.value, dotted, scope)
+                builder.bind_import(local.value, dotted, scope)
         else:
             for local, path_names in zip(defined, paths, strict=False):
                 dotted_path = [n.value for n in path_names]
                 if local.value == dotted_path[0] and len(dotted_path) > 1:
                     dotted_path = dotted_path[:1]  # `import a.b` binds `a`
-                self._bind_import(local.value, ".".join(dotted_path), scope)
-
-    def _bind_import(self, local: str, target: str, scope: Scope) -> None:
-        # An import inside a function is recorded file-wide too, unless an earlier
-        # import of the same name already says otherwise: the first binding wins.
-        self.imports.setdefault(local, target)
-        scope.bound.discard(local)
-
-    # -- finishing ----------------------------------------------------------------------
-
-    def _utf16(self, line: int, column: int) -> int:
-        if line - 1 >= len(self.lines):
-            return column
-        return utf16_column(self.lines[line - 1], column)
+                builder.bind_import(local.value, ".".join(dotted_path), scope)
 
 
 def _names_in(node: Any) -> Iterator[str]:
@@ -503,32 +392,6 @@ def _names_in(node: Any) -> Iterator[str]:
         return  # x.attr = ... or x[i] = ... binds nothing new
     for child in getattr(node, "children", ()):
         yield from _names_in(child)
-
-
-def finish_refs(scope: Scope) -> None:
-    """Refs as stored: names bound in the scope become attributes of unknown or typed objects."""
-    chunk = scope.chunk
-    if chunk is None:
-        return
-    refs: set[str] = set()
-    bound = scope.bound
-    self_name = scope.self_name
-    for ref in scope.refs:
-        kind, _, chain = ref.partition(":")
-        head, dot, rest = chain.partition(".")
-        if head == self_name and self_name is not None:
-            if dot:
-                refs.add(f"{kind}:self.{rest}")
-            continue
-        if head and head in bound:
-            if dot:
-                attribute = rest.partition(".")[0]
-                type_name = scope.types.get(head)
-                # `cart.total()` with `cart: Cart`: an attribute of an instance of Cart
-                refs.add(f"{kind}:{type_name}>{attribute}" if type_name else f"{kind}:.{attribute}")
-            continue
-        refs.add(ref)
-    chunk.refs = tuple(sorted(refs))
 
 
 _OPTIONAL_WRAPPERS = ("Optional", "Final", "ClassVar", "Annotated", "Type", "type")
@@ -616,12 +479,6 @@ def _signature(node: Any, is_async: bool) -> str:
         previous = value
         leaf = leaf.get_next_leaf()
     return cap_signature(("async " if is_async else "") + _squash("".join(parts)))
-
-
-def cap_signature(signature: str) -> str:
-    if len(signature) > SIGNATURE_MAX_CHARS:
-        return signature[: SIGNATURE_MAX_CHARS - 1] + "…"
-    return signature
 
 
 def _docstring(node: Any) -> str:

@@ -2,8 +2,9 @@
 
 parso 0.8 does not know some newer syntax (the body of a `match` statement, `*Ts`
 unpacking, PEP 695 type parameters). When parso reports an error but Python compiles the
-file, this walker produces the same chunks, refs and imports from `ast`, following the
-rules of the parso walk in `chunker.py` (which owns the chunk records it fills).
+file, this walk reports the same definitions, uses and imports from `ast`, following the
+rules of the parso walk in `chunker.py`, to the same `ChunkBuilder` (`builder.py`), which
+makes the records for both. It knows nothing of parso or of the parso walk.
 """
 
 from __future__ import annotations
@@ -12,22 +13,29 @@ import ast
 import io
 import re
 import tokenize
-from typing import TYPE_CHECKING
 
-from aurora_lsp.index.chunker import Scope, cap_signature, module_base
-
-if TYPE_CHECKING:
-    from aurora_lsp.index.chunker import _Chunker
+from aurora_lsp.index.builder import ChunkBuilder, Scope, cap_signature, module_base
 
 _DEFINITION = re.compile(r"(?:async\s+)?(?:def|class)\s+([^\W\d]\w*)")
 _WHITESPACE = re.compile(r"\s+")
 Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 
 
-class AstChunker:
-    def __init__(self, chunker: _Chunker) -> None:
-        self.chunker = chunker
-        self.lines = chunker.lines
+def parse_module(text: str, path: str) -> ast.Module | None:
+    """Python's own tree of `text`, or None when Python cannot compile it either."""
+    try:
+        tree = compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    return tree if isinstance(tree, ast.Module) else None
+
+
+class AstWalk:
+    """One walk of an `ast` tree, reporting definitions, uses and imports to the builder."""
+
+    def __init__(self, builder: ChunkBuilder) -> None:
+        self.builder = builder
+        self.lines = builder.lines
 
     def walk(self, tree: ast.Module) -> None:
         """Visit with an explicit stack, like the parso walk."""
@@ -70,10 +78,10 @@ class AstChunker:
         name = match.group(1) if match else node.name
         name_col = match.start(1) if match else def_col
         decorators = tuple(
-            _WHITESPACE.sub(" ", ast.get_source_segment(self.chunker.text, d) or ast.unparse(d)).strip()
+            _WHITESPACE.sub(" ", ast.get_source_segment(self.builder.text, d) or ast.unparse(d)).strip()
             for d in node.decorator_list
         )
-        chunk = self.chunker.add_chunk(
+        chunk = self.builder.add_chunk(
             outer,
             name,
             is_class,
@@ -90,8 +98,7 @@ class AstChunker:
             positional = [*node.args.posonlyargs, *node.args.args]
             if positional:
                 self_name = positional[0].arg
-        scope = Scope(chunk, self_name, is_class)
-        self.chunker.scopes.append(scope)
+        scope = self.builder.open_scope(chunk, self_name, is_class)
         stack.extend((statement, scope, "r") for statement in reversed(node.body))
         if isinstance(node, ast.ClassDef):
             stack.extend((base, scope, "b") for base in reversed(node.bases))
@@ -199,27 +206,26 @@ class AstChunker:
                 scope.types.setdefault(node.target.id, type_name)
 
     def _record_import(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
-        chunker = self.chunker
+        builder = self.builder
         if isinstance(node, ast.ImportFrom):
-            base = module_base(chunker.module, chunker.is_package, node.level) if node.level else ""
+            base = module_base(builder.module, builder.is_package, node.level) if node.level else ""
             prefix = ".".join(p for p in (base, node.module or "") if p)
             for alias in node.names:
                 if alias.name == "*":
-                    if prefix:
-                        chunker.star_imports.append(prefix)
+                    builder.add_star_import(prefix)
                     continue
                 target = f"{prefix}.{alias.name}" if prefix else alias.name
-                chunker._bind_import(alias.asname or alias.name, target, scope)
+                builder.bind_import(alias.asname or alias.name, target, scope)
             return
         for alias in node.names:
             if alias.asname:
-                chunker._bind_import(alias.asname, alias.name, scope)
+                builder.bind_import(alias.asname, alias.name, scope)
             else:
                 first = alias.name.partition(".")[0]
-                chunker._bind_import(first, first, scope)
+                builder.bind_import(first, first, scope)
 
     def _column(self, line: int, utf8_offset: int) -> int:
-        """ast counts columns in UTF-8 bytes; the chunker counts code points."""
+        """ast counts columns in UTF-8 bytes; the builder takes code points."""
         text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
         if text.isascii():
             return utf8_offset
