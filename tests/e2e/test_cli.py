@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "aurora_lsp", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-    )
+from lsp_client import run_cli
 
 
 @pytest.fixture
@@ -28,13 +16,13 @@ def db(tmp_path: Path) -> str:
 
 
 def test_index_prints_one_summary_line_and_refreshes(shop: Path, db: str) -> None:
-    first = run("index", str(shop), "--db", db)
+    first = run_cli("index", str(shop), "--db", db)
     assert first.returncode == 0, first.stderr
     lines = first.stdout.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("Indexed 6 files, 21 chunks, 16 edges")
     assert "6 re-chunked" in lines[0] and "skipped 4" in lines[0] and "1 binary" in lines[0]
-    again = run("index", str(shop), "--db", db, "--json")
+    again = run_cli("index", str(shop), "--db", db, "--json")
     report = json.loads(again.stdout)
     assert report["changed"] == 0 and report["unchanged"] == 6 and report["chunks"] == 21
     assert report["skipped"]["ignored by .gitignore"] == 2
@@ -42,22 +30,22 @@ def test_index_prints_one_summary_line_and_refreshes(shop: Path, db: str) -> Non
 
 
 def test_symbols_fuzzy_best_first(shop: Path, db: str) -> None:
-    result = run("symbols", str(shop), "cart.total", "--db", db, "--json")
+    result = run_cli("symbols", str(shop), "cart.total", "--db", db, "--json")
     assert result.returncode == 0, result.stderr
     items = json.loads(result.stdout)
     assert items[0]["id"] == "shop/models/cart.py::Cart.total_cents"
     assert items[0]["containerName"] == "Cart"
     assert items[0]["range"]["start"] == {"line": 29, "character": 4}
     assert items[0]["uri"].startswith("file://") and items[0]["uri"].endswith("shop/models/cart.py")
-    fuzzy = json.loads(run("symbols", str(shop), "subcents", "--db", db, "--json").stdout)
+    fuzzy = json.loads(run_cli("symbols", str(shop), "subcents", "--db", db, "--json").stdout)
     assert fuzzy[0]["qualifiedName"] == "CartLine.subtotal_cents"
-    exact = run("symbols", str(shop), "Cart", "--db", db)
+    exact = run_cli("symbols", str(shop), "Cart", "--db", db)
     first_line = exact.stdout.splitlines()[0].split()
     assert first_line[:2] == ["class", "Cart"] and first_line[2] == "shop/models/cart.py:17"
 
 
 def test_stats_json_has_the_contract_fields(shop: Path, db: str) -> None:
-    result = run("stats", str(shop), "--db", db, "--json", "--memory-budget-mb", "5")
+    result = run_cli("stats", str(shop), "--db", db, "--json", "--memory-budget-mb", "5")
     assert result.returncode == 0, result.stderr
     stats = json.loads(result.stdout)
     for key in (
@@ -82,7 +70,7 @@ def test_stats_json_has_the_contract_fields(shop: Path, db: str) -> None:
 
 def test_default_database_lives_in_the_user_cache(shop: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache-home"
-    result = run("index", str(shop), env={"XDG_CACHE_HOME": str(cache)})
+    result = run_cli("index", str(shop), env={"XDG_CACHE_HOME": str(cache)})
     assert result.returncode == 0, result.stderr
     databases = list(cache.glob("aurora-lsp/workspaces/shop-*.sqlite3"))
     assert len(databases) == 1
@@ -90,7 +78,7 @@ def test_default_database_lives_in_the_user_cache(shop: Path, tmp_path: Path) ->
 
 
 def test_bad_path_is_one_clear_line(tmp_path: Path, db: str) -> None:
-    result = run("index", str(tmp_path / "nope"), "--db", db)
+    result = run_cli("index", str(tmp_path / "nope"), "--db", db)
     assert result.returncode == 1
     assert result.stderr.strip() == f"aurora-lsp: error: no such folder: {tmp_path / 'nope'}"
     assert "Traceback" not in result.stderr
@@ -99,7 +87,7 @@ def test_bad_path_is_one_clear_line(tmp_path: Path, db: str) -> None:
 def test_a_damaged_database_is_moved_aside_with_one_line(shop: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken.sqlite3"
     broken.write_bytes(b"\x00garbage" * 1000)
-    result = run("symbols", str(shop), "Cart", "--db", str(broken))
+    result = run_cli("symbols", str(shop), "Cart", "--db", str(broken))
     assert result.returncode == 0, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "cannot use database" in result.stderr and "moved to broken.sqlite3.damaged-" in result.stderr
@@ -111,20 +99,20 @@ def test_someone_elses_database_is_one_clear_line(shop: Path, tmp_path: Path) ->
     other = tmp_path / "other.sqlite3"
     with sqlite3.connect(other) as connection:
         connection.execute("CREATE TABLE notes (text)")
-    result = run("symbols", str(shop), "Cart", "--db", str(other))
+    result = run_cli("symbols", str(shop), "Cart", "--db", str(other))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [f"aurora-lsp: error: {other} is a SQLite database, but not Aurora's"]
 
 
 def test_usage_errors_exit_2(shop: Path) -> None:
-    assert run("bogus").returncode == 2
-    assert run("index").returncode == 2
-    assert run("index", str(shop), "--max-chunks", "lots").returncode == 2
-    assert run("stats", str(shop), "--memory-budget-mb", "-3").returncode == 2
+    assert run_cli("bogus").returncode == 2
+    assert run_cli("index").returncode == 2
+    assert run_cli("index", str(shop), "--max-chunks", "lots").returncode == 2
+    assert run_cli("stats", str(shop), "--memory-budget-mb", "-3").returncode == 2
 
 
 def test_context_at_a_position_and_for_a_query(shop: Path, db: str) -> None:
-    focused = run(
+    focused = run_cli(
         "context",
         str(shop),
         "--db",
@@ -144,11 +132,13 @@ def test_context_at_a_position_and_for_a_query(shop: Path, db: str) -> None:
     ids = [item["id"] for item in answer["items"]]
     assert "shop/models/cart.py::Cart.total_cents" in ids
     # the same file, absolute, from another directory; and a human-readable listing
-    readable = run("context", str(shop), "--db", db, "--file", str(shop / "shop/services/pricing.py"), "--line", "19")
+    readable = run_cli(
+        "context", str(shop), "--db", db, "--file", str(shop / "shop/services/pricing.py"), "--line", "19"
+    )
     assert readable.returncode == 0, readable.stderr
     assert readable.stdout.startswith("focus: shop/services/pricing.py::total_price")
     assert "total_cents" in readable.stdout and "calls Cart.total_cents" in readable.stdout
-    pasted = run("context", str(shop), "--db", db, "--query", "exchange rate", "--text", "--limit", "1")
+    pasted = run_cli("context", str(shop), "--db", db, "--query", "exchange rate", "--text", "--limit", "1")
     assert pasted.stdout.startswith("# shop/services/pricing.py::fetch_exchange_rate")
     assert "async def fetch_exchange_rate(currency: str) -> float:" in pasted.stdout
 
@@ -160,12 +150,12 @@ def test_context_usage_errors_exit_2_and_outside_files_exit_1(shop: Path, db: st
         ["context", str(shop), "--query", "x", "--budget", "0"],
         ["context", str(shop), "--file", "shop/services/pricing.py", "--line", "0"],
     ):
-        result = run(*args, "--db", db)
+        result = run_cli(*args, "--db", db)
         assert result.returncode == 2, (args, result.stderr)
         assert "error" in result.stderr
     outside = tmp_path / "elsewhere.py"
     outside.write_text("def f():\n    pass\n")
-    result = run("context", str(shop), "--db", db, "--file", str(outside), "--line", "1")
+    result = run_cli("context", str(shop), "--db", db, "--file", str(outside), "--line", "1")
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "not inside the workspace" in result.stderr
 
@@ -175,15 +165,12 @@ def _message(body: dict[str, object]) -> str:
     return f"Content-Length: {len(text)}\r\n\r\n{text}"
 
 
+INITIALIZE = _message({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
+
+
 def test_the_log_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     log = tmp_path / "logs" / "aurora.log"
-    served = subprocess.run(
-        [sys.executable, "-m", "aurora_lsp", "serve", "--log-file", str(log)],
-        input=_message({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    served = run_cli("serve", "--log-file", str(log), input=INITIALIZE, timeout=60)
     assert '"serverInfo"' in served.stdout  # stdout carries JSON-RPC, and only that
     assert oct(log.stat().st_mode & 0o777) == oct(0o600)
     logged = log.read_text()
@@ -207,16 +194,16 @@ def test_hostile_file_names_cannot_break_the_index_or_the_output(tmp_path: Path,
     for index, name in enumerate(HOSTILE_NAMES):
         (root / name).write_text(f"def target_{index}():\n    return {index}\n")
     (root / ".gitignore").write_text("[\n!\n\\\n**/***\n#\n\x00\n")  # hostile patterns ignore nothing
-    indexed = run("index", str(root), "--db", db, "--json")
+    indexed = run_cli("index", str(root), "--db", db, "--json")
     assert indexed.returncode == 0, indexed.stderr
     assert json.loads(indexed.stdout)["files"] == len(HOSTILE_NAMES)
     for index, name in enumerate(HOSTILE_NAMES):
-        found = run("symbols", str(root), f"target_{index}", "--db", db, "--json", "--no-refresh")
+        found = run_cli("symbols", str(root), f"target_{index}", "--db", db, "--json", "--no-refresh")
         assert [item["id"] for item in json.loads(found.stdout)][:1] == [f"{name}::target_{index}"]
-        readable = run("symbols", str(root), f"target_{index}", "--db", db, "--no-refresh")
+        readable = run_cli("symbols", str(root), f"target_{index}", "--db", db, "--no-refresh")
         lines = readable.stdout.splitlines()
         assert len(lines) == 1 and "\x1b" not in readable.stdout  # one line, no escape sequence
-        focused = run("context", str(root), "--db", db, "--file", name, "--line", "2", "--json", "--no-refresh")
+        focused = run_cli("context", str(root), "--db", db, "--file", name, "--line", "2", "--json", "--no-refresh")
         assert json.loads(focused.stdout)["focus"] == f"{name}::target_{index}"
     with sqlite3.connect(db) as connection:  # the tables are all still there
         assert connection.execute("SELECT count(*) FROM chunks").fetchone()[0] == len(HOSTILE_NAMES)
@@ -225,11 +212,5 @@ def test_hostile_file_names_cannot_break_the_index_or_the_output(tmp_path: Path,
 @pytest.mark.parametrize("args", [["--stdio"], ["serve", "--stdio"]])
 def test_clients_that_pass_stdio_get_the_server(args: list[str]) -> None:
     """vscode-languageclient's TransportKind.stdio and other clients append --stdio."""
-    served = subprocess.run(
-        [sys.executable, "-m", "aurora_lsp", *args],
-        input=_message({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    served = run_cli(*args, input=INITIALIZE, timeout=60)
     assert '"serverInfo"' in served.stdout, served.stderr

@@ -7,27 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lsp_client import eventually, request, start_server
 from lsprotocol import types
 from pytest_lsp import LanguageClient
-from test_server import eventually, start_server
 
 PRICING = "shop/services/pricing.py"
 
 
 async def context(client: LanguageClient, **params: Any) -> dict[str, Any]:
-    result: dict[str, Any] = plain(await client.protocol.send_request_async("aurora/context", params))
+    result: dict[str, Any] = await request(client, "aurora/context", params)
     return result
-
-
-def plain(value: Any) -> Any:
-    """pygls hands a custom request's result over as namedtuples; JSON-like values are easier to check."""
-    if hasattr(value, "_asdict"):
-        return {key: plain(item) for key, item in value._asdict().items()}
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
-    return value
 
 
 def ids(answer: dict[str, Any]) -> list[str]:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from aurora_lsp.convert import codepoint_column, document_symbols, split_lines, utf16_length
 from aurora_lsp.index.chunker import chunk_text
+from lsp_client import start_server
 from lsprotocol import types
-from test_server import start_server
 
 SEED_TEXT = """# A module édité à la main.
 

@@ -9,26 +9,13 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from aurora_lsp.config import Settings
-from aurora_lsp.workspace import Workspace
+from conftest import dump_index
+from lsp_client import AURORA, request, run_cli, start_server, symbols, wait_until
 from lsprotocol import types
-from test_server import start_server, symbols, wait_until
-
-
-def _dump(root: Path, db: Path) -> dict[str, list[tuple[object, ...]]]:
-    with Workspace.open(root, Settings(database_path=str(db))) as workspace:
-        return workspace.db.dump()
-
-
-def _fresh_dump(root: Path, db: Path) -> dict[str, list[tuple[object, ...]]]:
-    with Workspace.open(root, Settings(database_path=str(db))) as workspace:
-        workspace.refresh()
-        return workspace.db.dump()
 
 
 def _files_with(db: Path, where: str) -> int:
@@ -42,7 +29,7 @@ def _files_with(db: Path, where: str) -> int:
 def _index_and_kill(root: Path, db: Path, done: object, total: int) -> bool:
     """Run `aurora-lsp index`, SIGKILL it once `done(db)` is between 1 and total - 1; True if it was."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "aurora_lsp", "index", str(root), "--db", str(db), "--workers", "1"],
+        [*AURORA, "index", str(root), "--db", str(db), "--workers", "1"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -66,14 +53,9 @@ def _index_and_kill(root: Path, db: Path, done: object, total: int) -> bool:
 
 def _assert_next_index_is_fresh(root: Path, db: Path, tmp_path: Path) -> None:
     """`aurora-lsp index` after the kill succeeds and leaves what a fresh index gives."""
-    again = subprocess.run(
-        [sys.executable, "-m", "aurora_lsp", "index", str(root), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    again = run_cli("index", str(root), "--db", str(db), timeout=300)
     assert again.returncode == 0, again.stderr
-    assert _dump(root, db) == _fresh_dump(root, tmp_path / "fresh.sqlite3")
+    assert dump_index(root, db, refresh=False) == dump_index(root, tmp_path / "fresh.sqlite3")
 
 
 @pytest.fixture
@@ -95,7 +77,7 @@ def test_a_kill_during_the_first_index_leaves_a_consistent_index(big_workspace: 
 
 def test_a_kill_during_a_large_refresh_leaves_a_consistent_index(big_workspace: Path, tmp_path: Path) -> None:
     db = tmp_path / "killed.sqlite3"
-    _fresh_dump(big_workspace, db)
+    dump_index(big_workspace, db)
     with sqlite3.connect(db) as connection:
         before = dict(connection.execute("SELECT path, hash FROM files"))
     changed = sorted(big_workspace.rglob("*.py"))[:600]  # a branch switch rewriting 600 files
@@ -137,8 +119,8 @@ async def test_an_unwritable_database_location_serves_from_memory(shop: Path, tm
         stats = await wait_until(client, lambda s: s["chunks"] == 21)
         assert stats["database"]["path"] == ":memory:"
         assert [s.name for s in await symbols(client, "total_price")][:1] == ["total_price"]
-        answer = await client.protocol.send_request_async("aurora/context", {"query": "apply_discount"})
-        assert answer.items[0].id == "shop/services/pricing.py::apply_discount"
+        answer = await request(client, "aurora/context", {"query": "apply_discount"})
+        assert answer["items"][0]["id"] == "shop/services/pricing.py::apply_discount"
         warnings = [m.message for m in client.messages if m.type == types.MessageType.Warning]
         assert len(warnings) == 1 and "in memory" in warnings[0]
     finally:
@@ -161,4 +143,4 @@ async def test_two_servers_on_one_workspace_and_database(big_workspace: Path, tm
         await asyncio.gather(first.shutdown_session(), second.shutdown_session())
     with sqlite3.connect(db) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    assert _dump(big_workspace, db) == _fresh_dump(big_workspace, tmp_path / "fresh.sqlite3")
+    assert dump_index(big_workspace, db, refresh=False) == dump_index(big_workspace, tmp_path / "fresh.sqlite3")

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aurora_lsp.config import Settings
-from aurora_lsp.workspace import Workspace
+from conftest import dump_index
+from lsp_client import TIMEOUT, RawSession, eventually, outline, request, start_server, symbols, wait_until
 from lsprotocol import types
-from test_server import TIMEOUT, RawSession, eventually, outline, start_server, symbols, wait_until
 
 
 async def _replies(session: RawSession, ids: set[int], seen: list[str]) -> dict[int, dict[str, Any]]:
@@ -99,10 +98,12 @@ async def test_unknown_schemes_outside_files_and_positions_past_the_end(shop: Pa
     try:
         # never opened, outside every workspace folder: not read, not answered from disk
         assert await outline(client, outside) == []
-        answer = await client.protocol.send_request_async(
-            "aurora/context", {"textDocument": {"uri": outside.as_uri()}, "position": {"line": 0, "character": 0}}
+        answer = await request(
+            client,
+            "aurora/context",
+            {"textDocument": {"uri": outside.as_uri()}, "position": {"line": 0, "character": 0}},
         )
-        assert answer.focus is None and list(answer.items) == []
+        assert answer["focus"] is None and answer["items"] == []
         for uri in ("untitled:Untitled-1", "git:/shop/models/cart.py?ref=HEAD", "vscode-notebook-cell:/x#y"):
             reply = await client.text_document_document_symbol_async(
                 types.DocumentSymbolParams(types.TextDocumentIdentifier(uri))
@@ -117,14 +118,15 @@ async def test_unknown_schemes_outside_files_and_positions_past_the_end(shop: Pa
         )
         assert not [s for s in await symbols(client, "injected") if s.name == "injected"]
         # a position past the end of the document: no focus, the file's chunks nearest the end
-        past = await client.protocol.send_request_async(
+        past = await request(
+            client,
             "aurora/context",
             {
                 "textDocument": {"uri": (shop / "shop/services/pricing.py").as_uri()},
                 "position": {"line": 10_000, "character": 99},
             },
         )
-        assert past.focus is None and past.items[0].id == "shop/services/pricing.py::make_line"
+        assert past["focus"] is None and past["items"][0]["id"] == "shop/services/pricing.py::make_line"
         # an open document the editor sent is served even outside the folders: it came from the editor
         client.text_document_did_open(
             types.DidOpenTextDocumentParams(
@@ -164,8 +166,4 @@ async def test_a_branch_switch_burst_of_watched_file_events(stdlib_workspace: Pa
         assert len(changed) == 250 and stats["indexing"]["lastRun"]["changed"] <= 250
     finally:
         await client.shutdown_session()
-    with Workspace.open(root, Settings(database_path=str(tmp_path / "index.sqlite3"))) as served:
-        served_rows = served.db.dump()
-    with Workspace.open(root, Settings(database_path=str(tmp_path / "fresh.sqlite3"))) as fresh:
-        fresh.refresh()
-        assert served_rows == fresh.db.dump()
+    assert dump_index(root, tmp_path / "index.sqlite3", refresh=False) == dump_index(root, tmp_path / "fresh.sqlite3")

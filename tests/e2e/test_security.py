@@ -4,9 +4,9 @@ imported or executed are indexed, searched and given as context, and no mark app
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from lsp_client import run_cli
 
 PAYLOAD = """
 import pathlib
@@ -36,13 +36,7 @@ def test_indexing_searching_and_context_never_execute_workspace_code(tmp_path: P
     db = str(tmp_path / "index.sqlite3")
 
     def aurora(*args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "-m", "aurora_lsp", *args, "--db", db, "--json"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=root,  # even run from inside the workspace
-        )
+        result = run_cli(*args, "--db", db, "--json", cwd=root)  # even run from inside the workspace
         assert result.returncode == 0, result.stderr
         return result.stdout
 

@@ -3,77 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
-import sys
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
+from lsp_client import TIMEOUT, RawSession, eventually, outline, start_server, stats_of, symbols
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-
-TIMEOUT = 60
-
-
-async def start_server(root: Path, db: Path, **options: Any) -> LanguageClient:
-    client = await ClientServerConfig(server_command=[sys.executable, "-m", "aurora_lsp"]).start()
-    assert isinstance(client, LanguageClient)
-    await client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
-            root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
-            initialization_options={"databasePath": str(db), **options},
-        )
-    )
-    await wait_until(client, lambda stats: stats["indexing"]["lastRunSeconds"] is not None)
-    return client
-
-
-async def stats_of(client: LanguageClient) -> dict[str, Any]:
-    result = await client.protocol.send_request_async("aurora/stats", None)
-    return result if isinstance(result, dict) else _plain(result)
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-async def wait_until(client: LanguageClient, ready: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        stats = await stats_of(client)
-        if stats["indexing"]["state"] == "idle" and ready(stats):
-            return stats
-        assert time.monotonic() < deadline, stats
-        await asyncio.sleep(0.05)
-
-
-async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not await check():
-        assert time.monotonic() < deadline, "condition never held"
-        await asyncio.sleep(0.1)
-
-
-async def symbols(client: LanguageClient, query: str) -> list[types.SymbolInformation]:
-    result = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query=query))
-    return list(result or [])  # type: ignore[arg-type]
-
-
-async def outline(client: LanguageClient, path: Path) -> list[Any]:
-    result = await client.text_document_document_symbol_async(
-        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=path.as_uri()))
-    )
-    return list(result or [])
+from pytest_lsp import LanguageClient
 
 
 def names(tree: list[Any]) -> list[Any]:
@@ -244,57 +183,6 @@ async def test_restart_on_an_unchanged_workspace_rechunks_nothing(shop: Path, tm
         assert stats["chunks"] == 21
     finally:
         await second.shutdown_session()
-
-
-class RawSession:
-    """A bare JSON-RPC session over the server's stdio, for messages no typed client would send."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.next_id = 0
-
-    @classmethod
-    async def start(cls) -> RawSession:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "aurora_lsp",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        return cls(process)
-
-    def send(self, message: dict[str, Any]) -> None:
-        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
-        assert self.process.stdin is not None
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-
-    async def receive(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        length = 0
-        while (line := await self.process.stdout.readline()) not in (b"\r\n", b""):
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":")[1])
-        return json.loads(await self.process.stdout.readexactly(length))
-
-    async def initialize(self, root: Path, db: Path) -> dict[str, Any]:
-        """`initialize` with no client capabilities, then `initialized`; the server's answer."""
-        options = {"databasePath": str(db)}
-        params = {"processId": None, "rootUri": root.as_uri(), "capabilities": {}, "initializationOptions": options}
-        answer = await self.request("initialize", params)
-        self.send({"method": "initialized", "params": {}})
-        return answer
-
-    async def request(self, method: str, params: Any) -> dict[str, Any]:
-        self.next_id += 1
-        self.send({"id": self.next_id, "method": method, "params": params})
-        while True:
-            message = await asyncio.wait_for(self.receive(), TIMEOUT)
-            if message.get("id") == self.next_id and "method" not in message:
-                return message
-            if "method" in message and "id" in message:  # a request from the server: answer it
-                self.send({"id": message["id"], "result": None})
 
 
 @pytest.mark.asyncio

@@ -7,7 +7,8 @@ a wrong id, a wrong number or a missing field rather than passing by accident.
 
 from __future__ import annotations
 
-import time
+import sys
+from typing import Any
 
 import pytest
 from aurora_lsp.index.chunker import NotPythonSource, chunk_file, chunk_text, content_hash, decode_source
@@ -551,8 +552,7 @@ def test_chunk_selection_range_counts_utf16_units() -> None:
         content_hash=pc.content_hash,
         tokens=pc.tokens,
     )
-    selection = chunk.as_dict()["selectionRange"]
-    assert selection == {"start": {"line": 0, "character": 6}, "end": {"line": 0, "character": 10}}
+    assert chunk.selection_range == (0, 6, 0, 10)
 
 
 def test_empty_file() -> None:
@@ -568,14 +568,36 @@ def test_file_without_definitions() -> None:
     assert parsed.chunks == [] and parsed.problems == ()
 
 
+def generated(count: int) -> str:
+    """A generated module: `count` five-line functions."""
+    return "".join(f"def f{i}(a, b):\n    '''Doc {i}.'''\n    c = a + b\n    return c\n\n" for i in range(count))
+
+
+def lines_run_to_parse(source: str) -> tuple[int, ParsedFile]:
+    """Chunk `source`, counting the Python lines run meanwhile (the chunker's and parso's): the work it took."""
+    run = 0
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal run
+        if event == "line":
+            run += 1
+        return trace
+
+    previous = sys.gettrace()  # a coverage tool or debugger gets its tracer back
+    sys.settrace(trace)
+    try:
+        parsed = parse(source.encode())
+    finally:
+        sys.settrace(previous)
+    return run, parsed
+
+
 @pytest.mark.slow
 def test_large_generated_file() -> None:
     count = 10_000
-    source = "".join(f"def f{i}(a, b):\n    '''Doc {i}.'''\n    c = a + b\n    return c\n\n" for i in range(count))
+    source = generated(count)
     assert source.count("\n") == 50_000
-    started = time.perf_counter()
     parsed = parse(source.encode())
-    elapsed = time.perf_counter() - started
     assert len(parsed.chunks) == count
     assert len({chunk.id for chunk in parsed.chunks}) == count
     first, last = parsed.chunks[0], parsed.chunks[-1]
@@ -586,7 +608,19 @@ def test_large_generated_file() -> None:
     assert last.signature == "def f9999(a, b)" and last.docstring == "Doc 9999."
     assert last.text == "def f9999(a, b):\n    '''Doc 9999.'''\n    c = a + b\n    return c\n"
     assert parsed.problems == ()
-    assert elapsed < 15, f"chunking 50,000 lines took {elapsed:.1f} s"
+
+
+def test_chunking_work_grows_linearly_with_the_file() -> None:
+    """A big file costs in proportion to its size: no step of the chunker (or of parso under it)
+    redoes work for every definition already seen. Counted in Python lines run, not timed, so a
+    slow or busy machine cannot fail it and a quadratic step cannot hide behind a fast machine."""
+    parse(generated(10))  # the grammar and parso's caches are loaded: only the file's work is counted
+    small_work, small = lines_run_to_parse(generated(250))
+    large_work, large = lines_run_to_parse(generated(1_000))
+    assert [chunk.name for chunk in small.chunks] == [f"f{i}" for i in range(250)]
+    assert [chunk.name for chunk in large.chunks] == [f"f{i}" for i in range(1_000)]
+    # four times the definitions: four times the work, to within 5% (quadratic would be 16 times)
+    assert large_work / 1_000 <= 1.05 * small_work / 250, (small_work, large_work)
 
 
 # -- other fields ------------------------------------------------------------------------
