@@ -91,7 +91,8 @@ describe('stats', () => {
       detail: '6 files · 21 resident · 10.6 KB / 100 MB',
       busy: false,
     });
-    const indexing = statusText({ ...stats, indexing: { state: 'indexing', done: 2, total: 6, lastRunSeconds: null } });
+    const busy = { state: 'indexing', done: 2, total: 6, lastRunSeconds: null, lastRun: null };
+    const indexing = statusText({ ...stats, indexing: busy });
     assert.equal(indexing.text, 'Aurora: indexing 2/6 files');
     assert.equal(indexing.busy, true);
   });
