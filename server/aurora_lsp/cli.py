@@ -163,7 +163,7 @@ def _serve(args: argparse.Namespace) -> int:
         server.start_tcp(args.host, args.port)
     else:
         server.start_io()
-    return EXIT_OK
+    return server.exit_code
 
 
 def _refresh(workspace: WorkspaceService, args: argparse.Namespace, full: bool = False) -> IndexReport:

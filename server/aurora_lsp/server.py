@@ -98,6 +98,8 @@ class AuroraServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("aurora-lsp", __version__, protocol_cls=AuroraProtocol, converter_factory=strict_converter)
         self.settings = LiveSettings()
+        self.shutdown_requested = False
+        self.exit_code = 0  # the process's exit status once serving ends (see features/settings.py)
         self.threads = Threads()
         self.folders = Folders(self.settings, self.threads, self.warn, self.fail)
         self.documents = Documents(self.threads, self.folders.locate, lambda: self.refresh(full=False, progress=False))

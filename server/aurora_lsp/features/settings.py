@@ -52,7 +52,13 @@ def register(server: AuroraServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: AuroraServer, params: None) -> None:
+        ls.shutdown_requested = True
         await ls.close()
+
+    @server.feature(types.EXIT)
+    def exit(ls: AuroraServer, params: None) -> None:
+        """`exit` without `shutdown` first exits with status 1, as LSP says."""
+        ls.exit_code = 0 if ls.shutdown_requested else 1
 
 
 async def _pull_configuration(ls: AuroraServer) -> bool:
