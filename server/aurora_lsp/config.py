@@ -6,6 +6,7 @@ Bad values never stop Aurora: each one yields a warning and its default.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -18,25 +19,48 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 APP_NAME = "aurora-lsp"
 
 
-def _non_negative(instance: object, attribute: attrs.Attribute[Any], value: int) -> None:
-    if value < 0:
-        raise ValueError(f"{attribute.name} must be ≥ 0, got {value}")
+def _within(low: float, high: float, low_allowed: bool = True) -> Any:
+    """A validator: a finite number in [low, high] (or (low, high] when `low_allowed` is false).
+
+    Every numeric setting has both bounds: NaN, infinities and numbers like 1e308 are
+    mistakes that would otherwise surface far away (a budget that cannot be turned into
+    bytes, a tier that never evicts), never values anyone means.
+    """
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an integer too large for a float
+            finite = False
+        if finite and (low < value <= high or (low_allowed and value == low)):
+            return
+        if isinstance(value, float):
+            shown = f"{value:g}"
+        elif abs(value) < 10**15:
+            shown = str(value)
+        else:  # str() of a huge int is slow, or refused past 4,300 digits
+            shown = f"about 10^{int(abs(value).bit_length() * math.log10(2))}"
+        lowest = "above" if not low_allowed else "from"
+        raise ValueError(f"{_camel(attribute.name)} must be a number {lowest} {low:,} to {high:,}, got {shown}")
+
+    return check
 
 
-def _positive(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
-    if value <= 0:
-        raise ValueError(f"{attribute.name} must be > 0, got {value}")
+MAX_MEMORY_BUDGET_MB = 1024 * 1024  # 1 TiB: more than any machine this runs on
+MAX_CHUNKS = 100_000_000
+MAX_FILE_SIZE_KB = 1024 * 1024  # 1 GiB
+MAX_CONTEXT_TOKEN_BUDGET = 1_000_000
 
 
 @attrs.define(frozen=True)
 class Settings:
-    memory_budget_mb: float = attrs.field(default=100.0, validator=_positive)
-    max_chunks: int = attrs.field(default=50000, validator=_non_negative)
+    memory_budget_mb: float = attrs.field(default=100.0, validator=_within(0.001, MAX_MEMORY_BUDGET_MB))
+    max_chunks: int = attrs.field(default=50000, validator=_within(0, MAX_CHUNKS))
     database_path: str | None = None
     exclude: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    max_file_size_kb: int = attrs.field(default=1024, validator=_positive)
+    max_file_size_kb: int = attrs.field(default=1024, validator=_within(0, MAX_FILE_SIZE_KB, False))
     index_on_startup: bool = True
-    context_token_budget: int = attrs.field(default=2000, validator=_positive)
+    context_token_budget: int = attrs.field(default=2000, validator=_within(0, MAX_CONTEXT_TOKEN_BUDGET, False))
     record_accesses: bool = True  # false: a read-only memory (benchmarks, shared machines)
 
     @property
@@ -60,7 +84,10 @@ def _strict_int(value: object, _type: object) -> int:
 def _strict_float(value: object, _type: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"expected a number, got {value!r}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer too large for a float (10**400)
+        raise ValueError(f"expected a number, got one with {len(str(value))} digits") from None
 
 
 def _strict_bool(value: object, _type: object) -> bool:
