@@ -1,12 +1,14 @@
 """Shared fixtures: small real workspaces copied into tmp_path, and a stdlib workspace.
 
-Also the helpers unit and e2e tests share (`from conftest import open_workspace, dump_index`).
+Also the helpers unit and e2e tests share (`from conftest import open_workspace, dump_index`),
+and tests/e2e on sys.path, so every test folder imports the one LSP client helper (`lsp_client`).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from aurora_lsp.context.engine import ContextRequest
 from aurora_lsp.store.sqlite import SqliteStore
 from aurora_lsp.workspace.service import WorkspaceService
 
+sys.path.insert(0, str(Path(__file__).parent / "e2e"))
 FIXTURES = Path(__file__).parent / "fixtures" / "workspaces"
 STDLIB = Path(json.__file__).resolve().parent.parent
 # stdlib packages present on every supported Python (3.10 to 3.13), tests excluded

@@ -155,12 +155,17 @@ def settings_to_wire(settings: Settings) -> dict[str, Any]:
     return unstructured
 
 
+def workspaces_cache_dir() -> Path:
+    """Where the default databases live (the user cache folder); nothing else writes there."""
+    return Path(platformdirs.user_cache_dir(APP_NAME)) / "workspaces"
+
+
 def default_database_path(workspace: Path) -> Path:
     """One database per workspace under the user cache folder, keyed by its absolute path."""
     absolute = str(workspace.resolve())
     digest = hashlib.sha256(absolute.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in workspace.resolve().name)[:40] or "root"
-    return Path(platformdirs.user_cache_dir(APP_NAME)) / "workspaces" / f"{name}-{digest}.sqlite3"
+    return workspaces_cache_dir() / f"{name}-{digest}.sqlite3"
 
 
 def database_path(workspace: Path, settings: Settings, primary: bool = True) -> Path:

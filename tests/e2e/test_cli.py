@@ -86,13 +86,18 @@ def test_bad_path_is_one_clear_line(tmp_path: Path, db: str) -> None:
 
 def test_a_damaged_database_is_moved_aside_with_one_line(shop: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken.sqlite3"
-    broken.write_bytes(b"\x00garbage" * 1000)
+    assert run_cli("index", str(shop), "--db", str(broken)).returncode == 0
+    damaged = bytearray(broken.read_bytes())
+    damaged[100:4196] = b"\x00garbage" * 512  # Aurora's header, then garbage over the schema page
+    broken.write_bytes(bytes(damaged))
+    for side in tmp_path.glob("broken.sqlite3-*"):
+        side.unlink()
     result = run_cli("symbols", str(shop), "Cart", "--db", str(broken))
     assert result.returncode == 0, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "cannot use database" in result.stderr and "moved to broken.sqlite3.damaged-" in result.stderr
     assert result.stdout.startswith("class    Cart ")
-    assert [p.read_bytes() for p in tmp_path.glob("broken.sqlite3.damaged-*")] == [b"\x00garbage" * 1000]
+    assert [p.read_bytes() for p in tmp_path.glob("broken.sqlite3.damaged-*")] == [bytes(damaged)]
 
 
 def test_someone_elses_database_is_one_clear_line(shop: Path, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from aurora_lsp.store.sqlite import APPLICATION_ID
 from conftest import dump_index
 from lsp_client import AURORA, request, run_cli, start_server, symbols, wait_until
 from lsprotocol import types
@@ -94,7 +95,10 @@ def test_a_kill_during_a_large_refresh_leaves_a_consistent_index(big_workspace: 
 @pytest.mark.asyncio
 async def test_a_damaged_database_is_rebuilt_and_the_user_told_once(shop: Path, tmp_path: Path) -> None:
     db = tmp_path / "index.sqlite3"
-    db.write_bytes(b"SQLite format 3\x00" + b"\xff" * 8000)  # a header, then garbage
+    # Aurora's header (SQLite's magic, Aurora's application id at offset 68), then garbage
+    header = bytearray(b"SQLite format 3\x00" + bytes(84))
+    header[68:72] = APPLICATION_ID.to_bytes(4, "big")
+    db.write_bytes(bytes(header) + b"\xff" * 8000)
     client = await start_server(shop, db)
     try:
         assert [s.name for s in await symbols(client, "Cart")][:1] == ["Cart"]

@@ -2,7 +2,10 @@
 rebuilt, an unwritable location falls back to memory, and the person is told once.
 
 Nothing is ever deleted: a damaged or newer-schema file is renamed next to itself with
-the time it was found, so it can be inspected or restored.
+the time it was found, so it can be inspected or restored. And only Aurora's own file is
+ever renamed: one in Aurora's cache folder, or one whose header says it is Aurora's. A
+mistyped `databasePath` or `--db` that names a source file, a document or someone else's
+database is refused with one line and left byte for byte as it was.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from aurora_lsp.store.sqlite import SqliteStore, StoreError
+from aurora_lsp.config import workspaces_cache_dir
+from aurora_lsp.store.sqlite import SqliteStore, StoreError, header_says_aurora
 
 SIDE_FILES = ("-wal", "-shm")
 
@@ -26,8 +30,15 @@ class Opened:
 BUSY_ATTEMPTS = 3
 
 
+# An empty file of these names is what `touch index.sqlite3` makes for a database to be.
+DATABASE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
+
+
 def open_store(path: Path) -> Opened:
     """The database at `path`, repaired by rebuilding, or an in-memory one when it cannot be written."""
+    refusal = _not_a_database(path)
+    if refusal is not None:
+        raise StoreError(refusal, "foreign")
     error = _try_open(path)
     if isinstance(error, SqliteStore):
         return Opened(error, None)
@@ -35,6 +46,8 @@ def open_store(path: Path) -> Opened:
         raise error  # someone else's database, or held by another process: never move it
     if error.reason == "unwritable":
         return in_memory(error)
+    if not _ours(path):
+        raise StoreError(f"{error}; it is not recognisably Aurora's, so it was left untouched", "foreign")
     moved = move_aside(path)
     try:
         store = SqliteStore(path)
@@ -43,6 +56,35 @@ def open_store(path: Path) -> Opened:
             raise
         return in_memory(again)
     return Opened(store, f"Aurora: {error}. It was moved to {moved.name} and the workspace is being indexed again.")
+
+
+def _not_a_database(path: Path) -> str | None:
+    """Why an existing file must not be opened as a database at all (SQLite would write into
+    it), or None: a file that is not SQLite's, unless it is empty and named like a database."""
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(16)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return None  # a folder or an unreadable file: SQLite says why, and nothing is written
+    if start.startswith(b"SQLite format 3\x00") or (not start and path.suffix in DATABASE_SUFFIXES):
+        return None
+    return (
+        f"{path} is not a database (neither SQLite's nor an empty *.sqlite3 file); "
+        "Aurora leaves it untouched: check databasePath / --db"
+    )
+
+
+def _ours(path: Path) -> bool:
+    """Whether a file Aurora cannot use is Aurora's own, and so may be moved aside."""
+    try:
+        if path.resolve().parent == workspaces_cache_dir().resolve():
+            return True  # Aurora's cache folder: nobody else writes there
+        with open(path, "rb") as handle:
+            return header_says_aurora(handle.read(100))
+    except OSError:
+        return False
 
 
 def _try_open(path: Path) -> SqliteStore | StoreError:

@@ -45,7 +45,10 @@ finally:
         if sys.modules.get(_name, False) is None:
             del sys.modules[_name]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
+# In the database header (offset 68): this file is Aurora's, readable even when the rest is damaged.
+APPLICATION_ID = 0x41555241  # "AURA"
+SQLITE_MAGIC = b"SQLite format 3\x00"
 _LAST_CHARACTER = "\U0010ffff"  # sorts after every character a name can hold
 BUSY_TIMEOUT_MS = 5000
 
@@ -170,8 +173,25 @@ def _migrate_to_4(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX chunks_name_nocase ON chunks (name COLLATE NOCASE, id, qualname)")
 
 
+def _migrate_to_5(db: sqlite_utils.Database) -> None:
+    """Aurora's application id in the header, so a damaged file can still be told to be ours
+    (only such a file is ever moved aside; see recovery.py)."""
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
 # MIGRATIONS[n] takes a database at schema version n to n + 1.
-MIGRATIONS = [_migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4]
+MIGRATIONS = [_migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4, _migrate_to_5]
+
+
+def header_says_aurora(header: bytes) -> bool:
+    """Whether a file's first 100 bytes are the header of Aurora's database: SQLite's magic,
+    and Aurora's application id, or (files from before schema 5) no application id and a
+    schema version Aurora wrote. Needs no SQLite, so it works on damaged files."""
+    if len(header) < 72 or not header.startswith(SQLITE_MAGIC):
+        return False
+    user_version = int.from_bytes(header[60:64], "big")
+    application_id = int.from_bytes(header[68:72], "big")
+    return application_id == APPLICATION_ID or (application_id == 0 and 1 <= user_version <= 4)
 
 
 class SqliteStore:

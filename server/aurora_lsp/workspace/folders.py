@@ -19,7 +19,7 @@ from aurora_lsp.config import LiveSettings
 from aurora_lsp.context.accesses import shown_events
 from aurora_lsp.context.engine import ContextRequest
 from aurora_lsp.context.packing import merge_answers
-from aurora_lsp.protocol import ContextAnswer, ReindexResult, Stats
+from aurora_lsp.protocol import ContextAnswer, IndexingState, ReindexResult, RunCounts, Stats
 from aurora_lsp.workspace import figures
 from aurora_lsp.workspace.service import SymbolHit, WorkspaceService
 from aurora_lsp.workspace.threads import Threads
@@ -41,6 +41,7 @@ class Folders:
         self._warn = warn
         self._fail = fail
         self._refresh_lock = asyncio.Lock()
+        self._last_refresh: ReindexResult | None = None
         self._ready: asyncio.Event | None = None
 
     @property
@@ -122,7 +123,8 @@ class Folders:
             logger.info(
                 "refreshed %d folders: %d files, %d chunks in %.3f s", len(self.services), files, chunks, seconds
             )
-            return ReindexResult(files=files, chunks=chunks, seconds=seconds)
+            self._last_refresh = ReindexResult(files=files, chunks=chunks, seconds=seconds)
+            return self._last_refresh
 
     async def context(self, uri: str | None, request: ContextRequest) -> ContextAnswer:
         """A focus answers from its folder; a query alone from every folder, merged best first."""
@@ -155,6 +157,8 @@ class Folders:
         services = list(self.services.values())
         folder_figures = [await self.threads.run(service.figures) for service in services]
         indexing = figures.combined_indexing([service.indexing for service in services])
+        if not services and self._last_refresh is not None:  # no folder (none could open): the run still ran
+            indexing = IndexingState(last_run_seconds=self._last_refresh.seconds, last_run=RunCounts())
         return figures.stats(folder_figures, indexing, self.settings.current)
 
     def record_uses(self, service: WorkspaceService, chunk_ids: list[str], kind: str) -> None:
