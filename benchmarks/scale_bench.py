@@ -10,11 +10,11 @@ The workspace (benchmarks/.cache/scale/workspace/, git-ignored, reused) is built
 reproducibly: one subfolder per part, namely the Python standard library of the running
 interpreter (every .py file under the folder holding the `json` package, site-packages
 left out; its test suites are included unless --stdlib-tests no) and the pinned wheels of
-SCALE_WHEELS (index_bench.py's table: `pip download --no-deps`, sha256-checked, unpacked
-under benchmarks/.cache/src and hard-linked here, .py files only).
+SCALE_WHEELS (harness/workspaces.py's table: `pip download --no-deps`, sha256-checked,
+unpacked under benchmarks/.cache/src and hard-linked here, .py files only).
 
 Phases (each server run is the virtualenv's `aurora-lsp` over stdio, driven by
-lsp_bench.py's pytest-lsp session, with a fresh database through
+harness/lsp.py's pytest-lsp session, with a fresh database through
 `initializationOptions.databasePath` and `recordAccesses: false`):
 
   budget   the whole workspace, once with the default budget (memoryBudgetMb 100) and once
@@ -24,7 +24,7 @@ lsp_bench.py's pytest-lsp session, with a fresh database through
            request phase, `aurora/stats` is read after every request (not concurrently, so that
            it never sits in the reader thread's queue in front of a timed request). Every
            sample checks residentBytes <= memoryBudgetBytes. The process tree's RSS is
-           sampled from /proc (lsp_bench.TreeSampler). Reachability: --sample chunk ids drawn
+           sampled from /proc (harness.proc.TreeSampler). Reachability: --sample chunk ids drawn
            from the SQLite database (opened read-only once the index is idle), each asked
            for by workspace/symbol (its plain qualified name; if not in the answer, its bare
            name: found = a symbol of that name in that file at that start line) and by
@@ -38,8 +38,8 @@ lsp_bench.py's pytest-lsp session, with a fresh database through
            budget run at 100 MB is reused for it when it ran in the same invocation). Growth
            exponents are log-log least-squares slopes; marginal costs per chunk are given per
            interval. A table, benchmarks/results/scale.json and benchmarks/results/scale.png.
-  profile  the cold index of the whole workspace again under py-spy (lsp_bench's pinned
-           py-spy, --subprocesses --threads, raw collapsed stacks) attached to the LSP server,
+  profile  the cold index of the whole workspace again under py-spy (harness/profiles.py's
+           pinned py-spy, --subprocesses --threads, raw collapsed stacks) attached to the LSP server,
            summarised per process/thread; and once more in a child process (Workspace.open +
            refresh, the code the server's indexer thread runs) under tracemalloc, with a
            snapshot whenever traced memory reaches a new high (so the last one is at the
@@ -57,15 +57,12 @@ import ast
 import asyncio
 import collections
 import contextlib
-import datetime as dt
 import hashlib
 import json
-import math
 import os
 import platform
 import random
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -74,29 +71,34 @@ import threading
 import time
 import tracemalloc
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pytest_lsp.checks import LspSpecificationWarning
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import context_quality  # noqa: E402  (server command, plain JSON results, context requests, versions)
-import index_bench  # noqa: E402  (pinned wheels, fetch and unpack, machine facts, load average)
-import lsp_bench  # noqa: E402  (the LSP session, the process tree sampler, py-spy, percentiles)
+from harness.aurora import console_command
+from harness.lsp import ServerSpec, Session, ask_context, plain_json_results, relative_path
+from harness.machine import loadavg_1min, machine_facts, versions
+from harness.paths import CACHE
+from harness.paths import RESULTS as RESULTS_DIR
+from harness.profiles import PY_SPY_VERSION, Recording, py_spy, summarize_by_owner, summarize_snapshot
+from harness.report import timestamp, warn_if_code_changed, write_report
+from harness.stats import latency_summary, loglog_slope
+from harness.workspaces import WHEELS, wheel_workspace
 
-SCALE = index_bench.CACHE / "scale"
+SCALE = CACHE / "scale"
 ROOT = SCALE / "workspace"
 SUBSETS = SCALE / "subsets"
 PROFILES = SCALE / "profiles"
-RESULTS = HERE / "results" / "scale.json"
-PLOT = HERE / "results" / "scale.png"
+RESULTS = RESULTS_DIR / "scale.json"
+PLOT = RESULTS_DIR / "scale.png"
 MATPLOTLIB = "matplotlib>=3.8,<4"
 MANIFEST = ".scale-part"
 STDLIB = "stdlib"
 
-# Pinned wheels (index_bench.WORKSPACES) that join the standard library; all pure Python.
+# Pinned wheels (harness.workspaces.WHEELS) that join the standard library; all pure Python.
 SCALE_WHEELS = (
     "django", "sympy", "twisted", "moto", "kubernetes", "networkx", "dask", "nltk", "ansible-core", "pip",
     "setuptools", "sphinx", "ipython", "textual", "bokeh", "celery", "docutils", "botocore", "prompt-toolkit",
@@ -204,44 +206,50 @@ def _materialize(folder: Path, identity: dict[str, Any], files: list[tuple[Path,
     partial.rename(folder)
 
 
-def build_workspace(include_stdlib_tests: bool) -> dict[str, Any]:
-    """The big workspace, one subfolder per part; returns what each part is."""
-    parts: dict[str, Any] = {}
-    ROOT.mkdir(parents=True, exist_ok=True)
-    # the standard library, copied (file times kept)
+def stdlib_part(include_tests: bool) -> dict[str, Any]:
+    """The standard library, copied (file times kept) into its part folder."""
     source = stdlib_folder()
-    relatives = stdlib_files(include_stdlib_tests)
+    relatives = stdlib_files(include_tests)
     listing = [f"{r}\t{(source / r).stat().st_size}\t{(source / r).stat().st_mtime_ns}" for r in relatives]
     folder_name = f"{STDLIB}-{platform.python_version()}"
-    identity = {"part": STDLIB, "source": str(source), "tests": include_stdlib_tests, "listing": _digest(listing)}
+    identity = {"part": STDLIB, "source": str(source), "tests": include_tests, "listing": _digest(listing)}
     print(f"[workspace] {folder_name}: {len(relatives)} files from {source}", file=sys.stderr, flush=True)
     _materialize(ROOT / folder_name, identity, [(source / r, r) for r in relatives], copy=True)
-    parts[STDLIB] = {
+    return {
         "folder": folder_name,
         "source": str(source),
         "python": platform.python_version(),
-        "tests_included": include_stdlib_tests,
+        "tests_included": include_tests,
         "py_files": len(relatives),
         "test_files": sum(1 for r in relatives if _is_test(r)),
         "listing_sha256": identity["listing"],
     }
-    # the pinned wheels, hard-linked from their unpacked folders
+
+
+def wheel_part(name: str) -> dict[str, Any]:
+    """A pinned wheel's .py files, hard-linked from its unpacked folder into its part folder."""
+    spec = WHEELS[name]
+    unpacked, wheel = wheel_workspace(name)
+    files = sorted(p.relative_to(unpacked).as_posix() for p in unpacked.rglob("*.py") if p.is_file())
+    folder_name = wheel.name.removesuffix(".whl")
+    identity = {"part": name, "wheel": wheel.name, "sha256": spec["sha256"], "files": len(files)}
+    _materialize(ROOT / folder_name, identity, [(unpacked / r, r) for r in files], copy=False)
+    return {
+        "folder": folder_name,
+        "requirement": spec["requirement"],
+        "wheel": wheel.name,
+        "sha256": spec["sha256"],
+        "py_files": len(files),
+        "test_files": sum(1 for r in files if _is_test(r)),
+    }
+
+
+def build_workspace(include_stdlib_tests: bool) -> dict[str, Any]:
+    """The big workspace, one subfolder per part; returns what each part is."""
+    ROOT.mkdir(parents=True, exist_ok=True)
+    parts: dict[str, Any] = {STDLIB: stdlib_part(include_stdlib_tests)}
     for name in SCALE_WHEELS:
-        spec = index_bench.WORKSPACES[name]
-        wheel = index_bench.fetch_wheel(name)
-        unpacked = index_bench.unpack(name, wheel)
-        files = sorted(p.relative_to(unpacked).as_posix() for p in unpacked.rglob("*.py") if p.is_file())
-        folder_name = wheel.name.removesuffix(".whl")
-        identity = {"part": name, "wheel": wheel.name, "sha256": spec["sha256"], "files": len(files)}
-        _materialize(ROOT / folder_name, identity, [(unpacked / r, r) for r in files], copy=False)
-        parts[name] = {
-            "folder": folder_name,
-            "requirement": spec["requirement"],
-            "wheel": wheel.name,
-            "sha256": spec["sha256"],
-            "py_files": len(files),
-            "test_files": sum(1 for r in files if _is_test(r)),
-        }
+        parts[name] = wheel_part(name)
     wanted = {part["folder"] for part in parts.values()}
     for stray in ROOT.iterdir():  # parts of an earlier configuration
         if stray.is_dir() and stray.name not in wanted:
@@ -259,7 +267,7 @@ def _definitions(data: bytes) -> int | None:
 
 def file_counts(parts: dict[str, Any]) -> dict[str, tuple[int, int]]:
     """Workspace-relative path -> (bytes, ast definitions) of every file Aurora's scan selects (cached)."""
-    from aurora_lsp.index.scan import scan_workspace
+    from harness.aurora import scan_workspace
 
     scan = scan_workspace(ROOT)
     key = _digest([f"{f.path}\t{f.size}\t{f.mtime_ns}" for f in scan.files])
@@ -326,7 +334,7 @@ class ChunkRow:
 
 def read_chunks(db: Path) -> list[ChunkRow]:
     """Every chunk of the index, read from SQLite opened read-only."""
-    from aurora_lsp.index.chunk import plain_qualname, split_id
+    from harness.aurora import plain_qualname, split_id
 
     with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
         rows = connection.execute("SELECT id, path, name, start_line, start_char FROM chunks ORDER BY id").fetchall()
@@ -366,11 +374,6 @@ class BudgetWatch:
         }
 
 
-def tree_rss_bytes(session: lsp_bench.Session) -> int:
-    assert session.sampler is not None
-    return sum(lsp_bench._status_kb(pid)[0] for pid in session.sampler.tree()) * 1024
-
-
 def context_at(root: Path, chunk: ChunkRow, budget: int) -> dict[str, Any]:
     return {
         "textDocument": {"uri": (root / chunk.path).as_uri()},
@@ -383,209 +386,240 @@ def symbol_found(symbols: list[Any], root: Path, chunk: ChunkRow) -> bool:
     for symbol in symbols:
         if symbol.name != chunk.name or symbol.location.range.start.line != chunk.start_line:
             continue
-        if lsp_bench.relative_path(symbol.location.uri, root) == chunk.path:
+        if relative_path(symbol.location.uri, root) == chunk.path:
             return True
     return False
 
 
-class Profiler:
-    """py-spy recording the server and its workers (raw collapsed stacks) until stopped."""
-
-    def __init__(self, py_spy: Path, pid: int, target: Path, rate: int) -> None:
-        target.unlink(missing_ok=True)
-        self.target = target
-        command = [str(py_spy), "record", "--pid", str(pid), "--subprocesses", "--threads", "--nonblocking",
-                   "--rate", str(rate), "--format", "raw", "--output", str(target)]  # fmt: skip
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-    def stop(self) -> str:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            _, err = self.process.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            _, err = self.process.communicate()
-        return err.decode(errors="replace")[-2000:]
+def tree_rss_bytes(session: Session) -> int:
+    assert session.sampler is not None
+    return session.sampler.rss_now_bytes()
 
 
-async def index_phase(session: lsp_bench.Session, cfg: RunConfig, watch: BudgetWatch) -> dict[str, Any]:
+class IndexPhase:
     """From `initialize` until the index is idle: stats sampled, requests sent meanwhile."""
-    ready = asyncio.Event()
-    timeline: list[dict[str, Any]] = []
-    result: dict[str, Any] = {}
 
-    async def sample() -> None:
+    def __init__(self, session: Session, cfg: RunConfig, watch: BudgetWatch) -> None:
+        self.session = session
+        self.cfg = cfg
+        self.watch = watch
+        self.ready = asyncio.Event()
+        self.timeline: list[dict[str, Any]] = []
+        self.result: dict[str, Any] = {}
+
+    async def run(self) -> dict[str, Any]:
+        await asyncio.gather(self.sample(), self.poll())
+        self.result["timeline"] = self.timeline
+        return self.result
+
+    async def sample(self) -> None:
+        """aurora/stats every --stats-interval s (budget checked, timeline kept) until the index is idle."""
+        session, result = self.session, self.result
         deadline = time.perf_counter() + READY_TIMEOUT_S
         while True:
             stats = await session.stats()
             at = session.since_initialize()
             tree = await asyncio.to_thread(tree_rss_bytes, session)
-            watch.add(stats, "index", at)
+            self.watch.add(stats, "index", at)
             indexing = stats.get("indexing") or {}
-            timeline.append({"t": round(at, 3), "state": indexing.get("state"), "done": indexing.get("done"),
-                             "total": indexing.get("total"), "chunks": stats["chunks"],
-                             "resident_bytes": stats["residentBytes"], "resident_chunks": stats["residentChunks"],
-                             "server_rss_bytes": stats["processRssBytes"], "tree_rss_bytes": tree})  # fmt: skip
+            self.timeline.append({"t": round(at, 3), "state": indexing.get("state"), "done": indexing.get("done"),
+                                  "total": indexing.get("total"), "chunks": stats["chunks"],
+                                  "resident_bytes": stats["residentBytes"], "resident_chunks": stats["residentChunks"],
+                                  "server_rss_bytes": stats["processRssBytes"], "tree_rss_bytes": tree})  # fmt: skip
             total = indexing.get("total") or 0
             if "chunked_at_seconds" not in result and total and indexing.get("done") == total:
                 result["chunked_at_seconds"] = at
             if indexing.get("state") == "idle" and indexing.get("lastRunSeconds") is not None and stats["chunks"]:
                 result["ready_seconds"] = at
                 result["stats_when_ready"] = stats
-                ready.set()
+                self.ready.set()
                 return
             if time.perf_counter() > deadline:
                 raise TimeoutError(f"still indexing after {READY_TIMEOUT_S} s: {indexing}")
-            await asyncio.sleep(cfg.stats_interval)
+            await asyncio.sleep(self.cfg.stats_interval)
 
-    async def poll() -> None:
+    async def poll(self) -> None:
+        """A workspace/symbol or aurora/context request every --index-poll-interval s while it indexes."""
+        cfg = self.cfg
         symbol_s: list[float] = []
         context_s: list[float] = []
         errors: list[str] = []
         index = 0
-        while not ready.is_set():
+        while not self.ready.is_set():
             if index % 2 == 0:
-                seconds, _ = await session.symbols(SCALE_QUERIES[(index // 2) % len(SCALE_QUERIES)])
+                seconds, _ = await self.session.symbols(SCALE_QUERIES[(index // 2) % len(SCALE_QUERIES)])
                 symbol_s.append(seconds)
             else:
                 params = {"query": QUESTIONS[(index // 2) % len(QUESTIONS)], "tokenBudget": cfg.budget_tokens}
-                _, seconds, error = await context_quality.ask(session, params)
+                _, seconds, error = await ask_context(self.session, params)
                 context_s.append(seconds)
                 if error:
                     errors.append(error)
             index += 1
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(ready.wait(), cfg.index_poll_interval)
-        result["during_index"] = {"symbol": lsp_bench.latency_summary(symbol_s),
-                                  "context_query": lsp_bench.latency_summary(context_s),
-                                  "errors": len(errors), "error_examples": errors[:3]}  # fmt: skip
-
-    await asyncio.gather(sample(), poll())
-    result["timeline"] = timeline
-    return result
+                await asyncio.wait_for(self.ready.wait(), cfg.index_poll_interval)
+        self.result["during_index"] = {"symbol": latency_summary(symbol_s),
+                                       "context_query": latency_summary(context_s),
+                                       "errors": len(errors), "error_examples": errors[:3]}  # fmt: skip
 
 
-async def request_phase(session: lsp_bench.Session, root: Path, db: Path, cfg: RunConfig, watch: BudgetWatch,
+class RequestPhase:
+    """Requests once the index is idle, aurora/stats read (and the budget checked) after each one."""
+
+    def __init__(self, session: Session, root: Path, cfg: RunConfig, watch: BudgetWatch) -> None:
+        self.session = session
+        self.root = root
+        self.cfg = cfg
+        self.watch = watch
+
+    async def checked(self) -> None:
+        self.watch.add(await self.session.stats(), "requests", self.session.since_initialize())
+
+    async def ask(self, question: str) -> tuple[Any, float, str | None]:
+        return await ask_context(self.session, {"query": question, "tokenBudget": self.cfg.budget_tokens})
+
+    async def warm_up(self) -> dict[str, Any]:
+        """Not measured: one round of the symbol queries, a few questions; the stats after them."""
+        for query in SCALE_QUERIES:
+            await self.session.symbols(query)
+        for question in QUESTIONS[:5]:
+            await self.ask(question)
+        await self.checked()
+        return await self.session.stats()
+
+    async def symbol_reach(
+        self, chunk: ChunkRow, misses: list[dict[str, Any]], counts: dict[str, Any]
+    ) -> tuple[float, str | None]:
+        """(seconds of the qualified-name query, how the chunk was found: "qualname", "name" or None)."""
+        seconds, symbols = await self.session.symbols(chunk.qualname)
+        await self.checked()
+        if symbol_found(symbols, self.root, chunk):
+            return seconds, "qualname"
+        _, by_bare = await self.session.symbols(chunk.name) if chunk.name != chunk.qualname else (0.0, [])
+        await self.checked()
+        if symbol_found(by_bare, self.root, chunk):
+            return seconds, "name"
+        misses.append({"id": chunk.id, "answers": len(symbols), "answers_by_name": len(by_bare),
+                       "same_qualname": counts["qualname"][chunk.qualname],
+                       "same_name": counts["name"][chunk.name]})  # fmt: skip
+        return seconds, None
+
+    async def reachability(
+        self, sample: list[ChunkRow], counts: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[float], list[float]]:
+        """Each sampled chunk asked for by workspace/symbol and by aurora/context at its start:
+        (what was found, seconds of the qualified-name queries, seconds of the context requests)."""
+        symbol_exact: list[float] = []
+        focus_s: list[float] = []
+        found: collections.Counter[str | None] = collections.Counter()
+        symbol_misses: list[dict[str, Any]] = []
+        focus_misses: list[dict[str, Any]] = []
+        for chunk in sample:
+            seconds, how = await self.symbol_reach(chunk, symbol_misses, counts)
+            symbol_exact.append(seconds)
+            found[how] += 1
+            answer, seconds, error = await ask_context(self.session, context_at(self.root, chunk,
+                                                                                self.cfg.budget_tokens))  # fmt: skip
+            focus_s.append(seconds)
+            await self.checked()
+            focus = answer.get("focus") if isinstance(answer, dict) else None
+            if focus == chunk.id:
+                found["focus"] += 1
+            else:
+                focus_misses.append({"id": chunk.id, "focus": focus, "error": error,
+                                     "line": chunk.start_line, "character": chunk.start_char})  # fmt: skip
+        found_figures = {
+            "sampled": len(sample),
+            "seed": self.cfg.seed,
+            "symbol_found": found["qualname"] + found["name"],
+            "symbol_found_by_qualname": found["qualname"],
+            "symbol_found_by_name_only": found["name"],
+            "symbol_missed": len(symbol_misses),
+            "symbol_misses": symbol_misses[:50],
+            "focus_found": found["focus"],
+            "focus_missed": len(focus_misses),
+            "focus_misses": focus_misses[:50],
+        }
+        return found_figures, symbol_exact, focus_s
+
+    async def fixed_symbols(self) -> tuple[list[float], dict[str, int]]:
+        """--symbol-rounds rounds of SCALE_QUERIES: (seconds, each query's answer size)."""
+        fixed: list[float] = []
+        answers: dict[str, int] = {}
+        for _ in range(self.cfg.symbol_rounds):
+            for query in SCALE_QUERIES:
+                seconds, symbols = await self.session.symbols(query)
+                fixed.append(seconds)
+                answers[query] = len(symbols)
+                await self.checked()
+        return fixed, answers
+
+    async def questions(self) -> dict[str, Any]:
+        """--query-rounds rounds of QUESTIONS: seconds, errors, answers over the budget."""
+        query_s: list[float] = []
+        errors: list[str] = []
+        over_budget = 0
+        for _ in range(self.cfg.query_rounds):
+            for question in QUESTIONS:
+                answer, seconds, error = await self.ask(question)
+                query_s.append(seconds)
+                await self.checked()
+                if error:
+                    errors.append(error)
+                elif isinstance(answer, dict) and answer.get("usedTokens", 0) > self.cfg.budget_tokens:
+                    over_budget += 1
+        return {"seconds": query_s, "errors": errors, "over_budget": over_budget}
+
+
+async def request_phase(session: Session, root: Path, db: Path, cfg: RunConfig, watch: BudgetWatch,
                         reach: int) -> dict[str, Any]:  # fmt: skip
     """Reachability of sampled chunks, then the fixed symbol queries and questions; stats after each request."""
     chunks = read_chunks(db)
-    qualname_counts = collections.Counter(c.qualname for c in chunks)
-    name_counts = collections.Counter(c.name for c in chunks)
+    counts = {"qualname": collections.Counter(c.qualname for c in chunks),
+              "name": collections.Counter(c.name for c in chunks)}  # fmt: skip
     sample = random.Random(cfg.seed).sample(chunks, min(reach, len(chunks)))
     del chunks
-
-    async def checked() -> None:
-        watch.add(await session.stats(), "requests", session.since_initialize())
-
-    # warm-up (not measured): one round of the symbol queries, a few questions
-    for query in SCALE_QUERIES:
-        await session.symbols(query)
-    for question in QUESTIONS[:5]:
-        await context_quality.ask(session, {"query": question, "tokenBudget": cfg.budget_tokens})
-    await checked()
-    stats_after_warmup = await session.stats()
-
-    symbol_exact: list[float] = []
-    focus_s: list[float] = []
-    by_qualname = by_name = focus_ok = 0
-    symbol_misses: list[dict[str, Any]] = []
-    focus_misses: list[dict[str, Any]] = []
-    for chunk in sample:
-        seconds, symbols = await session.symbols(chunk.qualname)
-        symbol_exact.append(seconds)
-        await checked()
-        if symbol_found(symbols, root, chunk):
-            by_qualname += 1
-        else:
-            _, by_bare = await session.symbols(chunk.name) if chunk.name != chunk.qualname else (0.0, [])
-            await checked()
-            if symbol_found(by_bare, root, chunk):
-                by_name += 1
-            else:
-                symbol_misses.append({"id": chunk.id, "answers": len(symbols), "answers_by_name": len(by_bare),
-                                      "same_qualname": qualname_counts[chunk.qualname],
-                                      "same_name": name_counts[chunk.name]})  # fmt: skip
-        answer, seconds, error = await context_quality.ask(session, context_at(root, chunk, cfg.budget_tokens))
-        focus_s.append(seconds)
-        await checked()
-        focus = answer.get("focus") if isinstance(answer, dict) else None
-        if focus == chunk.id:
-            focus_ok += 1
-        else:
-            focus_misses.append({"id": chunk.id, "focus": focus, "error": error,
-                                 "line": chunk.start_line, "character": chunk.start_char})  # fmt: skip
-
-    fixed: list[float] = []
-    answers: dict[str, int] = {}
-    for _ in range(cfg.symbol_rounds):
-        for query in SCALE_QUERIES:
-            seconds, symbols = await session.symbols(query)
-            fixed.append(seconds)
-            answers[query] = len(symbols)
-            await checked()
-    query_s: list[float] = []
-    query_errors: list[str] = []
-    used_over_budget = 0
-    for _ in range(cfg.query_rounds):
-        for question in QUESTIONS:
-            answer, seconds, error = await context_quality.ask(session, {"query": question,
-                                                                         "tokenBudget": cfg.budget_tokens})  # fmt: skip
-            query_s.append(seconds)
-            await checked()
-            if error:
-                query_errors.append(error)
-            elif isinstance(answer, dict) and answer.get("usedTokens", 0) > cfg.budget_tokens:
-                used_over_budget += 1
-    sampled = len(sample)
+    phase = RequestPhase(session, root, cfg, watch)
+    stats_after_warmup = await phase.warm_up()
+    reachability, symbol_exact, focus_s = await phase.reachability(sample, counts)
+    fixed, answers = await phase.fixed_symbols()
+    questions = await phase.questions()
     return {
         "stats_after_warmup": stats_after_warmup,
-        "reachability": {
-            "sampled": sampled,
-            "seed": cfg.seed,
-            "symbol_found": by_qualname + by_name,
-            "symbol_found_by_qualname": by_qualname,
-            "symbol_found_by_name_only": by_name,
-            "symbol_missed": len(symbol_misses),
-            "symbol_misses": symbol_misses[:50],
-            "focus_found": focus_ok,
-            "focus_missed": len(focus_misses),
-            "focus_misses": focus_misses[:50],
-        },
+        "reachability": reachability,
         "latency": {
-            "symbol_fixed": lsp_bench.latency_summary(fixed),
-            "symbol_exact_qualname": lsp_bench.latency_summary(symbol_exact),
-            "context_focus": lsp_bench.latency_summary(focus_s),
-            "context_query": lsp_bench.latency_summary(query_s),
+            "symbol_fixed": latency_summary(fixed),
+            "symbol_exact_qualname": latency_summary(symbol_exact),
+            "context_focus": latency_summary(focus_s),
+            "context_query": latency_summary(questions["seconds"]),
         },
         "symbol_answer_counts": answers,
-        "context_query_errors": len(query_errors),
-        "context_query_error_examples": query_errors[:3],
-        "context_used_tokens_over_budget": used_over_budget,
+        "context_query_errors": len(questions["errors"]),
+        "context_query_error_examples": questions["errors"][:3],
+        "context_used_tokens_over_budget": questions["over_budget"],
     }
 
 
 async def server_run(root: Path, label: str, budget_mb: float, cfg: RunConfig, reach: int, *, requests: bool = True,
-                     py_spy: Path | None = None, py_spy_rate: int = 100) -> dict[str, Any]:  # fmt: skip
+                     py_spy_path: Path | None = None, py_spy_rate: int = 100) -> dict[str, Any]:  # fmt: skip
+    """One fresh server on `root` with this memory budget: the index, then (with `requests`) the requests."""
     state = Path(tempfile.mkdtemp(prefix=f"aurora-scale-{label}-"))
     db = state / "index.sqlite3"
     options = {"databasePath": str(db), "recordAccesses": False, "memoryBudgetMb": budget_mb}
-    spec = lsp_bench.ServerSpec(name="aurora", command=context_quality.aurora_command(), has_index=True,
-                                options=lambda _state: options)  # fmt: skip
-    session = lsp_bench.Session(spec, root, state, label, sample_interval=cfg.rss_interval)
+    spec = ServerSpec(name="aurora", command=console_command(), has_index=True, options=lambda _state: options)
+    session = Session(spec, root, state, label, sample_interval=cfg.rss_interval)
     watch = BudgetWatch()
     run: dict[str, Any] = {"label": label, "root": str(root), "initialization_options": options}
-    profiler: Profiler | None = None
+    profiler: Recording | None = None
     try:
         await session.start()
-        context_quality.plain_json_results(session)
-        if py_spy is not None:
-            client = session._client()
-            assert client._server is not None
+        plain_json_results(session)
+        if py_spy_path is not None:
             PROFILES.mkdir(parents=True, exist_ok=True)
-            profiler = Profiler(py_spy, client._server.pid, PROFILES / f"{label}.txt", py_spy_rate)
+            profiler = Recording(py_spy_path, session.server_pid, PROFILES / f"{label}.txt", py_spy_rate)
             await asyncio.sleep(1.0)  # py-spy attaches
         await session.initialize()
-        run.update(await index_phase(session, cfg, watch))
+        run.update(await IndexPhase(session, cfg, watch).run())
         if profiler is not None:
             run["py_spy_stderr"] = profiler.stop()
             run["py_spy_output"] = str(profiler.target)
@@ -675,16 +709,6 @@ GROWTH_METRICS = (
 )  # fmt: skip
 
 
-def loglog_slope(xs: list[float], ys: list[float]) -> float | None:
-    points = [(math.log(x), math.log(y)) for x, y in zip(xs, ys, strict=True) if x and y and x > 0 and y > 0]
-    if len(points) < 2:
-        return None
-    mx = sum(p[0] for p in points) / len(points)
-    my = sum(p[1] for p in points) / len(points)
-    sxx = sum((p[0] - mx) ** 2 for p in points)
-    return sum((p[0] - mx) * (p[1] - my) for p in points) / sxx if sxx else None
-
-
 def growth_analysis(rows: list[dict[str, Any]]) -> dict[str, Any]:
     rows = sorted(rows, key=lambda r: r["chunks"])
     chunks = [r["chunks"] for r in rows]
@@ -717,174 +741,63 @@ def growth_analysis(rows: list[dict[str, Any]]) -> dict[str, Any]:
 # -- profiles ------------------------------------------------------------------------------
 
 
-def summarize_py_spy(path: Path, top: int = 15) -> dict[str, Any]:
-    """Per process/thread: samples, and the top functions by self and inclusive samples."""
-    if not path.exists():
-        return {"path": str(path), "missing": True}
-    owners: dict[str, dict[str, Any]] = {}
-    total = 0
-    for line in path.read_text(errors="replace").splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        try:
-            count = int(count_text)
-        except ValueError:
-            continue
-        owner, frames = lsp_bench._frame_owner(stack.split(";"))
-        if not frames:
-            continue
-        total += count
-        entry = owners.setdefault(owner, {"samples": 0, "self": collections.Counter(),
-                                          "inclusive": collections.Counter(),
-                                          "aurora_inclusive": collections.Counter()})  # fmt: skip
-        entry["samples"] += count
-        entry["self"][frames[-1]] += count
-        for frame in set(frames):
-            entry["inclusive"][frame] += count
-            if "aurora_lsp/" in frame:
-                entry["aurora_inclusive"][frame] += count
-    ordered = sorted(owners.items(), key=lambda item: -item[1]["samples"])
-    return {
-        "path": str(path),
-        "samples": total,
-        "owners": {
-            name: {
-                "samples": e["samples"],
-                "self": e["self"].most_common(top),
-                "inclusive": e["inclusive"].most_common(top),
-                "aurora_inclusive": e["aurora_inclusive"].most_common(top),
-            }
-            for name, e in ordered[:6]
-        },
-    }
+class TracemallocMonitor(threading.Thread):
+    """Every 0.25 s: traced memory and RSS into a timeline, and a snapshot summary at each new high."""
 
+    def __init__(self, rss_bytes: Callable[[], int]) -> None:
+        super().__init__(name="tracemalloc-monitor", daemon=True)
+        self.rss_bytes = rss_bytes
+        self.phase: dict[str, Any] = {"name": "open", "done": 0, "total": 0}
+        self.timeline: list[dict[str, Any]] = []
+        self.best: dict[str, Any] = {"traced": 0, "summary": None, "peak": 0}
+        self.halt = threading.Event()
+        self.started = time.perf_counter()
+        self.peak_rss: dict[str, Any] = {"bytes": 0, "at": 0.0, "phase": None}
 
-class _Functions:
-    """Which function of a source file holds a line (from the file's ast), cached."""
+    def progress(self, done: int, total: int) -> None:
+        """Workspace.refresh's progress callback: which phase of the index is running."""
+        self.phase.update(name="chunking" if done < total else "writing and resolving", done=done, total=total)
 
-    def __init__(self) -> None:
-        self.spans: dict[str, list[tuple[int, int, str]]] = {}
-
-    def name(self, filename: str, line: int) -> str:
-        spans = self.spans.get(filename)
-        if spans is None:
-            spans = []
-            try:
-                tree = ast.parse(Path(filename).read_bytes())
-
-                def walk(node: ast.AST, prefix: str) -> None:
-                    for child in ast.iter_child_nodes(node):
-                        if isinstance(child, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-                            qualname = prefix + child.name
-                            spans.append((child.lineno, child.end_lineno or child.lineno, qualname))  # noqa: B023
-                            walk(child, qualname + ".")
-                        else:
-                            walk(child, prefix)
-
-                walk(tree, "")
-            except (OSError, SyntaxError, ValueError):
-                pass
-            self.spans[filename] = spans
-        best = "<module>"
-        for start, end, qualname in spans:  # source order: later matches are nested deeper
-            if start <= line <= end:
-                best = qualname
-        return best
-
-
-def _raw_traces(snapshot: tracemalloc.Snapshot) -> list[tuple[int, tuple[tuple[str, int], ...]]]:
-    """(size, frames innermost first) of every trace; the raw list when this Python has it (much faster)."""
-    raw = getattr(getattr(snapshot, "traces", None), "_traces", None)
-    if isinstance(raw, list) and (not raw or (isinstance(raw[0], tuple) and len(raw[0]) >= 3)):
-        return [(trace[1], trace[2]) for trace in raw]
-    return [(t.size, tuple((f.filename, f.lineno) for f in reversed(t.traceback))) for t in snapshot.traces]
-
-
-def summarize_snapshot(snapshot: tracemalloc.Snapshot, top: int = 15) -> dict[str, Any]:
-    """Allocation sites (file:line) and the innermost Aurora function of each allocation's stack."""
-    functions = _Functions()
-    # identical stacks are one object in a snapshot: group by it first, attribute each stack once
-    stacks: dict[int, list[Any]] = {}
-    total = 0
-    for size, frames in _raw_traces(snapshot):
-        total += size
-        entry = stacks.get(id(frames))
-        if entry is None:
-            stacks[id(frames)] = [frames, size, 1]
-        else:
-            entry[1] += size
-            entry[2] += 1
-    sites: collections.Counter[str] = collections.Counter()
-    site_blocks: collections.Counter[str] = collections.Counter()
-    owners: collections.Counter[str] = collections.Counter()
-    blocks: collections.Counter[str] = collections.Counter()
-    for frames, size, count in stacks.values():
-        if not frames:
-            continue
-        site = f"{frames[0][0]}:{frames[0][1]}"
-        sites[site] += size
-        site_blocks[site] += count
-        owner = None
-        for filename, line in frames:  # innermost first
-            if "/aurora_lsp/" in filename:
-                owner = f"{filename.rpartition('/aurora_lsp/')[2]}:{functions.name(filename, line)}"
-                break
-        if owner is None:  # no Aurora frame among those kept: the innermost frame's function
-            filename, line = frames[0]
-            owner = f"(not Aurora) {Path(filename).name}:{functions.name(filename, line)}"
-        owners[owner] += size
-        blocks[owner] += count
-    return {
-        "traced_bytes": total,
-        "sites": [{"site": k, "bytes": v, "blocks": site_blocks[k]} for k, v in sites.most_common(top)],
-        "aurora_functions": [{"function": k, "bytes": v, "blocks": blocks[k]} for k, v in owners.most_common(top)],
-    }
-
-
-def child_tracemalloc(root: Path, db: str, out: str, frames: int) -> None:
-    """Workspace.open + refresh (the server's indexer code) under tracemalloc; a snapshot at each new high."""
-    from aurora_lsp.config import Settings
-    from aurora_lsp.workspace import Workspace, process_rss_bytes
-
-    tracemalloc.start(frames)
-    phase = {"name": "open", "done": 0, "total": 0}
-    timeline: list[dict[str, Any]] = []
-    best: dict[str, Any] = {"traced": 0, "summary": None, "peak": 0}
-    halt = threading.Event()
-    started = time.perf_counter()
-    peak_rss = {"bytes": 0, "at": 0.0, "phase": None}
-
-    def monitor() -> None:
+    def run(self) -> None:
         last_snapshot = 0
-        while not halt.wait(0.25):
+        while not self.halt.wait(0.25):
             current, _ = tracemalloc.get_traced_memory()
-            rss = process_rss_bytes()
-            at = time.perf_counter() - started
+            rss = self.rss_bytes()
+            at = time.perf_counter() - self.started
+            phase = self.phase
             label = phase["name"] if phase["name"] != "chunking" else f"chunking {phase['done']}/{phase['total']}"
-            timeline.append({"t": round(at, 2), "traced_bytes": current, "rss_bytes": rss, "phase": label})
-            if rss > peak_rss["bytes"]:
-                peak_rss.update(bytes=rss, at=at, phase=label)
+            self.timeline.append({"t": round(at, 2), "traced_bytes": current, "rss_bytes": rss, "phase": label})
+            if rss > self.peak_rss["bytes"]:
+                self.peak_rss.update(bytes=rss, at=at, phase=label)
             if current > max(last_snapshot * 1.2, last_snapshot + 16 * MIB):
-                best["peak"] = max(best["peak"], tracemalloc.get_traced_memory()[1])
+                self.best["peak"] = max(self.best["peak"], tracemalloc.get_traced_memory()[1])
                 snapshot = tracemalloc.take_snapshot()
                 summary = summarize_snapshot(snapshot)
                 del snapshot
                 tracemalloc.reset_peak()  # what the summary itself allocated is not Aurora's
                 summary.update(at_seconds=round(at, 2), phase=label, traced_bytes_when_taken=current, rss_bytes=rss)
-                best["summary"] = summary
+                self.best["summary"] = summary
                 last_snapshot = current
 
-    def progress(done: int, total: int) -> None:
-        phase.update(name="chunking" if done < total else "writing and resolving", done=done, total=total)
+    def stop(self) -> None:
+        self.halt.set()
+        self.join()
 
-    thread = threading.Thread(target=monitor, name="tracemalloc-monitor", daemon=True)
-    thread.start()
+
+def child_tracemalloc(root: Path, db: str, out: str, frames: int) -> None:
+    """Workspace.open + refresh (the server's indexer code) under tracemalloc; a snapshot at each new high."""
+    from harness.aurora import Settings, Workspace, process_rss_bytes
+
+    tracemalloc.start(frames)
+    monitor = TracemallocMonitor(process_rss_bytes)
+    monitor.start()
     with Workspace.open(root, Settings(database_path=db, record_accesses=False)) as workspace:
-        report = workspace.refresh(progress)
-        phase["name"] = "done"
-        seconds = time.perf_counter() - started
-    halt.set()
-    thread.join()
-    traced_peak = max(best["peak"], tracemalloc.get_traced_memory()[1])
+        report = workspace.refresh(monitor.progress)
+        monitor.phase["name"] = "done"
+        seconds = time.perf_counter() - monitor.started
+    monitor.stop()
+    traced_peak = max(monitor.best["peak"], tracemalloc.get_traced_memory()[1])
+    timeline = monitor.timeline
     result = {
         "chunks": report.chunks,
         "files": report.files,
@@ -892,8 +805,8 @@ def child_tracemalloc(root: Path, db: str, out: str, frames: int) -> None:
         "seconds_under_tracemalloc": seconds,
         "frames": frames,
         "traced_peak_bytes": traced_peak,
-        "peak_rss_sampled": peak_rss,
-        "peak_snapshot": best["summary"],
+        "peak_rss_sampled": monitor.peak_rss,
+        "peak_snapshot": monitor.best["summary"],
         "timeline": timeline[:: max(1, len(timeline) // 400)],
     }
     Path(out).write_text(json.dumps(result), encoding="utf-8")
@@ -904,7 +817,7 @@ def run_tracemalloc(root: Path, frames: int) -> dict[str, Any]:
     out = folder / "result.json"
     command = [sys.executable, str(Path(__file__).resolve()), "--child", "tracemalloc", "--root", str(root),
                "--db", str(folder / "index.sqlite3"), "--out", str(out), "--frames", str(frames)]  # fmt: skip
-    load_before = index_bench._loadavg()
+    load_before = loadavg_1min()
     started = time.perf_counter()
     try:
         process = subprocess.Popen(command)
@@ -917,7 +830,7 @@ def run_tracemalloc(root: Path, frames: int) -> dict[str, Any]:
     result["process_wall_seconds"] = time.perf_counter() - started
     result["process_tree_peak_rss_bytes"] = usage.ru_maxrss * 1024  # the largest single descendant, per wait4
     result["loadavg_1min_before"] = load_before
-    result["loadavg_1min_after"] = index_bench._loadavg()
+    result["loadavg_1min_after"] = loadavg_1min()
     return result
 
 
@@ -1034,6 +947,45 @@ def ensure_matplotlib() -> bool:
     return True
 
 
+def _series(axis: Any, rows: list[dict[str, Any]], key: str, label: str, scale: float, marker: str) -> None:
+    xs = [r["chunks"] for r in rows]
+    ys = [r.get(key) for r in rows]
+    points = [(x, y / scale) for x, y in zip(xs, ys, strict=True) if y]
+    if points:
+        axis.plot([p[0] for p in points], [p[1] for p in points], marker=marker, label=label)
+
+
+def _reference(axis: Any, rows: list[dict[str, Any]], key: str, scale: float, what: str) -> None:
+    """A line through the first point that grows linearly in chunks."""
+    xs = [r["chunks"] for r in rows]
+    ys = [r.get(key) for r in rows]
+    if ys[0]:
+        first = ys[0] / scale
+        axis.plot([xs[0], xs[-1]], [first, first * xs[-1] / xs[0]], linestyle=":", color="grey",
+                  label=f"linear in chunks (from the first {what})")  # fmt: skip
+
+
+def _draw_panels(left: Any, middle: Any, right: Any, rows: list[dict[str, Any]]) -> None:
+    _series(left, rows, "index_seconds", "cold index (initialize → idle)", 1.0, "o")
+    _series(left, rows, "chunking_seconds", "  until every file is parsed", 1.0, "s")
+    _series(left, rows, "after_chunking_seconds", "  after the last file (writes, edges)", 1.0, "^")
+    _reference(left, rows, "index_seconds", 1.0, "index time")
+    left.set_title("cold index, seconds")
+    _series(middle, rows, "symbol_fixed_p95_ms", "workspace/symbol, fixed queries", 1.0, "s")
+    _series(middle, rows, "symbol_exact_qualname_p95_ms", "workspace/symbol, exact qualified names", 1.0, "v")
+    _series(middle, rows, "context_focus_p95_ms", "aurora/context, focus", 1.0, "^")
+    _series(middle, rows, "context_query_p95_ms", "aurora/context, query", 1.0, "D")
+    middle.axhline(TARGETS["p95_ms_max"], color="red", linewidth=0.8, linestyle="--", label="100 ms target")
+    middle.set_title("warm request latency p95, ms")
+    _series(right, rows, "peak_tree_rss_bytes", "peak RSS, process tree", MIB, "o")
+    _series(right, rows, "server_hwm_bytes", "peak RSS, server process", MIB, "s")
+    _series(right, rows, "db_bytes_after_close", "database file", MIB, "^")
+    _series(right, rows, "max_resident_bytes", "max residentBytes (memory tier)", MIB, "D")
+    _reference(right, rows, "db_bytes_after_close", MIB, "database size")
+    right.axhline(300, color="red", linewidth=0.8, linestyle="--", label="300 MiB target (tree RSS)")
+    right.set_title("memory and disk, MiB")
+
+
 def draw_plot(rows: list[dict[str, Any]], path: Path, machine: dict[str, Any]) -> bool:
     if len(rows) < 2 or not ensure_matplotlib():
         return False
@@ -1043,40 +995,8 @@ def draw_plot(rows: list[dict[str, Any]], path: Path, machine: dict[str, Any]) -
     import matplotlib.pyplot as plt
 
     rows = sorted(rows, key=lambda r: r["chunks"])
-    xs = [r["chunks"] for r in rows]
     figure, (left, middle, right) = plt.subplots(1, 3, figsize=(16, 5.2))
-
-    def series(axis: Any, key: str, label: str, scale: float, marker: str) -> None:
-        ys = [r.get(key) for r in rows]
-        points = [(x, y / scale) for x, y in zip(xs, ys, strict=True) if y]
-        if points:
-            axis.plot([p[0] for p in points], [p[1] for p in points], marker=marker, label=label)
-
-    def reference(axis: Any, key: str, scale: float, what: str) -> None:
-        ys = [r.get(key) for r in rows]
-        if ys[0]:
-            first = ys[0] / scale
-            axis.plot([xs[0], xs[-1]], [first, first * xs[-1] / xs[0]], linestyle=":", color="grey",
-                      label=f"linear in chunks (from the first {what})")  # fmt: skip
-
-    series(left, "index_seconds", "cold index (initialize → idle)", 1.0, "o")
-    series(left, "chunking_seconds", "  until every file is parsed", 1.0, "s")
-    series(left, "after_chunking_seconds", "  after the last file (writes, edges)", 1.0, "^")
-    reference(left, "index_seconds", 1.0, "index time")
-    left.set_title("cold index, seconds")
-    series(middle, "symbol_fixed_p95_ms", "workspace/symbol, fixed queries", 1.0, "s")
-    series(middle, "symbol_exact_qualname_p95_ms", "workspace/symbol, exact qualified names", 1.0, "v")
-    series(middle, "context_focus_p95_ms", "aurora/context, focus", 1.0, "^")
-    series(middle, "context_query_p95_ms", "aurora/context, query", 1.0, "D")
-    middle.axhline(TARGETS["p95_ms_max"], color="red", linewidth=0.8, linestyle="--", label="100 ms target")
-    middle.set_title("warm request latency p95, ms")
-    series(right, "peak_tree_rss_bytes", "peak RSS, process tree", MIB, "o")
-    series(right, "server_hwm_bytes", "peak RSS, server process", MIB, "s")
-    series(right, "db_bytes_after_close", "database file", MIB, "^")
-    series(right, "max_resident_bytes", "max residentBytes (memory tier)", MIB, "D")
-    reference(right, "db_bytes_after_close", MIB, "database size")
-    right.axhline(300, color="red", linewidth=0.8, linestyle="--", label="300 MiB target (tree RSS)")
-    right.set_title("memory and disk, MiB")
+    _draw_panels(left, middle, right, rows)
     for axis in (left, middle, right):
         axis.set_xscale("log")
         axis.set_yscale("log")
@@ -1137,7 +1057,31 @@ def parse_sizes(text: str) -> list[int | None]:
     return sizes
 
 
-def main(argv: list[str] | None = None) -> int:
+NOTES = [
+    "Every server run: the virtualenv's aurora-lsp over stdio (pytest-lsp client, VS Code capabilities), a fresh "
+    "database (initializationOptions.databasePath), recordAccesses false, the default maxChunks (50000).",
+    "index_seconds: `initialize` sent → aurora/stats says idle with lastRunSeconds set (sampled every "
+    "--stats-interval s); chunking_seconds: until indexing.done == total (every file parsed); "
+    "after_chunking_seconds: the rest (last writes, edge resolution).",
+    "During the index a workspace/symbol or aurora/context (query) request goes every --index-poll-interval s, "
+    "so that the memory tier is in use while the budget is checked.",
+    "Budget check: residentBytes <= memoryBudgetBytes in every aurora/stats sample: every --stats-interval s "
+    "during the index, after every request afterwards.",
+    "Peak RSS: harness.proc.TreeSampler, summed VmRSS of the server and its descendants (the fork server and "
+    "one parser per core during the index) every --rss-interval s; server_hwm_bytes is the server process's "
+    "own VmHWM. Target: 300 MiB for the tree.",
+    "Reachability: chunk ids drawn from the SQLite database (read-only) with random.Random(--seed); symbol found "
+    "= an answer symbol with the chunk's name in its file at its start line, asked by plain qualified name, "
+    "else by bare name; focus found = aurora/context at the chunk's (start_line, start_char) answers focus == id.",
+    "Latency: client-side wall time, request sent to structured answer. Timings depend on other load: see "
+    "loadavg_1min_before/after and other_cpu_seconds per run.",
+    "Growth subsets: parts in growth_order, files in path order, until their ast definition count reaches the "
+    "size; exact chunk counts are Aurora's. 'full' at growth reuses the budget-100MB run when both ran.",
+    "MiB = 1024*1024 bytes.",
+]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=("build", "budget", "growth", "profile", "report"), action="append",
                         help="phase(s) to run; default: budget, growth and profile; 'report' only reprints the "
@@ -1169,21 +1113,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child:
-        child_tracemalloc(args.root, args.db, args.out, args.frames)
-        return 0
-    warnings.simplefilter("ignore", LspSpecificationWarning)
-    phases = args.only or ["budget", "growth", "profile"]
-    if args.skip_profile and "profile" in phases:
-        phases.remove("profile")
-    sizes = parse_sizes(args.sizes)
-    budgets = [float(b) for b in args.budgets.split(",") if b.strip()]
-    cfg = RunConfig(stats_interval=args.stats_interval, index_poll_interval=args.index_poll_interval,
-                    rss_interval=args.rss_interval, symbol_rounds=args.symbol_rounds,
-                    query_rounds=args.query_rounds, seed=args.seed, budget_tokens=CONTEXT_BUDGET)  # fmt: skip
-    wall_started = time.perf_counter()
+    return parser.parse_args(argv)
 
+
+@dataclass
+class ScaleWorkspace:
+    """The built workspace: its parts, every scanned file's (bytes, ast definitions), the totals."""
+
+    parts: dict[str, Any]
+    counts: dict[str, tuple[int, int]]
+    total_definitions: int
+    total_bytes: int
+
+    def subset(self, size: int | None) -> tuple[str, Path, int, int]:
+        """(label, root, source bytes, files) of the growth subset of about `size` chunks (None: all)."""
+        if size is None or size >= self.total_definitions:
+            return "full", ROOT, self.total_bytes, len(self.counts)
+        label = f"{size // 1000}K" if size % 1000 == 0 else str(size)
+        paths = subset_files(self.parts, self.counts, size)
+        return label, build_subset(label, paths), sum(self.counts[p][0] for p in paths), len(paths)
+
+
+def prepare_workspace(args: argparse.Namespace) -> ScaleWorkspace:
+    """Build the workspace, count it (per part and in total) and say so on stderr."""
     parts = build_workspace(args.stdlib_tests == "yes")
     counts = file_counts(parts)
     for part in parts.values():
@@ -1198,16 +1150,17 @@ def main(argv: list[str] | None = None) -> int:
     for part in parts.values():
         print(f"  {part['folder']:<45} {part['scanned_files']:>6} files {part['ast_definitions']:>7} definitions"
               f" ({part['test_files']} test files)", file=sys.stderr)  # fmt: skip
+    return ScaleWorkspace(parts, counts, total_definitions, total_bytes)
 
-    versions_at_start = context_quality.versions()
-    machine = index_bench.machine_facts()
-    load_at_start = os.getloadavg()
-    report: dict[str, Any] = {
+
+def new_report(args: argparse.Namespace, workspace: ScaleWorkspace, machine: dict[str, Any],
+               versions_at_start: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    return {
         "benchmark": "scale",
-        "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "timestamp": timestamp(),
         "machine": machine,
         "versions": versions_at_start,
-        "loadavg_at_start": load_at_start,
+        "loadavg_at_start": os.getloadavg(),
         "settings": {
             k: (str(v) if isinstance(v, Path) else v)
             for k, v in vars(args).items()
@@ -1216,105 +1169,81 @@ def main(argv: list[str] | None = None) -> int:
         "targets": TARGETS,
         "workspace": {
             "root": str(ROOT),
-            "parts": parts,
-            "files": len(counts),
-            "source_bytes": total_bytes,
-            "ast_definitions": total_definitions,
+            "parts": workspace.parts,
+            "files": len(workspace.counts),
+            "source_bytes": workspace.total_bytes,
+            "ast_definitions": workspace.total_definitions,
             "growth_order": list(GROWTH_ORDER),
         },  # fmt: skip
         "queries": SCALE_QUERIES,
         "questions": QUESTIONS,
     }
-    if phases == ["build"]:
-        print(json.dumps(report["workspace"], indent=2))
-        return 0
 
+
+def run_budgets(report: dict[str, Any], args: argparse.Namespace, cfg: RunConfig, workspace: ScaleWorkspace,
+                budgets: list[float]) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """The whole workspace once per --budgets entry."""
     budget_runs: dict[str, dict[str, Any]] = {}
-    if "budget" in phases:
-        for budget in budgets:
-            label = f"budget-{budget:g}MB"
-            print(f"[{label}] whole workspace …", file=sys.stderr, flush=True)
-            budget_runs[label] = asyncio.run(server_run(ROOT, label, budget, cfg, args.sample))
-        report["budget"] = {label: {"row": run_row(run, total_bytes), "run": run} for label, run in budget_runs.items()}
+    for budget in budgets:
+        label = f"budget-{budget:g}MB"
+        print(f"[{label}] whole workspace …", file=sys.stderr, flush=True)
+        budget_runs[label] = asyncio.run(server_run(ROOT, label, budget, cfg, args.sample))
+    report["budget"] = {
+        label: {"row": run_row(run, workspace.total_bytes), "run": run} for label, run in budget_runs.items()
+    }
+    return budget_runs
 
+
+def run_growth(report: dict[str, Any], args: argparse.Namespace, cfg: RunConfig, workspace: ScaleWorkspace,
+               sizes: list[int | None], budget_runs: dict[str, dict[str, Any]]) -> None:  # fmt: skip
+    """One run per --sizes entry (the budget-100MB run stands for "full" when there is one), and the analysis."""
+    report["growth"] = {}
     growth_rows: list[dict[str, Any]] = []
-    if "growth" in phases:
-        report["growth"] = {}
-        for size in sizes:
-            if size is None or size >= total_definitions:
-                label, root, source_bytes, subset_count = "full", ROOT, total_bytes, len(counts)
-            else:
-                label = f"{size // 1000}K" if size % 1000 == 0 else str(size)
-                paths = subset_files(parts, counts, size)
-                root, subset_count = build_subset(label, paths), len(paths)
-                source_bytes = sum(counts[p][0] for p in paths)
-            reused = budget_runs.get("budget-100MB") if label == "full" else None
-            if reused is not None:
-                run = reused
-                print("[growth full] reusing the budget-100MB run", file=sys.stderr, flush=True)
-            else:
-                print(f"[growth {label}] {subset_count} files …", file=sys.stderr, flush=True)
-                run = asyncio.run(server_run(root, f"growth-{label}", 100.0, cfg, args.growth_sample))
-            row = run_row(run, source_bytes)
-            row["label"] = label
-            row["subset_files"] = subset_count
-            growth_rows.append(row)
-            report["growth"][label] = {"row": row, "run": run if reused is None else "the budget-100MB run"}
-        report["growth_analysis"] = growth_analysis(growth_rows)
-
-    if "profile" in phases:
-        py_spy = lsp_bench.ensure_venv("py-spy", lsp_bench.PY_SPY_VERSION) / "bin" / "py-spy"
-        size = parse_sizes(args.profile_size)[0]
-        if size is None or size >= total_definitions:
-            profile_root, profile_bytes = ROOT, total_bytes
+    for size in sizes:
+        label, root, source_bytes, subset_count = workspace.subset(size)
+        reused = budget_runs.get("budget-100MB") if label == "full" else None
+        if reused is not None:
+            run = reused
+            print("[growth full] reusing the budget-100MB run", file=sys.stderr, flush=True)
         else:
-            paths = subset_files(parts, counts, size)
-            profile_root, profile_bytes = build_subset(f"{size}", paths), sum(counts[p][0] for p in paths)
-        profile: dict[str, Any] = {"root": str(profile_root)}
-        if not args.no_py_spy:
-            print(f"[profile] cold index of {profile_root.name} under py-spy …", file=sys.stderr, flush=True)
-            run = asyncio.run(server_run(profile_root, "profile-cold-index", 100.0, cfg, 0, requests=False,
-                                         py_spy=py_spy, py_spy_rate=args.py_spy_rate))  # fmt: skip
-            profile.update({
-                "py_spy_version": lsp_bench.PY_SPY_VERSION,
-                "rate_hz": args.py_spy_rate,
-                "run": run_row(run, profile_bytes),
-                "timeline": run.get("timeline"),
-                "py_spy": summarize_py_spy(Path(run["py_spy_output"])) if run.get("py_spy_output") else None,
-            })  # fmt: skip
-        if not args.no_tracemalloc:
-            print("[profile] cold index in process under tracemalloc …", file=sys.stderr, flush=True)
-            profile["tracemalloc"] = run_tracemalloc(profile_root, args.frames)
-        report["profile"] = profile
+            print(f"[growth {label}] {subset_count} files …", file=sys.stderr, flush=True)
+            run = asyncio.run(server_run(root, f"growth-{label}", 100.0, cfg, args.growth_sample))
+        row = run_row(run, source_bytes)
+        row["label"] = label
+        row["subset_files"] = subset_count
+        growth_rows.append(row)
+        report["growth"][label] = {"row": row, "run": run if reused is None else "the budget-100MB run"}
+    report["growth_analysis"] = growth_analysis(growth_rows)
 
-    if not args.fresh and args.output.exists():
-        carry_over(report, args.output)
-        if "growth" in report.get("carried_over", {}).get("sections", {}):
-            report["growth_analysis"] = growth_analysis([entry["row"] for entry in report["growth"].values()])
-    report["notes"] = [
-        "Every server run: the virtualenv's aurora-lsp over stdio (pytest-lsp client, VS Code capabilities), a fresh "
-        "database (initializationOptions.databasePath), recordAccesses false, the default maxChunks (50000).",
-        "index_seconds: `initialize` sent → aurora/stats says idle with lastRunSeconds set (sampled every "
-        "--stats-interval s); chunking_seconds: until indexing.done == total (every file parsed); "
-        "after_chunking_seconds: the rest (last writes, edge resolution).",
-        "During the index a workspace/symbol or aurora/context (query) request goes every --index-poll-interval s, "
-        "so that the memory tier is in use while the budget is checked.",
-        "Budget check: residentBytes <= memoryBudgetBytes in every aurora/stats sample: every --stats-interval s "
-        "during the index, after every request afterwards.",
-        "Peak RSS: lsp_bench.TreeSampler, summed VmRSS of the server and its descendants (the fork server and "
-        "one parser per core during the index) every --rss-interval s; server_hwm_bytes is the server process's "
-        "own VmHWM. Target: 300 MiB for the tree.",
-        "Reachability: chunk ids drawn from the SQLite database (read-only) with random.Random(--seed); symbol found "
-        "= an answer symbol with the chunk's name in its file at its start line, asked by plain qualified name, "
-        "else by bare name; focus found = aurora/context at the chunk's (start_line, start_char) answers focus == id.",
-        "Latency: client-side wall time, request sent to structured answer. Timings depend on other load: see "
-        "loadavg_1min_before/after and other_cpu_seconds per run.",
-        "Growth subsets: parts in growth_order, files in path order, until their ast definition count reaches the "
-        "size; exact chunk counts are Aurora's. 'full' at growth reuses the budget-100MB run when both ran.",
-        "MiB = 1024*1024 bytes.",
-    ]
-    lsp_bench.write_report(report, args.output, wall_started)
 
+def run_profiles(report: dict[str, Any], args: argparse.Namespace, cfg: RunConfig, workspace: ScaleWorkspace) -> None:
+    """The cold index under py-spy (an LSP server run) and in process under tracemalloc."""
+    executable = py_spy()
+    size = parse_sizes(args.profile_size)[0]
+    if size is None or size >= workspace.total_definitions:
+        profile_root, profile_bytes = ROOT, workspace.total_bytes
+    else:
+        paths = subset_files(workspace.parts, workspace.counts, size)
+        profile_root, profile_bytes = build_subset(f"{size}", paths), sum(workspace.counts[p][0] for p in paths)
+    profile: dict[str, Any] = {"root": str(profile_root)}
+    if not args.no_py_spy:
+        print(f"[profile] cold index of {profile_root.name} under py-spy …", file=sys.stderr, flush=True)
+        run = asyncio.run(server_run(profile_root, "profile-cold-index", 100.0, cfg, 0, requests=False,
+                                     py_spy_path=executable, py_spy_rate=args.py_spy_rate))  # fmt: skip
+        profile.update({
+            "py_spy_version": PY_SPY_VERSION,
+            "rate_hz": args.py_spy_rate,
+            "run": run_row(run, profile_bytes),
+            "timeline": run.get("timeline"),
+            "py_spy": summarize_by_owner(Path(run["py_spy_output"])) if run.get("py_spy_output") else None,
+        })  # fmt: skip
+    if not args.no_tracemalloc:
+        print("[profile] cold index in process under tracemalloc …", file=sys.stderr, flush=True)
+        profile["tracemalloc"] = run_tracemalloc(profile_root, args.frames)
+    report["profile"] = profile
+
+
+def print_results(report: dict[str, Any], args: argparse.Namespace, machine: dict[str, Any]) -> None:
     print_table("budget runs (whole workspace)", [entry["row"] for entry in report.get("budget", {}).values()])
     growth_rows = [entry["row"] for entry in report.get("growth", {}).values()]
     print_table("growth (default budget)", growth_rows)
@@ -1324,21 +1253,53 @@ def main(argv: list[str] | None = None) -> int:
     plotted = False
     if growth_rows and not args.no_plot:
         plotted = draw_plot(growth_rows, args.plot, machine)
-    checks = []
     for label, entry in report.get("budget", {}).items():
         row = entry["row"]
         rss_ok = row["peak_tree_rss_bytes"] <= TARGETS["peak_tree_rss_bytes_max"]
         reachable = row["reach_symbol_found"] == row["reach_sampled"] == row["reach_focus_found"]
-        checks.append(f"{label}: resident within budget {'met' if row['budget_never_exceeded'] else 'MISSED'}, "
-                      f"tree RSS <= 300 MiB {'met' if rss_ok else 'MISSED'}, "
-                      f"all sampled chunks reachable {'met' if reachable else 'MISSED'}")  # fmt: skip
-    for line in checks:
-        print(line)
-    print(f"load average at start {load_at_start[0]:.2f}, at end {report['loadavg_at_end'][0]:.2f}; "
+        print(f"{label}: resident within budget {'met' if row['budget_never_exceeded'] else 'MISSED'}, "
+              f"tree RSS <= 300 MiB {'met' if rss_ok else 'MISSED'}, "
+              f"all sampled chunks reachable {'met' if reachable else 'MISSED'}")  # fmt: skip
+    print(f"load average at start {report['loadavg_at_start'][0]:.2f}, at end {report['loadavg_at_end'][0]:.2f}; "
           f"wall time {report['wall_seconds']:.0f} s")  # fmt: skip
-    if report["code_changed_during_run"]:
-        print("WARNING: Aurora's code changed during the run; the figures mix versions", file=sys.stderr)
+    warn_if_code_changed(report)
     print(f"written to {args.output}" + (f" and {args.plot}" if plotted else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.child:
+        child_tracemalloc(args.root, args.db, args.out, args.frames)
+        return 0
+    warnings.simplefilter("ignore", LspSpecificationWarning)
+    phases = args.only or ["budget", "growth", "profile"]
+    if args.skip_profile and "profile" in phases:
+        phases.remove("profile")
+    sizes = parse_sizes(args.sizes)
+    budgets = [float(b) for b in args.budgets.split(",") if b.strip()]
+    cfg = RunConfig(stats_interval=args.stats_interval, index_poll_interval=args.index_poll_interval,
+                    rss_interval=args.rss_interval, symbol_rounds=args.symbol_rounds,
+                    query_rounds=args.query_rounds, seed=args.seed, budget_tokens=CONTEXT_BUDGET)  # fmt: skip
+    wall_started = time.perf_counter()
+    workspace = prepare_workspace(args)
+    versions_at_start = versions(("lsprotocol", "pytest-lsp", "attrs"), source_sha256=True)
+    machine = machine_facts()
+    report = new_report(args, workspace, machine, versions_at_start)
+    if phases == ["build"]:
+        print(json.dumps(report["workspace"], indent=2))
+        return 0
+    budget_runs = run_budgets(report, args, cfg, workspace, budgets) if "budget" in phases else {}
+    if "growth" in phases:
+        run_growth(report, args, cfg, workspace, sizes, budget_runs)
+    if "profile" in phases:
+        run_profiles(report, args, cfg, workspace)
+    if not args.fresh and args.output.exists():
+        carry_over(report, args.output)
+        if "growth" in report.get("carried_over", {}).get("sections", {}):
+            report["growth_analysis"] = growth_analysis([entry["row"] for entry in report["growth"].values()])
+    report["notes"] = NOTES
+    write_report(report, args.output, wall_started)
+    print_results(report, args, machine)
     return 0
 
 

@@ -10,64 +10,40 @@ through. Linux only.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 
+from harness.proc import pss_kb, status_kb, tree_by_children
 
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
+
+def _command_line(pid: int) -> str:
     try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as handle:
-                found += [int(child) for child in handle.read().split()]
+        with open(f"/proc/{pid}/cmdline") as handle:
+            return handle.read().replace("\0", " ")[:70]
     except OSError:
-        pass
-    return found
-
-
-def _tree(pid: int) -> list[int]:
-    todo, seen = [pid], []
-    while todo:
-        current = todo.pop()
-        seen.append(current)
-        todo += _children(current)
-    return seen
-
-
-def _kb(pid: int, key: str, name: str = "status") -> int:
-    try:
-        with open(f"/proc/{pid}/{name}") as handle:
-            for line in handle:
-                if line.startswith(key):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+        return "?"
 
 
 def main(command: list[str]) -> int:
+    if not command or command[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if command else 2
     started = time.monotonic()
     process = subprocess.Popen(command)
     peak = peak_pss = 0
     peak_at = 0.0
     hwm: dict[int, tuple[int, str]] = {}
     while process.poll() is None:
-        pids = _tree(process.pid)
-        rss = sum(_kb(pid, "VmRSS:") for pid in pids)
+        pids = tree_by_children(process.pid)
+        status = {pid: status_kb(pid) for pid in pids}  # (VmRSS, VmHWM)
+        rss = sum(own_rss for own_rss, _ in status.values())
         if rss > peak:
             peak, peak_at = rss, time.monotonic() - started
-            peak_pss = sum(_kb(pid, "Pss:", "smaps_rollup") for pid in pids)
-        for pid in pids:
-            own = _kb(pid, "VmHWM:")
+            peak_pss = sum(pss_kb(pid) for pid in pids)
+        for pid, (_, own) in status.items():
             if own:
-                try:
-                    with open(f"/proc/{pid}/cmdline") as handle:
-                        name = handle.read().replace("\0", " ")[:70]
-                except OSError:
-                    name = "?"
-                hwm[pid] = (max(own, hwm.get(pid, (0, ""))[0]), name)
+                hwm[pid] = (max(own, hwm.get(pid, (0, ""))[0]), _command_line(pid))
         time.sleep(0.03)
     wall = time.monotonic() - started
     print(
