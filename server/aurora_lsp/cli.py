@@ -44,17 +44,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-file", type=Path, help="write the log here instead of stderr")
     serve.add_argument("--verbose", action="store_true", help="debug logging")
 
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("path", type=Path, help="the workspace folder")
-    common.add_argument("--db", type=Path, help="database file (default: one per workspace in the user cache)")
-    common.add_argument("--json", action="store_true", help="machine-readable output on stdout")
-    common.add_argument(
+    workspace = argparse.ArgumentParser(add_help=False)  # what every command on a workspace takes
+    workspace.add_argument("--db", type=Path, help="database file (default: one per workspace in the user cache)")
+    workspace.add_argument(
         "--exclude", action="append", default=[], metavar="GLOB", help="extra glob to skip (repeatable)"
     )
-    common.add_argument("--max-file-size-kb", type=int, default=Settings().max_file_size_kb, metavar="KB")
-    common.add_argument("--memory-budget-mb", type=float, default=Settings().memory_budget_mb, metavar="MB")
-    common.add_argument("--max-chunks", type=int, default=Settings().max_chunks, metavar="N")
-    common.add_argument("--verbose", action="store_true", help="tracebacks on failure")
+    workspace.add_argument("--max-file-size-kb", type=int, default=Settings().max_file_size_kb, metavar="KB")
+    workspace.add_argument("--memory-budget-mb", type=float, default=Settings().memory_budget_mb, metavar="MB")
+    workspace.add_argument("--max-chunks", type=int, default=Settings().max_chunks, metavar="N")
+    workspace.add_argument("--verbose", action="store_true", help="tracebacks on failure")
+    common = argparse.ArgumentParser(add_help=False, parents=[workspace])
+    common.add_argument("path", type=Path, help="the workspace folder")
+    common.add_argument("--json", action="store_true", help="machine-readable output on stdout")
 
     index = commands.add_parser("index", parents=[common], help="index or incrementally refresh a workspace")
     index.add_argument("--full", action="store_true", help="re-chunk every file")
@@ -79,6 +80,11 @@ def _parser() -> argparse.ArgumentParser:
 
     stats = commands.add_parser("stats", parents=[common], help="what is indexed; memory and database figures")
     stats.add_argument("--no-refresh", action="store_true", help="answer from the index as it is")
+
+    mcp = commands.add_parser(
+        "mcp", parents=[workspace], help="a Model Context Protocol server over stdio for AI agents (aurora-lsp[mcp])"
+    )
+    mcp.add_argument("path", type=Path, nargs="?", default=Path("."), help="the workspace folder (default: here)")
     return parser
 
 
@@ -88,6 +94,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     args = parser.parse_args(argv)  # exits with 2 on a usage error
     if args.command in (None, "serve"):
         return _serve(args)
+    if args.command == "mcp":
+        return _mcp(args)
     if args.command == "context":
         problem = _context_usage_problem(args)
         if problem:
@@ -164,6 +172,40 @@ def _serve(args: argparse.Namespace) -> int:
     else:
         server.start_io()
     return server.exit_code
+
+
+MCP_INSTALL = "pip install 'aurora-lsp[mcp]'"
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    """The MCP server; the SDK is imported only here, so no other command pays for it."""
+    try:
+        from mcp.server import MCPServer  # noqa: F401  (2.x; 1.x has no MCPServer)
+    except ImportError:
+        print(f"aurora-lsp mcp: needs the MCP Python SDK (mcp 2.x): {MCP_INSTALL}", file=sys.stderr)
+        return EXIT_FAILURE
+    from aurora_lsp.mcp_server import serve
+
+    try:
+        settings = Settings(
+            memory_budget_mb=args.memory_budget_mb,
+            max_chunks=args.max_chunks,
+            database_path=str(args.db) if args.db else None,
+            exclude=tuple(args.exclude),
+            max_file_size_kb=args.max_file_size_kb,
+        )
+    except ValueError as error:
+        print(f"aurora-lsp: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return serve(args.path, settings)
+    except (WorkspaceError, StoreError) as error:
+        print(f"aurora-lsp: error: {error}", file=sys.stderr)
+        if args.verbose:
+            traceback.print_exc()
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_OK
 
 
 def _refresh(workspace: WorkspaceService, args: argparse.Namespace, full: bool = False) -> IndexReport:
@@ -249,7 +291,7 @@ def _symbol_item(workspace: WorkspaceService, chunk: Chunk, container: str) -> S
         content_hash=chunk.content_hash,
         tokens=chunk.tokens,
         container_name=container,
-        uri=(workspace.root / chunk.path).as_uri(),
+        uri=workspace.uri(chunk.path),
     )
 
 
@@ -320,7 +362,7 @@ def _stats(workspace: WorkspaceService, args: argparse.Namespace, out: TextIO) -
         _print_json(protocol.to_wire(stats), out)
         return EXIT_OK
     mb = 1024 * 1024
-    print(f"workspace       {workspace.root}", file=out)
+    print(f"workspace       {workspace.shown_root}", file=out)
     print(f"files           {stats.files}", file=out)
     print(f"chunks          {stats.chunks} ({stats.edges} dependency edges)", file=out)
     print(

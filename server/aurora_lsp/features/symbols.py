@@ -40,7 +40,7 @@ def register(server: AuroraServer) -> None:
             types.SymbolInformation(
                 name=hit.chunk.name,
                 kind=symbol_kind(hit.chunk),
-                location=types.Location(uri=(service.root / hit.chunk.path).as_uri(), range=chunk_range(hit.chunk)),
+                location=types.Location(uri=service.uri(hit.chunk.path), range=chunk_range(hit.chunk)),
                 container_name=hit.container or None,
             )
             for service, hit in found

@@ -12,6 +12,7 @@ of processes, one per core, while this process writes the results to SQLite.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import multiprocessing
 import os
@@ -457,11 +458,14 @@ def read_regular_file(path: str, max_bytes: int) -> tuple[bytes, os.stat_result]
     being a regular file within the size limit.
     """
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        # never through a symlink: the scan resolved links (and kept only those inside the
+        # workspace); a link put in a file's place since is not followed out
+        flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+        descriptor = os.open(path, flags)
     except FileNotFoundError:
         return SKIP_VANISHED_INDEXING
-    except OSError:
-        return SKIP_UNREADABLE
+    except OSError as error:
+        return SKIP_NOT_FILE if error.errno == errno.ELOOP else SKIP_UNREADABLE
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):

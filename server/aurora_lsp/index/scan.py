@@ -3,8 +3,11 @@
 Skips `.gitignore` matches (nested `.gitignore` files too, via pathspec), the usual
 virtualenv, build and cache folders (and any folder holding a `pyvenv.cfg`), the
 `exclude` globs of the settings, and files over `maxFileSizeKb`. Symlinked folders are
-not followed (that is how loops are avoided). Nothing is dropped silently: every skip
-is counted by reason.
+not followed (that is how loops are avoided), and a symlinked file is read only when its
+target lies inside the workspace: nothing outside the roots is ever read (answers end up
+in AI chats; a link must not be a way out). Names that are not valid UTF-8 cannot be
+chunk ids or JSON; they are skipped. Nothing is dropped silently: every skip is counted
+by reason.
 """
 
 from __future__ import annotations
@@ -56,12 +59,14 @@ SKIP_UNREADABLE = "unreadable"
 SKIP_VANISHED = "vanished while scanning"
 SKIP_VANISHED_INDEXING = "vanished while indexing"
 SKIP_NOT_FILE = "not a regular file"
+SKIP_LINK_OUTSIDE = "symlink leaving the workspace"
+SKIP_NAME_NOT_UTF8 = "name not valid UTF-8"
 
 
 @dataclass(slots=True)
 class ScannedFile:
     path: str  # workspace-relative, POSIX separators
-    absolute: str
+    absolute: str  # what to read: the file itself, never a symlink (a link's target, inside the root)
     size: int
     mtime_ns: int
 
@@ -110,6 +115,7 @@ def scan_workspace(root: Path, exclude: Iterable[str] = (), max_file_size_kb: in
     exclude_spec = _spec(exclude)
     max_bytes = max_file_size_kb * 1024
     root_str = os.fspath(root)
+    real_root = os.path.realpath(root_str)
     # (folder relative path, its own .gitignore spec or None); ancestors' specs apply too
     stack: list[tuple[str, list[tuple[str, pathspec.PathSpec[Any]]]]] = [("", [])]
     while stack:
@@ -127,12 +133,16 @@ def scan_workspace(root: Path, exclude: Iterable[str] = (), max_file_size_kb: in
         for entry in entries:
             name = entry.name
             path = f"{relative}/{name}" if relative else name
+            if not _is_utf8(name):
+                result.skip(SKIP_NAME_NOT_UTF8, printable(path))
+                continue
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
                 is_link = entry.is_symlink()
             except OSError:
                 result.skip(SKIP_VANISHED, path)
                 continue
+            target = entry.path
             if is_link and not is_dir:
                 try:
                     is_dir = entry.is_dir(follow_symlinks=True)
@@ -140,6 +150,11 @@ def scan_workspace(root: Path, exclude: Iterable[str] = (), max_file_size_kb: in
                     is_dir = False
                 if is_dir:
                     result.skip(SKIP_SYMLINK_DIR, path + "/")
+                    continue
+                target = os.path.realpath(entry.path)
+                if not is_inside(target, real_root):
+                    if name.endswith(PYTHON_SUFFIX):
+                        result.skip(SKIP_LINK_OUTSIDE, path)
                     continue
             if is_dir:
                 if name in ALWAYS_SKIPPED_FOLDERS or name.endswith(".egg-info") or _is_virtualenv(entry.path):
@@ -170,10 +185,31 @@ def scan_workspace(root: Path, exclude: Iterable[str] = (), max_file_size_kb: in
             if info.st_size > max_bytes:
                 result.skip(SKIP_TOO_LARGE, path)
                 continue
-            result.files.append(ScannedFile(path, entry.path, info.st_size, info.st_mtime_ns))
+            result.files.append(ScannedFile(path, target, info.st_size, info.st_mtime_ns))
         stack.extend((sub, specs) for sub in reversed(subfolders))
     result.files.sort(key=lambda f: f.path)
     return result
+
+
+def is_inside(path: str, root: str) -> bool:
+    """Whether a canonical path is the canonical root or lies under it."""
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _is_utf8(name: str) -> bool:
+    """os.scandir hands undecodable bytes over as lone surrogates; those names are not UTF-8."""
+    if name.isascii():
+        return True
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(path: str) -> str:
+    """A path that may hold undecodable bytes, with those bytes shown as `\\xff`."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _ignored(specs: list[tuple[str, pathspec.PathSpec[Any]]], path: str) -> bool:

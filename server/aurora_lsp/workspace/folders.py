@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,14 @@ logger = logging.getLogger(__name__)
 Tell = Callable[[str], None]  # one line for the person (a warning or an error)
 Progress = Callable[[int, int], None]  # (files done, files in all), on the event loop
 Buffers = Callable[[WorkspaceService], dict[str, str]]
+
+
+def _is_utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # a name with undecodable bytes: the index skips it too
+        return False
+    return True
 
 
 class Folders:
@@ -55,10 +64,11 @@ class Folders:
         path = to_fs_path(uri)
         if path is None:
             return None
-        root = Path(path).resolve()
+        root = Path(os.path.realpath(path))
         if root in self.services or not root.is_dir():
             return self.services.get(root)
-        service = WorkspaceService(root, self.settings, primary=not self.services)
+        shown = Path(os.path.normpath(path))
+        service = WorkspaceService(root, self.settings, primary=not self.services, shown_root=shown)
         try:
             await self.threads.run(service.open_writer)
             await self.threads.run(service.open_reader)
@@ -72,7 +82,7 @@ class Folders:
 
     async def remove(self, uri: str) -> None:
         path = to_fs_path(uri)
-        service = self.services.pop(Path(path).resolve(), None) if path else None
+        service = self.services.pop(Path(os.path.realpath(path)), None) if path else None
         if service is not None:
             await self.threads.run(service.close_reader)
             await self.threads.run(service.close_writer)
@@ -86,16 +96,23 @@ class Folders:
             await self.threads.run(service.resize, settings.max_chunks // share, settings.memory_budget_bytes // share)
 
     def locate(self, uri: str) -> tuple[WorkspaceService, str] | None:
-        """The folder holding a document and the document's workspace-relative path."""
+        """The folder holding a document and the document's workspace-relative path.
+
+        The document's path is made canonical first (symlinks and `..` resolved), as the
+        roots are: a folder opened through a symlink still finds its files, and a URI that
+        leaves the folder with `..` or a symlinked file pointing outside belongs to no folder.
+        """
         path = to_fs_path(uri) if uri.startswith("file:") else None
         if path is None:
             return None
-        absolute = Path(path)
+        absolute = Path(os.path.realpath(path))
         best: tuple[WorkspaceService, str] | None = None
         for root, service in self.services.items():
             try:
                 relative = absolute.relative_to(root).as_posix()
             except ValueError:
+                continue
+            if relative == "." or not _is_utf8(relative):
                 continue
             if best is None or len(str(root)) > len(str(best[0].root)):
                 best = (service, relative)

@@ -11,6 +11,7 @@ thread, opens both halves and calls them one after another.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -70,8 +71,11 @@ def resolved_root(root: Path) -> Path:
 
 
 class WorkspaceService:
-    def __init__(self, root: Path, settings: LiveSettings, primary: bool = True) -> None:
-        self.root = root
+    def __init__(self, root: Path, settings: LiveSettings, primary: bool = True, shown_root: Path | None = None) -> None:
+        self.root = root  # canonical: absolute, symlinks resolved; every path inside is relative to it
+        # the folder as the editor (or the person) named it, perhaps through a symlink:
+        # answers give locations in that form, so the editor recognises its own files
+        self.shown_root = shown_root or root
         self.settings = settings
         self.primary = primary  # the first folder uses `databasePath` as given
         # A line for the person about how the database was found (damaged, unwritable);
@@ -85,10 +89,15 @@ class WorkspaceService:
     @classmethod
     def open(cls, root: Path, settings: Settings | None = None) -> WorkspaceService:
         """Both halves in the calling thread, for the command line and tests."""
-        service = cls(resolved_root(root), LiveSettings(settings))
+        shown = Path(os.path.abspath(root.expanduser()))
+        service = cls(resolved_root(root), LiveSettings(settings), shown_root=shown)
         service.open_writer()
         service.open_reader()
         return service
+
+    def uri(self, path: str) -> str:
+        """The URI of a workspace-relative path, in the form the editor opened the folder."""
+        return (self.shown_root / path).as_uri()
 
     def take_notice(self) -> str | None:
         notice, self.notice = self.notice, None
@@ -237,7 +246,7 @@ class WorkspaceService:
     def context(
         self, request: ContextRequest, now: float, parameters: ActivationParameters | None = None
     ) -> ContextAnswer:
-        return ContextEngine(self.root, self.chunks).answer(request, now, parameters)
+        return ContextEngine(self.shown_root, self.chunks).answer(request, now, parameters)
 
     @runs_on(READER)
     def file_chunks(self, path: str) -> list[Chunk]:
