@@ -30,6 +30,9 @@ EVENT_WEIGHTS: Mapping[str, float] = {
     "open": 0.5,
     "symbol": 0.5,
     "focus": 0.5,
+    # An AI agent named the chunk (the focus of its context request, an exact symbol, the subject
+    # of `related`): a use, at half a person's, since agents look at more code than they change.
+    "agent": 0.25,
     # Shown in a context answer: at most +0.45 over the floor right after (less than one link
     # of spreading), gone within minutes, so an answer cannot lock itself in (accesses.shown_events).
     "context": 0.002,
