@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,13 +20,14 @@ from aurora_lsp.context.engine import ContextRequest
 from aurora_lsp.index.indexer import IndexReport
 from aurora_lsp.protocol import IndexSummary, Range, SymbolItem
 from aurora_lsp.records import Chunk, ChunkId
-from aurora_lsp.store.sqlite import StoreError
+from aurora_lsp.store.sqlite import StoreError, busy_backoff, is_busy
 from aurora_lsp.workspace import figures
 from aurora_lsp.workspace.service import WorkspaceError, WorkspaceService
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+LOCK_WAIT_SECONDS = 300.0  # how long a command waits for another process's lock on the database
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -211,13 +214,35 @@ def _mcp(args: argparse.Namespace) -> int:
 def _refresh(workspace: WorkspaceService, args: argparse.Namespace, full: bool = False) -> IndexReport:
     progress = _ProgressBar() if sys.stderr.isatty() and not args.json else None
     try:
-        report = workspace.refresh(progress, full=full, workers=getattr(args, "workers", None))
+        report = _refresh_until_done(workspace, progress, full, getattr(args, "workers", None))
         workspace.catch_up(report)
         _tell_notice(workspace)  # the disk may have filled up during the refresh
         return report
     finally:
         if progress is not None:
             progress.close()
+
+
+def _refresh_until_done(
+    workspace: WorkspaceService, progress: _ProgressBar | None, full: bool, workers: int | None
+) -> IndexReport:
+    """The refresh, tried again with backoff for up to LOCK_WAIT_SECONDS while another
+    process holds the database's lock; said once on stderr while it waits."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    waited = False
+    for delay in busy_backoff():
+        try:
+            return workspace.refresh(progress, full=full, workers=workers)
+        except sqlite3.OperationalError as error:
+            if not is_busy(error) or time.monotonic() + delay > deadline:
+                raise
+            if not waited:
+                waited = True
+                print(
+                    f"aurora-lsp: {workspace.database_label()} is locked by another process; waiting", file=sys.stderr
+                )
+            time.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 def _tell_notice(workspace: WorkspaceService) -> None:

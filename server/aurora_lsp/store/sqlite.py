@@ -83,6 +83,21 @@ def is_disk_full(error: BaseException) -> bool:
     return isinstance(error, sqlite3.OperationalError) and "disk is full" in str(error).lower()
 
 
+def is_busy(error: BaseException) -> bool:
+    """Another process holds a lock longer than BUSY_TIMEOUT_MS: worth trying again later."""
+    if isinstance(error, StoreError):
+        return error.reason == "busy"
+    return isinstance(error, sqlite3.OperationalError) and _reason_of(error) == "busy"
+
+
+def busy_backoff(first: float = 0.5, longest: float = 30.0) -> Iterator[float]:
+    """Seconds to wait before each new attempt at work a lock held elsewhere stopped: doubling, capped."""
+    delay = first
+    while True:
+        yield delay
+        delay = min(delay * 2, longest)
+
+
 _CHUNK_COLUMNS = (
     "id, kind, start_line, start_char, end_line, end_char, sel_line, sel_char, "
     "signature, summary, decorators, parent, content_hash, tokens"
@@ -459,10 +474,12 @@ class SqliteStore:
         row = self.db.execute("SELECT docstring FROM chunks WHERE id = ?", [chunk_id]).fetchone()
         return None if row is None else str(row[0])
 
-    def name_candidates(self, like_pattern: str, limit: int) -> list[tuple[str, str]]:
-        """(id, qualname) of chunks whose qualified name matches a LIKE pattern."""
+    def name_candidates(self, like_pattern: str, min_length: int, limit: int) -> list[tuple[str, str]]:
+        """(id, qualname) of chunks whose qualified name matches a LIKE pattern and has at
+        least `min_length` characters."""
         rows = self.db.execute(
-            "SELECT id, qualname FROM chunks WHERE qualname LIKE ? ESCAPE '\\' LIMIT ?", [like_pattern, limit]
+            "SELECT id, qualname FROM chunks WHERE qualname LIKE ? ESCAPE '\\' AND length(qualname) >= ? LIMIT ?",
+            [like_pattern, min_length, limit],
         )
         return [(row[0], row[1]) for row in rows]
 
@@ -472,6 +489,26 @@ class SqliteStore:
         rows = self.db.execute(
             "SELECT id, qualname FROM chunks WHERE name >= ? COLLATE NOCASE AND name < ? COLLATE NOCASE LIMIT ?",
             [prefix, prefix + _LAST_CHARACTER, limit],
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def name_suffix_candidates(self, name: str, suffix: str, limit: int) -> list[tuple[str, str]]:
+        """(id, qualname) of chunks named `name` whose qualified name ends with `suffix`, both
+        ignoring ASCII case, read from the caseless name index."""
+        rows = self.db.execute(
+            "SELECT id, qualname FROM chunks WHERE name = ? COLLATE NOCASE"
+            " AND substr(qualname, -?) = ? COLLATE NOCASE LIMIT ?",
+            [name, len(suffix), suffix, limit],
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def exact_name_candidates(self, query: str, limit: int) -> list[tuple[str, str]]:
+        """(id, qualname) of chunks whose name or qualified name is `query`, case for case."""
+        # `+name`: compared in the rows of the caseless index, not through the case-exact one,
+        # which would read each chunk's row (its text too) for its qualified name
+        rows = self.db.execute(
+            "SELECT id, qualname FROM chunks WHERE name = ? COLLATE NOCASE AND (+name = ? OR qualname = ?) LIMIT ?",
+            [query.rpartition(".")[2], query, query, limit],
         )
         return [(row[0], row[1]) for row in rows]
 

@@ -9,6 +9,7 @@ Edits and file events within REFRESH_DEBOUNCE_SECONDS are folded into one refres
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from aurora_lsp.workspace.service import WorkspaceService
 from aurora_lsp.workspace.threads import OUTLINE, Threads, runs_on
 
 REFRESH_DEBOUNCE_SECONDS = 0.15
+logger = logging.getLogger(__name__)
 
 Locate = Callable[[str], "tuple[WorkspaceService, str] | None"]
 
@@ -52,7 +54,10 @@ class Debouncer:
         # From here on the run is not cancelled by a newer request (that one waits its turn):
         # cancelling mid-run would report "idle" while the writer thread is still writing.
         self._pending = None
-        await self._action()
+        try:
+            await self._action()
+        except Exception:  # a task nobody awaits: say what failed instead of losing it
+            logger.exception("a refresh failed")
 
 
 class Documents:

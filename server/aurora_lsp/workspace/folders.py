@@ -20,7 +20,9 @@ from aurora_lsp.config import LiveSettings
 from aurora_lsp.context.accesses import shown_events
 from aurora_lsp.context.engine import ContextRequest
 from aurora_lsp.context.packing import merge_answers
+from aurora_lsp.index.indexer import IndexReport
 from aurora_lsp.protocol import ContextAnswer, IndexingState, ReindexResult, RunCounts, Stats
+from aurora_lsp.store.sqlite import busy_backoff, is_busy
 from aurora_lsp.workspace import figures
 from aurora_lsp.workspace.service import SymbolHit, WorkspaceService
 from aurora_lsp.workspace.threads import Threads
@@ -131,7 +133,9 @@ class Folders:
                     loop.call_soon_threadsafe(progress, done, total)
 
             for service in list(self.services.values()):
-                report = await self.threads.run(service.refresh, reported, full=full, buffers=buffers(service))
+                report = await self._refresh_until_done(service, reported, full, buffers)
+                if report is None:
+                    continue  # the folder was closed while it waited
                 files += report.files
                 chunks += report.chunks
                 await self.threads.run(service.catch_up, report)
@@ -142,6 +146,33 @@ class Folders:
             )
             self._last_refresh = ReindexResult(files=files, chunks=chunks, seconds=seconds)
             return self._last_refresh
+
+    async def _refresh_until_done(
+        self, service: WorkspaceService, progress: Progress, full: bool, buffers: Buffers
+    ) -> IndexReport | None:
+        """A folder's refresh, tried again with backoff while another process holds the
+        database's lock (a second tool, a backup, `sqlite3` in a terminal): the change lands
+        once the lock is gone, and the person is told once while it waits."""
+        waited = False
+        for delay in busy_backoff():
+            try:
+                report = await self.threads.run(service.refresh, progress, full=full, buffers=buffers(service))
+            except Exception as error:
+                if not is_busy(error):
+                    raise
+                if not waited:
+                    waited = True
+                    label = service.database_label()
+                    self._warn(f"Aurora: {label} is locked by another process; indexing waits for it")
+                logger.info("database busy (%s); refreshing %s again in %.1f s", error, service.root, delay)
+                await asyncio.sleep(delay)
+                if service not in self.services.values():
+                    return None
+                continue
+            if waited:
+                logger.warning("database of %s free again; the index is up to date", service.root)
+            return report
+        return None
 
     async def context(self, uri: str | None, request: ContextRequest) -> ContextAnswer:
         """A focus answers from its folder; a query alone from every folder, merged best first."""

@@ -30,8 +30,10 @@ from aurora_lsp.records import Chunk, ChunkId
 from aurora_lsp.search import SymbolMatch, search_symbols
 from aurora_lsp.store.chunks import ChunkStore
 from aurora_lsp.store.recovery import memory_notice, memory_store, open_store
-from aurora_lsp.store.sqlite import SqliteStore, is_disk_full
+from aurora_lsp.store.sqlite import SqliteStore, is_busy, is_disk_full
 from aurora_lsp.workspace.threads import READER, WRITER, runs_on
+
+MAX_PENDING_USES = 10_000  # uses kept while the database is locked elsewhere; older ones are dropped
 
 
 class WorkspaceError(Exception):
@@ -71,7 +73,9 @@ def resolved_root(root: Path) -> Path:
 
 
 class WorkspaceService:
-    def __init__(self, root: Path, settings: LiveSettings, primary: bool = True, shown_root: Path | None = None) -> None:
+    def __init__(
+        self, root: Path, settings: LiveSettings, primary: bool = True, shown_root: Path | None = None
+    ) -> None:
         self.root = root  # canonical: absolute, symlinks resolved; every path inside is relative to it
         # the folder as the editor (or the person) named it, perhaps through a symlink:
         # answers give locations in that form, so the editor recognises its own files
@@ -83,6 +87,7 @@ class WorkspaceService:
         self.notice: str | None = None
         self.indexing = IndexingState()
         self._writer: ChunkStore | None = None
+        self._pending_uses: list[Event] = []
         self._indexer: Indexer | None = None
         self._reader: ChunkStore | None = None
 
@@ -98,6 +103,10 @@ class WorkspaceService:
     def uri(self, path: str) -> str:
         """The URI of a workspace-relative path, in the form the editor opened the folder."""
         return (self.shown_root / path).as_uri()
+
+    def database_label(self) -> str:
+        """The database as a person would name it in a message."""
+        return f"the index database {self._writer.db.path}" if self._writer is not None else "the index database"
 
     def take_notice(self) -> str | None:
         notice, self.notice = self.notice, None
@@ -146,6 +155,8 @@ class WorkspaceService:
             self.indexing = attrs.evolve(self.indexing, state="idle")
             raise
         self.db.set_meta("last_skipped", json.dumps(dict(sorted(report.skipped.items()))))
+        if self._pending_uses:
+            self.record_uses([])
         self.indexing = IndexingState(
             state="idle",
             done=self.indexing.done,
@@ -188,10 +199,24 @@ class WorkspaceService:
 
     @runs_on(WRITER)
     def record_uses(self, events: list[Event]) -> None:
-        """Record uses of chunks, each kind of use at most once per chunk in its interval."""
-        if not events or not self.settings.current.record_accesses or self._writer is None:
+        """Record uses of chunks, each kind of use at most once per chunk in its interval.
+
+        Uses that meet a database locked by another process wait (up to MAX_PENDING_USES)
+        and are written with the next uses or refresh.
+        """
+        if not self.settings.current.record_accesses or self._writer is None:
             return
-        self._writer.record_accesses(repeats_removed(events, self._writer.last_access_times(events)))
+        pending = self._pending_uses + events
+        if not pending:
+            return
+        try:
+            self._writer.record_accesses(repeats_removed(pending, self._writer.last_access_times(pending)))
+        except sqlite3.OperationalError as error:
+            if not is_busy(error):
+                raise
+            self._pending_uses = pending[-MAX_PENDING_USES:]
+            return
+        self._pending_uses = []
 
     @runs_on(WRITER)
     def close_writer(self) -> None:
