@@ -107,6 +107,8 @@ def _optional_str(value: object, _type: object) -> str | None:
         return None
     if not isinstance(value, str):
         raise TypeError(f"expected a path string, got {value!r}")
+    if "\x00" in value:
+        raise ValueError("a path cannot hold a NUL character")
     return value
 
 

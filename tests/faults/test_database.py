@@ -7,6 +7,7 @@ left byte for byte as it was, with no `-wal` or `-shm` beside it.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -31,11 +32,18 @@ def _cases(shop: Path, tmp_path: Path) -> list[Path]:
     (shop / "shop" / "__init__.py").write_text("")
     other = tmp_path / "theirs.sqlite3"
     _someone_elses_damaged_database(other)
-    return [*cases, other]
+    fifo = tmp_path / "pipe.sqlite3"
+    os.mkfifo(fifo)  # opening it to look inside would hang
+    folder = tmp_path / "folder.sqlite3"
+    folder.mkdir()
+    return [*cases, other, fifo, folder]
 
 
-def _state(folder: Path) -> dict[str, bytes]:
-    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+def _state(folder: Path) -> dict[str, bytes | str]:
+    return {
+        str(path.relative_to(folder)): path.read_bytes() if path.is_file() else oct(path.stat().st_mode)
+        for path in sorted(folder.rglob("*"))
+    }
 
 
 def test_the_command_line_refuses_a_database_path_that_is_not_auroras(shop: Path, tmp_path: Path) -> None:

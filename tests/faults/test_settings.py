@@ -61,6 +61,11 @@ def test_each_hostile_number_is_warned_and_defaulted(name: str, value: float) ->
     assert settings == Settings() and len(warnings) == 1 and warnings[0].startswith(f"aurora.{name}:")
 
 
+def test_a_database_path_with_a_nul_character_is_warned_and_defaulted() -> None:
+    settings, warnings = settings_from_wire({"databasePath": "index\x00.sqlite3"})
+    assert settings.database_path is None and len(warnings) == 1 and "NUL" in warnings[0]
+
+
 @pytest.mark.parametrize("value", ["nan", "inf", "1e308", "-5"])
 def test_the_command_line_calls_a_hostile_budget_a_usage_error(shop: Path, tmp_path: Path, value: str) -> None:
     done = run_cli("stats", str(shop), "--db", str(tmp_path / "index.sqlite3"), "--memory-budget-mb", value)

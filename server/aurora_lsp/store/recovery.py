@@ -10,6 +10,8 @@ database is refused with one line and left byte for byte as it was.
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 import uuid
 from dataclasses import dataclass
@@ -62,12 +64,14 @@ def _not_a_database(path: Path) -> str | None:
     """Why an existing file must not be opened as a database at all (SQLite would write into
     it), or None: a file that is not SQLite's, unless it is empty and named like a database."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a folder, a FIFO (opening it would hang), a device
+            return f"{path} is not a regular file; Aurora leaves it untouched: check databasePath / --db"
         with open(path, "rb") as handle:
             start = handle.read(16)
     except FileNotFoundError:
         return None
     except OSError:
-        return None  # a folder or an unreadable file: SQLite says why, and nothing is written
+        return None  # unreadable: SQLite says why, and nothing is written
     if start.startswith(b"SQLite format 3\x00") or (not start and path.suffix in DATABASE_SUFFIXES):
         return None
     return (
