@@ -325,14 +325,14 @@ def _context_usage_problem(args: argparse.Namespace) -> str | None:
         return "give --query TEXT, or --file FILE --line N"
     if (args.file is None) != (args.line is None):
         return "--file and --line go together"
-    if args.line is not None and args.line < 1:
+    if args.line is not None and not 1 <= args.line <= protocol.MAX_POSITION:
         return "--line counts from 1"
-    if args.column < 1:
+    if not 1 <= args.column <= protocol.MAX_POSITION:
         return "--column counts from 1"
-    if args.budget is not None and args.budget < 1:
-        return "--budget must be at least 1 token"
-    if args.limit is not None and args.limit < 1:
-        return "--limit must be at least 1"
+    if args.budget is not None and not 1 <= args.budget <= protocol.MAX_TOKEN_BUDGET:
+        return f"--budget must be from 1 to {protocol.MAX_TOKEN_BUDGET:,} tokens"
+    if args.limit is not None and not 1 <= args.limit <= protocol.MAX_LIMIT:
+        return f"--limit must be from 1 to {protocol.MAX_LIMIT:,}"
     return None
 
 

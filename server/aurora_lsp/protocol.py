@@ -55,18 +55,26 @@ class TextDocument:
 # -- aurora/context --------------------------------------------------------------------------
 
 
-def _whole(minimum: int, within: str = "") -> Any:
+# Upper bounds: LSP's uinteger for positions; far above any real answer for the rest. A
+# number past them is a mistake that would otherwise overflow far from the request.
+MAX_POSITION = 2**31 - 1
+MAX_TOKEN_BUDGET = 1_000_000
+MAX_LIMIT = 100_000
+
+
+def _whole(minimum: int, maximum: int, within: str = "") -> Any:
     def check(instance: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
-        if value is not None and value < minimum:
-            raise ParamsError(f"{within}{_camel(attribute.name)} must be a whole number ≥ {minimum}")
+        if value is not None and not minimum <= value <= maximum:
+            name = f"{within}{_camel(attribute.name)}"
+            raise ParamsError(f"{name} must be a whole number from {minimum:,} to {maximum:,}")
 
     return check
 
 
 @attrs.frozen
 class ContextPosition:
-    line: int = attrs.field(validator=_whole(0, "position."))
-    character: int = attrs.field(validator=_whole(0, "position."))
+    line: int = attrs.field(validator=_whole(0, MAX_POSITION, "position."))
+    character: int = attrs.field(validator=_whole(0, MAX_POSITION, "position."))
 
 
 @attrs.frozen
@@ -76,8 +84,8 @@ class ContextParams:
     text_document: TextDocument | None = None
     position: ContextPosition | None = None
     query: str | None = None
-    token_budget: int | None = attrs.field(default=None, validator=_whole(1))
-    limit: int | None = attrs.field(default=None, validator=_whole(1))
+    token_budget: int | None = attrs.field(default=None, validator=_whole(1, MAX_TOKEN_BUDGET))
+    limit: int | None = attrs.field(default=None, validator=_whole(1, MAX_LIMIT))
 
     def __attrs_post_init__(self) -> None:
         if self.position is not None and self.text_document is None:
