@@ -2,9 +2,15 @@
 
 Exact names come first, then prefixes, then qualified-name suffixes (`QuerySet.filter`),
 then matches at word starts (`getresp` → `get_response`, `qs.filter` →
-`QuerySet.filter`), then any in-order subsequence. SQLite narrows the candidates: names
-starting with the query (a range of a caseless index), then a LIKE pattern (the query's
-characters in order); the ranking happens here.
+`QuerySet.filter`), then any in-order subsequence. Caseless means ASCII case, as SQLite's
+NOCASE and LIKE have it. SQLite narrows the candidates; the ranking happens here.
+
+Every exact, caseless, prefix and qualified-suffix match has a name that starts with (for
+a dotted query: equals) the query's last part, so those come from a range of the caseless
+name index, never from the bounded LIKE scan that finds the loose matches: no number of
+loose matches can crowd out a better one. Any text is a query: one that SQLite cannot hold
+(a lone surrogate) matches nothing, and one too long for a LIKE pattern is narrowed by its
+first characters and its length.
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ from dataclasses import dataclass
 from aurora_lsp.store.chunks import ChunkStore
 
 CANDIDATE_LIMIT = 20000
+# The LIKE pattern spells at most this many of the query's first characters (SQLite refuses
+# patterns over 50,000 bytes); a length bound stands in for the rest.
+LIKE_CHARACTERS = 200
 
 TIER_EXACT = 0
 TIER_EXACT_CASELESS = 1
@@ -33,6 +42,14 @@ class SymbolMatch:
     @property
     def sort_key(self) -> tuple[int, int, int, str]:
         return (self.tier, self.gaps, len(self.qualname), self.id)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def fold(text: str) -> str:
+    """Lower case for ASCII letters only, as SQLite's NOCASE and LIKE compare."""
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
 
 
 def _escaped(query: str) -> list[str]:
@@ -71,34 +88,36 @@ def _subsequence_gaps(query: str, target: str) -> int | None:
 def rank(query: str, qualname: str) -> tuple[int, int] | None:
     """(tier, gaps) of a qualified name for a query, or None if it does not match."""
     name = qualname.rpartition(".")[2]
-    lowered = query.lower()
     if name == query or qualname == query:
         return TIER_EXACT, 0
-    if name.lower() == lowered or qualname.lower() == lowered:
+    lowered = fold(query)
+    folded = fold(qualname)
+    folded_name = folded.rpartition(".")[2]
+    if folded_name == lowered or folded == lowered:
         return TIER_EXACT_CASELESS, 0
-    if name.lower().startswith(lowered):
+    if folded_name.startswith(lowered):
         return TIER_PREFIX, 0
-    if "." in query and qualname.lower().endswith(lowered):
+    dotted = "." in query
+    if dotted and folded.endswith(lowered):
         return TIER_QUALIFIED_SUFFIX, 0
-    target = qualname if "." in query else name
-    gaps = _subsequence_gaps(lowered, target.lower())
-    if gaps is None and target is name:
-        target = qualname
-        gaps = _subsequence_gaps(lowered, qualname.lower())
+    target, folded_target = (qualname, folded) if dotted else (name, folded_name)
+    gaps = _subsequence_gaps(lowered, folded_target)
+    if gaps is None and target is not qualname:
+        target, folded_target = qualname, folded
+        gaps = _subsequence_gaps(lowered, folded)
     if gaps is None:
         return None
-    if _starts_every_gap(lowered, target):
+    if _starts_every_gap(lowered, target, folded_target):
         return TIER_WORD_STARTS, gaps
     return TIER_SUBSEQUENCE, gaps
 
 
-def _starts_every_gap(query: str, target: str) -> bool:
-    """Does every run of the query begin at a word start of the target (snake, camel, dot)?"""
-    lowered = target.lower()
+def _starts_every_gap(query: str, target: str, folded_target: str) -> bool:
+    """Does every run of the (folded) query begin at a word start of the target (snake, camel, dot)?"""
     position = 0
     previous = -2
     for char in query:
-        found = lowered.find(char, position)
+        found = folded_target.find(char, position)
         if found < 0:
             return False
         if found != previous + 1 and char.isalnum():
@@ -117,18 +136,44 @@ def _starts_every_gap(query: str, target: str) -> bool:
 def search_symbols(store: ChunkStore, query: str, limit: int = 50) -> list[SymbolMatch]:
     """The best `limit` chunks for `query`, best first. An empty query lists nothing."""
     query = query.strip()
-    if not query:
-        return []
-    if "." not in query:
-        # Exact names and prefixes rank first; when they alone fill the answer (short
-        # queries: "e", "get"), nothing further down can enter it, so skip the rest.
-        found = _ranked(query, store.name_prefix_candidates(query, CANDIDATE_LIMIT))
-        if sum(1 for match in found if match.tier <= TIER_PREFIX) >= limit:
-            found.sort(key=lambda m: m.sort_key)
-            return found[:limit]
-    matches = _ranked(query, store.name_candidates(like_pattern(query), CANDIDATE_LIMIT))
-    matches.sort(key=lambda m: m.sort_key)
-    return matches[:limit]
+    if not query or limit < 1 or not _storable(query):
+        return []  # no stored name holds a lone surrogate, and every tier needs each character
+    # Exact names, prefixes and qualified suffixes rank first; when they alone fill the
+    # answer (short queries: "e", "get"), nothing further down can enter it, so skip the rest.
+    found = _ranked(query, _named_candidates(store, query))
+    if len(found) >= limit:
+        found.sort(key=lambda m: m.sort_key)
+        return found[:limit]
+    # A match holds the query's characters in order, so its qualified name is at least as long.
+    loose = store.name_candidates(like_pattern(query[:LIKE_CHARACTERS]), len(query), CANDIDATE_LIMIT)
+    seen = {match.id for match in found}
+    found.extend(_ranked(query, [candidate for candidate in loose if candidate[0] not in seen]))
+    found.sort(key=lambda m: m.sort_key)
+    return found[:limit]
+
+
+def _named_candidates(store: ChunkStore, query: str) -> list[tuple[str, str]]:
+    """Every chunk an exact, caseless, prefix or qualified-suffix match can name, read from
+    the caseless name index: names starting with the query, or for a dotted query, named
+    like its last part with a qualified name ending in it."""
+    if "." in query:
+        found = store.name_suffix_candidates(query.rpartition(".")[2], query, CANDIDATE_LIMIT)
+    else:
+        found = store.name_prefix_candidates(query, CANDIDATE_LIMIT)
+    if len(found) >= CANDIDATE_LIMIT:
+        # cut short among thousands of caseless equals: the exact ones may lie beyond the cut
+        seen = {chunk_id for chunk_id, _ in found}
+        found.extend(row for row in store.exact_name_candidates(query, CANDIDATE_LIMIT) if row[0] not in seen)
+    return found
+
+
+def _storable(text: str) -> bool:
+    """Can SQLite hold this text? Not with a lone surrogate: UTF-8 has no form for one."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _ranked(query: str, candidates: list[tuple[str, str]]) -> list[SymbolMatch]:

@@ -94,11 +94,17 @@ class ChunkStore:
 
     # -- what search and ranking read (SQLite answers; see SqliteStore for each query) -----
 
-    def name_candidates(self, like_pattern: str, limit: int) -> list[tuple[str, str]]:
-        return self.db.name_candidates(like_pattern, limit)
+    def name_candidates(self, like_pattern: str, min_length: int, limit: int) -> list[tuple[str, str]]:
+        return self.db.name_candidates(like_pattern, min_length, limit)
 
     def name_prefix_candidates(self, prefix: str, limit: int) -> list[tuple[str, str]]:
         return self.db.name_prefix_candidates(prefix, limit)
+
+    def name_suffix_candidates(self, name: str, suffix: str, limit: int) -> list[tuple[str, str]]:
+        return self.db.name_suffix_candidates(name, suffix, limit)
+
+    def exact_name_candidates(self, query: str, limit: int) -> list[tuple[str, str]]:
+        return self.db.exact_name_candidates(query, limit)
 
     def ids_named(self, names: Sequence[str], limit: int) -> list[str]:
         return self.db.ids_named(names, limit)
