@@ -32,6 +32,12 @@ CONTEXT_MATCHES = 60
 # Chunks (summed over the query's terms) BM25 may score for one request; about 15 ms at 262K chunks.
 MATCH_POSTINGS = 20_000
 QUERY_SOURCES = 3
+# A query is read as its first QUERY_WORDS distinct words and the first QUERY_TERMS distinct
+# parts of them. A question is a few words, a pasted traceback a few dozen; each word costs
+# a lookup of the chunks so named and each term a phrase for BM25 (1,000 terms took 0.7 s
+# at 262K chunks, 5,000 took 10 s), while words past the first dozens change little.
+QUERY_WORDS = 64
+QUERY_TERMS = 64
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -174,18 +180,19 @@ def _proximity(focus: Focus, parameters: ActivationParameters) -> dict[str, tupl
 def query_matches(chunks: ChunkStore, query: str | None, focus: Chunk | None) -> tuple[dict[str, float], set[str]]:
     """chunk id -> BM25 (negative, lower is better) and the ids whose name is a query word."""
     if query:
-        words = _WORD.findall(query)
+        words = query_words(query)
     elif focus is not None:
         words = [focus.name]
     else:
         return {}, set()
     if not words:
         return {}, set()
-    terms = sorted({part for word in words for part in name_words(word).split()})
+    terms = query_terms(words)
     if not terms:
         return {}, set()
-    expression = " OR ".join(f'"{term}"' for term in telling_terms(chunks, terms))
-    matches = dict(chunks.full_text(expression, CONTEXT_MATCHES))
+    telling = telling_terms(chunks, terms)
+    expression = " OR ".join(f'"{term}"' for term in telling)  # terms are [a-z0-9]+: no FTS5 syntax
+    matches = dict(chunks.full_text(expression, CONTEXT_MATCHES)) if telling else {}
     exact_ids = set(chunks.ids_named(sorted(set(words)), CONTEXT_MATCHES))
     if focus is not None:
         matches.pop(focus.id, None)
@@ -198,14 +205,36 @@ def query_matches(chunks: ChunkStore, query: str | None, focus: Chunk | None) ->
     return matches, exact_ids
 
 
+def query_words(query: str) -> list[str]:
+    """The query's first QUERY_WORDS distinct words (identifiers), in order."""
+    words: dict[str, None] = {}
+    for match in _WORD.finditer(query):
+        words.setdefault(match.group())
+        if len(words) >= QUERY_WORDS:
+            break
+    return list(words)
+
+
+def query_terms(words: list[str]) -> list[str]:
+    """The first QUERY_TERMS distinct parts of these words (`get_response` → get, response), sorted."""
+    terms: dict[str, None] = {}
+    for word in words:
+        for part in name_words(word).split():
+            terms.setdefault(part)
+            if len(terms) >= QUERY_TERMS:
+                return sorted(terms)
+    return sorted(terms)
+
+
 def telling_terms(chunks: ChunkStore, terms: list[str]) -> list[str]:
-    """The terms to match on: the commonest are left out, one at a time, while the chunks
+    """The terms to match on: those the index holds (another adds a phrase to BM25 and
+    nothing to any score), then the commonest left out, one at a time, while the chunks
     holding the others are more than MATCH_POSTINGS. BM25 has to score every chunk that
     holds any term, so "test" (in a third of 262K chunks) made a query cost 100 ms,
     although a term that common adds little to the score (Lucene's common-terms idea).
     The rarest term always stays, so a query of common words still finds something."""
     counts = chunks.term_chunk_counts(terms)
-    kept = sorted(terms, key=lambda term: (counts.get(term, 0), term))
+    kept = sorted((term for term in terms if counts.get(term, 0) > 0), key=lambda term: (counts[term], term))
     postings = sum(counts.get(term, 0) for term in kept)
     while len(kept) > 1 and postings > MATCH_POSTINGS:
         postings -= counts.get(kept.pop(), 0)
