@@ -9,12 +9,13 @@ and the command line (`protocol.to_wire`): the same chunk ids, detail levels and
 Threads: the SDK's event loop never blocks. Reads run on the service's reader thread,
 refreshes and recorded uses on its writer thread (workspace/threads.py), as in the server.
 
-Freshness: a no-op refresh walks the whole tree (about 130 ms on Django's 2,500 folders),
-too slow to run before every answer. So a call starts a refresh in the background when
-the last one began at least REFRESH_INTERVAL_SECONDS ago, and waits for it at most
-FRESH_WAIT_SECONDS: small workspaces answer from a fresh index, large ones from the index
-as it was, and the next call sees the change. Only a workspace never indexed waits for
-its first index.
+Freshness: there is no file watcher; a refresh walks the tree and compares file states.
+Where that finds nothing to do within FRESH_WAIT_SECONDS (small and middling workspaces),
+a call refreshes first and answers from a fresh index. Where it takes longer (Django's
+2,500 folders: 85-130 ms), a call answers from the index as it is and the refresh runs
+after it, so a change shows from the next call on (AgentWorkspace). At most one refresh a
+REFRESH_INTERVAL_SECONDS either way; a workspace never indexed is indexed before its
+first answer.
 
 Uses: what an agent names (the focus of `context`, an exact `symbols` hit, the subject of
 `related`) is recorded as a use of kind "agent"; what an answer showed in full counts as
@@ -24,13 +25,15 @@ Uses: what an agent names (the focus of `context`, an exact `symbols` hit, the s
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ParamSpec
 from urllib.parse import unquote, urlparse
 
 import anyio
@@ -54,6 +57,7 @@ from aurora_lsp.workspace.service import SymbolHit, WorkspaceService, resolved_r
 from aurora_lsp.workspace.threads import READER, Threads, runs_on
 
 logger = logging.getLogger(__name__)
+P = ParamSpec("P")
 
 # An agent's tool results are cut at 25,000 tokens (Claude Code's default); Aurora counts
 # tokens as characters / 4, which real tokenizers exceed a little on code. 20,000 leaves room.
@@ -91,7 +95,14 @@ class ArgumentError(ValueError):
 
 
 class AgentWorkspace:
-    """One workspace's service on its reader and writer threads, refreshed in the background."""
+    """One workspace's service on its reader and writer threads, and when to refresh it.
+
+    A workspace whose refresh finds nothing to do within FRESH_WAIT_SECONDS is *quick*: a
+    call refreshes it first (at most once every REFRESH_INTERVAL_SECONDS) and answers from
+    the fresh index. Any other is refreshed after the call has its answer, so no answer
+    waits for a refresh or shares the interpreter with one; a change shows from the next
+    call on. A workspace never indexed is indexed before its first answer.
+    """
 
     def __init__(self, service: WorkspaceService, threads: Threads) -> None:
         self.service = service
@@ -99,6 +110,7 @@ class AgentWorkspace:
         self._refresh: asyncio.Task[IndexReport | None] | None = None
         self._refresh_started = -float("inf")
         self._indexed = False
+        self.noop_seconds: float | None = None  # how long the last refresh that found no change took
 
     @property
     def root(self) -> Path:
@@ -109,31 +121,46 @@ class AgentWorkspace:
     def refreshing(self) -> bool:
         return self._refresh is not None and not self._refresh.done()
 
+    @property
+    def quick(self) -> bool:
+        return self.noop_seconds is not None and self.noop_seconds <= FRESH_WAIT_SECONDS
+
     async def open(self) -> None:
-        """Open the database (the writer first: it repairs), then start the first refresh."""
+        """Open the database (the writer first: it repairs); index it now if it is empty."""
         await self.threads.run(self.service.open_writer)
         await self.threads.run(self.service.open_reader)
         self._tell_notice()
         self._indexed = (await self.threads.run(self.service.figures)).files > 0
-        self._start_refresh()
-
-    async def fresh(self) -> None:
-        """Before an answer: refresh if one is due; wait for it briefly, or fully if nothing is indexed yet."""
-        if not self.refreshing and time.monotonic() - self._refresh_started >= REFRESH_INTERVAL_SECONDS:
-            self._start_refresh()
-        task = self._refresh
-        if task is None or task.done():
-            return
         if not self._indexed:
-            await asyncio.shield(task)
-        else:
-            await asyncio.wait([task], timeout=FRESH_WAIT_SECONDS)
+            self._start_refresh()
+
+    @asynccontextmanager
+    async def answering(self) -> AsyncIterator[None]:
+        """Around one call: refresh before it (quick, or never indexed) or after it."""
+        if not self._indexed:
+            if not self.refreshing:
+                self._start_refresh()
+            assert self._refresh is not None
+            await asyncio.shield(self._refresh)
+        elif self.quick and self._due():
+            self._start_refresh()
+            assert self._refresh is not None
+            await asyncio.wait([self._refresh], timeout=FRESH_WAIT_SECONDS)
+        try:
+            yield
+        finally:
+            if self._due():
+                self._start_refresh()
+
+    def _due(self) -> bool:
+        return not self.refreshing and time.monotonic() - self._refresh_started >= REFRESH_INTERVAL_SECONDS
 
     def _start_refresh(self) -> None:
         self._refresh_started = time.monotonic()
         self._refresh = asyncio.get_running_loop().create_task(self._refreshed())
 
     async def _refreshed(self) -> IndexReport | None:
+        started = time.perf_counter()
         try:
             report = await self.threads.run(self.service.refresh)
             await self.threads.run(self.service.catch_up, report)
@@ -142,6 +169,8 @@ class AgentWorkspace:
             return None
         finally:
             self._tell_notice()
+        if not (report.changed or report.removed):
+            self.noop_seconds = time.perf_counter() - started
         self._indexed = True
         return report
 
@@ -276,7 +305,6 @@ def create_mcp_server(workspace: AgentWorkspace) -> MCPServer[Any]:
             )
         except ArgumentError as error:
             return _error(str(error))
-        await workspace.fresh()
         now = time.time()
         answer = await threads.run(service.context, request, now)
         budget = request.token_budget
@@ -292,7 +320,6 @@ def create_mcp_server(workspace: AgentWorkspace) -> MCPServer[Any]:
 
     async def symbols(query: Query, limit: SymbolsLimit = SYMBOLS_LIMIT) -> CallToolResult:
         """Definitions whose names match, best first: exact, prefix, word starts, then fuzzy."""
-        await workspace.fresh()
         hits = await threads.run(service.symbols, query, limit)
         exact = [hit.chunk.id for hit in hits if hit.match.tier == TIER_EXACT]
         if 0 < len(exact) <= EXACT_USES_AT_MOST:
@@ -307,7 +334,6 @@ def create_mcp_server(workspace: AgentWorkspace) -> MCPServer[Any]:
     async def related_(symbol: Symbol, limit: RelatedLimit = RELATED_LIMIT) -> CallToolResult:
         """Callers, callees, base classes, subclasses and other uses of one definition, from
         resolved references; each with its chunk id, signature and how the link was found."""
-        await workspace.fresh()
         try:
             answer, named = await threads.run(find_related, service, symbol.strip(), limit)
         except ArgumentError as error:
@@ -321,17 +347,30 @@ def create_mcp_server(workspace: AgentWorkspace) -> MCPServer[Any]:
 
     async def stats() -> CallToolResult:
         """What Aurora has indexed here: files, chunks, links, memory and the database."""
-        await workspace.fresh()
         folder = await threads.run(service.figures)
         answer = figures.stats([folder], service.indexing, service.settings.current)
         return _result(stats_text(answer, root, workspace.refreshing), protocol.to_wire(answer))
 
     tools = []
     for function, name in ((context, "context"), (symbols, "symbols"), (related_, "related"), (stats, "stats")):
-        tool = Tool.from_function(function, name=name, description=_one_line(function.__doc__), annotations=READ_ONLY)
+        answered = _answering(workspace, function)
+        tool = Tool.from_function(answered, name=name, description=_one_line(function.__doc__), annotations=READ_ONLY)
         tool.parameters = _tidy(tool.parameters)
         tools.append(tool)
     return MCPServer("aurora", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING", tools=tools)
+
+
+def _answering(
+    workspace: AgentWorkspace, tool: Callable[P, Awaitable[CallToolResult]]
+) -> Callable[P, Awaitable[CallToolResult]]:
+    """The tool, its call inside `workspace.answering()` (the refresh before or after it)."""
+
+    @functools.wraps(tool)
+    async def answered(*args: P.args, **kwargs: P.kwargs) -> CallToolResult:
+        async with workspace.answering():
+            return await tool(*args, **kwargs)
+
+    return answered
 
 
 def _tidy(schema: dict[str, Any]) -> dict[str, Any]:
