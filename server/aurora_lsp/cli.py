@@ -88,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
         "mcp", parents=[workspace], help="a Model Context Protocol server over stdio for AI agents (aurora-lsp[mcp])"
     )
     mcp.add_argument("path", type=Path, nargs="?", default=Path("."), help="the workspace folder (default: here)")
+    mcp.add_argument("--no-record", action="store_true", help="record no uses: a read-only memory (recordAccesses)")
     return parser
 
 
@@ -196,6 +197,7 @@ def _mcp(args: argparse.Namespace) -> int:
             database_path=str(args.db) if args.db else None,
             exclude=tuple(args.exclude),
             max_file_size_kb=args.max_file_size_kb,
+            record_accesses=not args.no_record,
         )
     except ValueError as error:
         print(f"aurora-lsp: error: {error}", file=sys.stderr)

@@ -275,6 +275,15 @@ async def test_agent_uses_are_recorded_as_their_own_kind_without_reinforcing(sho
 
 
 @pytest.mark.asyncio
+async def test_no_record_keeps_the_memory_read_only(shop: Path, db: Path) -> None:
+    async with mcp_session(aurora_mcp(shop, db, "--no-record")) as session:
+        await call(session, "context", file="shop/models/cart.py", line=30)
+        await call(session, "related", symbol="Record")
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT count(*) FROM accesses").fetchone() == (0,)
+
+
+@pytest.mark.asyncio
 async def test_the_index_follows_changed_files(shop: Path, db: Path) -> None:
     async with mcp_session(aurora_mcp(shop, db)) as session:
         _, before = await call(session, "symbols", query="refund_order")
