@@ -4,6 +4,7 @@ import { registerCommands } from './commands';
 import { onInterpreterChanged } from './common/pythonExtension';
 import { AuroraServer } from './common/server';
 import { needsRestart } from './common/settings';
+import { registerMcpServers } from './mcpServers';
 import { ContextView } from './views/contextView';
 import { StatsPanel } from './views/statsPanel';
 import { StatusItem } from './views/statusItem';
@@ -19,10 +20,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   status.alsoPollWhile = () => statsPanel.visible;
   status.onDidUpdate((stats) => statsPanel.update(stats, undefined));
   const running = server;
+  const version = (context.extension.packageJSON as { version?: string }).version ?? '';
 
   context.subscriptions.push(
     log,
     server,
+    registerMcpServers(log, version),
     status,
     contextView,
     statsPanel,

@@ -7,6 +7,7 @@ them these tests are skipped, except under CI, where they must run.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -91,4 +92,10 @@ def test_vscode_end_to_end(shop: Path, capsys: pytest.CaptureFixture[str]) -> No
         print(f"\nVS Code end-to-end: screenshots, the Aurora log and result.json in {ARTIFACTS}")
     assert result.returncode == 0, "\n".join(steps) + "\n" + result.stdout[-4000:] + result.stderr[-4000:]
     summary = [m for line in steps if (m := re.fullmatch(r"vscode-e2e: (\d+) passed, 0 failed", line))]
-    assert summary and int(summary[0].group(1)) >= 14, "\n".join(steps)
+    assert summary and int(summary[0].group(1)) >= 15, "\n".join(steps)
+    # Agent mode finds Aurora's MCP server with no setup: listed, started, its four tools discovered.
+    results = json.loads((ARTIFACTS / "result.json").read_text())["steps"]
+    mcp = next(step for step in results if step["name"] == "mcp-server")
+    assert mcp["ok"] and "Discovered 4 tools" in mcp["detail"], mcp
+    shots = {shot.name.split("-", 1)[1] for shot in ARTIFACTS.glob("*.png")}
+    assert {"mcp-list-servers.png", "mcp-server-running.png"} <= shots, shots

@@ -4,11 +4,13 @@
  *
  * Checks what a person would: the server starts, the Outline, "Go to Symbol in Workspace",
  * "Aurora: Show Context", the status item, the stats view, "Aurora: Search Memory",
- * "Aurora: Copy Context for AI" and "Aurora: Restart Server". Screenshots of each step go to
+ * "Aurora: Copy Context for AI", "Aurora: Restart Server", and Aurora's MCP server in "MCP: List
+ * Servers", started from there. Screenshots of each step go to
  * the artifacts folder. Exit status 0 when every step passed.
  *
  * Environment: AURORA_PYTHON (a Python with aurora_lsp), and optionally AURORA_WORKSPACE,
- * AURORA_E2E_ARTIFACTS, AURORA_VSIX, CODE_SERVER, CHROMIUM, AURORA_CI_CACHE, AURORA_E2E_KEEP.
+ * AURORA_E2E_ARTIFACTS, AURORA_VSIX, CODE_SERVER, CHROMIUM, AURORA_CI_CACHE, AURORA_E2E_KEEP,
+ * AURORA_E2E_ONLY (step names, comma-separated: run only those, when debugging a step).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -627,8 +629,63 @@ async function main(): Promise<number> {
           return `log: "Aurora server stopped", then start ${wb.count(/Aurora server started/)}; status "${label}"`;
         },
       ],
+      [
+        'mcp-server',
+        async (wb) => {
+          // The MCP server list belongs to VS Code's AI features, off for the steps above.
+          await wb.editUserSettings(settingsFile, { 'chat.disableAIFeatures': false });
+          const rows = async (): Promise<string[]> =>
+            (await wb.page.locator('.quick-input-list .monaco-list-row').allInnerTexts()).map((row) => row.replace(/\s+/g, ' ').trim());
+          const auroraRow = wb.page.locator('.quick-input-list .monaco-list-row', { hasText: /^(?!.*Add Server).*Aurora/ }).first();
+          await wb.command('MCP: List Servers');
+          const listed = await until('Aurora in "MCP: List Servers"', async () => (await rows()).find((row) => row.includes('Aurora') && !row.includes('Add Server')), 30000);
+          await screenshot('mcp-list-servers');
+          await auroraRow.click();
+          const start = wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Start Server' }).first();
+          await start.waitFor({ timeout: 15000 }).catch(async () => {
+            throw new Failure(`no "Start Server" among the server's options: ${JSON.stringify(await rows())}`);
+          });
+          const options = await rows();
+          await start.click();
+          const running = await until(
+            'Aurora to be running in "MCP: List Servers"',
+            async () => {
+              await wb.command('MCP: List Servers');
+              const found = await until('the list', async () => (await rows()).find((row) => row.includes('Aurora') && !row.includes('Add Server')), 10000);
+              if (/Running/.test(found)) {
+                return found;
+              }
+              await wb.page.keyboard.press('Escape');
+              await wb.page.waitForTimeout(1000);
+              return undefined;
+            },
+            90000,
+          );
+          await wb.page.keyboard.press('Escape');
+          // VS Code's own log of the server ("MCP: Aurora" in the Output panel) says it listed the tools.
+          const mcpLog = async (): Promise<string> =>
+            (await wb.page.locator('.part.panel .view-lines').allInnerTexts()).join('\n').replace(/\s+/g, ' ');
+          const tools = await until('the MCP log to show the tools', async () => /Discovered \d+ tools/.exec(await mcpLog())?.[0], 60000).catch(
+            async (error: unknown) => {
+              throw new Failure(`${String(error)}; the Output panel: ${(await mcpLog()).slice(-800)}`);
+            },
+          );
+          check(tools === 'Discovered 4 tools', `expected Aurora's 4 tools: ${tools}`);
+          await wb.command('MCP: List Servers');
+          await until('the list', async () => (await rows()).find((row) => row.includes('Running')), 10000);
+          await screenshot('mcp-server-running');
+          await wb.page.keyboard.press('Escape');
+          const command = /Starting the MCP server Aurora: (.*)/.exec(wb.auroraLog())?.[1] ?? '?';
+          check(command.includes(' -m aurora_lsp mcp ') && command.includes(workspace), `unexpected MCP server command: ${command}`);
+          return `listed "${listed}"; options ${JSON.stringify(options)}; "${running}", ${tools}; command: ${command}`;
+        },
+      ],
     );
+    const only = process.env.AURORA_E2E_ONLY?.split(',');
     for (const [name, body] of steps) {
+      if (only !== undefined && !only.includes(name)) {
+        continue;
+      }
       const bench = wb;
       if (bench === undefined || results.some((result) => !result.ok)) {
         results.push({ name, ok: false, skipped: true, seconds: 0, detail: 'not run: an earlier step failed' });
