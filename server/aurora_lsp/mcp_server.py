@@ -184,15 +184,14 @@ class AgentWorkspace:
         if notice:
             logger.warning("%s", notice)
 
-    async def close(self) -> None:
-        """Close both halves; a refresh still running is abandoned (SQLite rolls it back)."""
+    async def close(self) -> bool:
+        """Close both halves; False, leaving the writer open, while a refresh still runs on it."""
         await self.threads.run(self.service.close_reader)
         if self.refreshing:
-            logger.warning("aurora-lsp mcp: stopping during a refresh; the next start finishes it")
-            sys.stderr.flush()
-            os._exit(0)  # the writer thread cannot be interrupted, and exit would wait for it
+            return False
         await self.threads.run(self.service.close_writer)
         self.threads.shutdown()
+        return True
 
 
 # -- what runs on the reader thread ----------------------------------------------------------
@@ -573,13 +572,19 @@ def serve(root: Path, settings: Settings) -> int:
     shown = Path(os.path.abspath(root.expanduser()))  # as named; the service reads its canonical form
     service = WorkspaceService(resolved_root(root), LiveSettings(settings), shown_root=shown)
 
-    async def main() -> None:
+    async def main() -> bool:
         workspace = AgentWorkspace(service, Threads())
         await workspace.open()
         try:
             await create_mcp_server(workspace).run_stdio_async()
         finally:
-            await workspace.close()
+            closed = await workspace.close()
+        return closed
 
-    anyio.run(main)
+    if not anyio.run(main):
+        # The client is gone and a refresh is writing: it cannot be interrupted, and a normal
+        # exit would wait for it. Its transaction rolls back; the next start redoes the work.
+        logger.warning("aurora-lsp mcp: stopped during a refresh; the next start finishes it")
+        sys.stderr.flush()
+        os._exit(0)
     return 0
