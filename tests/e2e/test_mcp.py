@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -311,6 +313,49 @@ async def test_shares_the_database_with_a_running_language_server(shop: Path, db
         assert served["chunks"] == 21
     finally:
         await client.shutdown_session()
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+PLACEHOLDER = "/path/to/project"
+
+
+def readme_snippet(name: str) -> str:
+    """The code block after `<!-- mcp-snippet: NAME -->` in the README."""
+    found = re.search(rf"<!-- mcp-snippet: {name} -->\n```\w*\n(.*?)```", README.read_text(), re.DOTALL)
+    assert found, f"the README has no {name} snippet"
+    return found.group(1)
+
+
+def snippet_server(name: str, project: Path) -> tuple[list[str], Path]:
+    """The command an agent runs from the README's snippet, and the folder it runs it in."""
+    if name == "claude-code":
+        words = shlex.split(readme_snippet(name))
+        assert words[:5] == ["claude", "mcp", "add", "aurora", "--"], words
+        assert PLACEHOLDER in words
+        return [str(project) if word == PLACEHOLDER else word for word in words[5:]], project.parent
+    server = json.loads(readme_snippet(name))["mcpServers"]["aurora"]
+    if name == "cursor":  # Cursor fills in ${workspaceFolder}
+        args = [argument.replace("${workspaceFolder}", str(project)) for argument in server["args"]]
+        return [server["command"], *args], project.parent
+    return [server["command"], *server["args"]], project  # a project's .mcp.json: started in the project
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("snippet", ["claude-code", "cursor", "mcp-json"])
+async def test_each_readme_snippet_starts_the_server(snippet: str, shop: Path, tmp_path: Path) -> None:
+    """Started exactly as the README says: `aurora-lsp` from PATH, the default database."""
+    command, cwd = snippet_server(snippet, shop)
+    assert command[0] == "aurora-lsp"
+    cache = tmp_path / "cache"
+    env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "XDG_CACHE_HOME": str(cache)}
+    before = sorted(path.name for path in shop.rglob("*"))
+    async with mcp_session(command, env=env, cwd=cwd) as session:
+        assert {tool.name for tool in (await session.list_tools()).tools} == TOOLS
+        _, stats = await call(session, "stats")
+        _, answer = await call(session, "context", question="cart total")
+    assert stats["files"] == 6 and answer["items"]
+    assert Path(stats["database"]["path"]).is_relative_to(cache), "the user cache, not the workspace"
+    assert sorted(path.name for path in shop.rglob("*")) == before
 
 
 def test_exits_when_its_client_goes_away(shop: Path, db: Path) -> None:
