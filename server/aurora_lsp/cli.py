@@ -100,11 +100,12 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         return _serve(args)
     if args.command == "mcp":
         return _mcp(args)
-    if args.command == "context":
-        problem = _context_usage_problem(args)
-        if problem:
-            print(f"aurora-lsp context: error: {problem}", file=sys.stderr)
-            return EXIT_USAGE
+    problem = _context_usage_problem(args) if args.command == "context" else None
+    if args.command == "symbols" and not 1 <= args.limit <= protocol.MAX_LIMIT:
+        problem = f"--limit must be from 1 to {protocol.MAX_LIMIT:,}"
+    if problem:
+        print(f"aurora-lsp {args.command}: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         settings = Settings(
             memory_budget_mb=args.memory_budget_mb,

@@ -56,3 +56,9 @@ async def test_numbers_past_their_range_are_invalid_params_and_serving_goes_on(s
 def test_the_command_line_calls_numbers_past_their_range_usage_errors(shop: Path, option: list[str]) -> None:
     done = run_cli("context", str(shop), "--file", "shop/models/cart.py", "--line", "3", *option)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("limit", ["0", "-3", str(10**30)])
+def test_symbols_limit_past_its_range_is_a_usage_error(shop: Path, limit: str) -> None:
+    done = run_cli("symbols", str(shop), "Cart", "--limit", limit)
+    assert done.returncode == 2 and "--limit must be from 1" in done.stderr, done.stderr
