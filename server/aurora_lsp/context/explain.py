@@ -20,7 +20,9 @@ def explain(entry: Scored) -> str:
     if entry.proximity_distance is not None:
         distance = entry.proximity_distance
         parts.append(f"same file, {distance} chunk{'s' if distance != 1 else ''} away")
-    if entry.exact:
+    if entry.mention:
+        parts.append(entry.mention)
+    elif entry.exact:
         parts.append("name matches exactly")
     elif entry.matched:
         parts.append("words match")

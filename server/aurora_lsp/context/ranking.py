@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from aurora_lsp.context.activation import (
     context_match,
     proximity,
 )
+from aurora_lsp.context.question import Question, path_suffixes, read_question
 from aurora_lsp.context.spreading import RECENT_ROLE, Reach, Sources, spread
 from aurora_lsp.records import Chunk, ChunkId, name_words
 from aurora_lsp.store.chunks import ChunkStore
@@ -38,6 +40,13 @@ QUERY_SOURCES = 3
 # at 262K chunks, 5,000 took 10 s), while words past the first dozens change little.
 QUERY_WORDS = 64
 QUERY_TERMS = 64
+# How exactly a question names a chunk, as a share of the exact-name bonus: a dotted name
+# (`Session.request`) or a traceback frame names one chunk; a plain name is shared by every
+# chunk so called (the fan effect, 1 / (1 + ln n)); a chunk whose words match in a file the
+# question names gets a share too (file-level evidence).
+QUALIFIED_MENTION = 1.5
+FILE_MENTION = 0.5
+FILES_PER_PATH = 3  # a path that ends more files than this names none of them
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -54,6 +63,7 @@ class Scored:
     last_use_age: float | None = None
     matched: bool = False
     exact: bool = False
+    mention: str = ""  # how the question named it, if it did
     is_focus: bool = False
     chunk: Chunk | None = None  # read when packing reaches it; None if it left the index
 
@@ -77,11 +87,23 @@ def rank(
 ) -> list[Scored]:
     """Every candidate with its activation parts, the focus first, then best first."""
     focus_chunk = focus.chunk
-    matches, exact_ids = query_matches(chunks, query, focus_chunk)
+    found = query_matches(chunks, query, focus_chunk)
+    matches = found.bm25
     # what the person used lately; chunks merely shown in answers are not sources (no feedback loop)
     recent = chunks.recently_accessed(now - RECENT_WINDOW_SECONDS, parameters.recent_sources, "context")
     recent = [cid for cid in recent if focus_chunk is None or cid != focus_chunk.id]
-    sources = _sources(focus_chunk, query, matches, recent, parameters)
+    best_bm25 = min(matches.values()) if matches else 0.0
+    scale, bonus = (
+        (parameters.query_context_scale, parameters.query_exact_name_bonus)
+        if query
+        else (parameters.context_scale, parameters.exact_name_bonus)
+    )
+    contexts = {
+        cid: parameters.context_weight
+        * context_match(value, best_bm25, cid in found.named, scale, bonus * found.named.get(cid, 0.0))
+        for cid, value in matches.items()
+    }
+    sources = _sources(focus_chunk, query, contexts, recent, parameters)
     reaches = spread(chunks, sources, parameters) if sources else {}
     near = _proximity(focus, parameters)
 
@@ -90,13 +112,7 @@ def rank(
         candidate_set.add(focus_chunk.id)
     candidate_ids = sorted(candidate_set)
     history = chunks.access_history(candidate_ids)
-    best_bm25 = min(matches.values()) if matches else 0.0
     floor = base_floor(parameters)
-    scale, bonus = (
-        (parameters.query_context_scale, parameters.query_exact_name_bonus)
-        if query
-        else (parameters.context_scale, parameters.exact_name_bonus)
-    )
 
     scored: list[Scored] = []
     for cid in candidate_ids:
@@ -114,9 +130,7 @@ def rank(
         spreading = parameters.spreading_weight * spread_value + parameters.proximity_weight * (
             closeness[0] if closeness else 0.0
         )
-        context = 0.0
-        if cid in matches:
-            context = parameters.context_weight * context_match(matches[cid], best_bm25, cid in exact_ids, scale, bonus)
+        context = contexts.get(cid, 0.0)
         if spreading <= 0 and context <= 0:
             continue  # use alone does not make a chunk relevant here; it only lifts relevant ones
         scored.append(
@@ -130,7 +144,8 @@ def rank(
                 uses=_use_counts(events),
                 last_use_age=now - max(at for at, _ in events) if events else None,
                 matched=cid in matches,
-                exact=cid in exact_ids,
+                exact=cid in found.named,
+                mention=found.how.get(cid, ""),
                 is_focus=is_focus,
             )
         )
@@ -141,7 +156,7 @@ def rank(
 def _sources(
     focus: Chunk | None,
     query: str | None,
-    matches: dict[str, float],
+    contexts: dict[str, float],
     recent: list[str],
     parameters: ActivationParameters,
 ) -> Sources:
@@ -150,8 +165,8 @@ def _sources(
     focus_weight = parameters.source_activation * parameters.focus_share
     if focus is not None:
         sources[focus.id] = (focus_weight, "focus")
-    elif matches and query:
-        best = sorted(matches, key=lambda cid: matches[cid])[:QUERY_SOURCES]  # stable: see query_matches
+    elif contexts and query:
+        best = sorted(contexts, key=lambda cid: -contexts[cid])[:QUERY_SOURCES]  # stable: see query_matches
         for cid in best:
             sources[cid] = (focus_weight / len(best), f"best match {ChunkId.qualname(cid)}")
     for cid in recent:
@@ -177,32 +192,92 @@ def _proximity(focus: Focus, parameters: ActivationParameters) -> dict[str, tupl
     return values
 
 
-def query_matches(chunks: ChunkStore, query: str | None, focus: Chunk | None) -> tuple[dict[str, float], set[str]]:
-    """chunk id -> BM25 (negative, lower is better) and the ids whose name is a query word."""
+@dataclass(slots=True)
+class QueryMatches:
+    bm25: dict[str, float]  # chunk id -> BM25 (negative, lower is better); named chunks at least the best
+    named: dict[str, float]  # chunk id -> how exactly the request names it (a share of the exact-name bonus)
+    how: dict[str, str]  # chunk id -> how the question named it, for the `why` line
+
+
+def query_matches(chunks: ChunkStore, query: str | None, focus: Chunk | None) -> QueryMatches:
+    """The chunks the request's words match, and those it names."""
+    question: Question | None = None
     if query:
-        words = query_words(query)
+        question = read_question(query)
+        words = list(question.words[:QUERY_WORDS])
+        names = list(question.mentions[:QUERY_WORDS])
     elif focus is not None:
-        words = [focus.name]
+        words = names = [focus.name]
     else:
-        return {}, set()
-    if not words:
-        return {}, set()
+        return QueryMatches({}, {}, {})
     terms = query_terms(words)
-    if not terms:
-        return {}, set()
-    telling = telling_terms(chunks, terms)
+    telling = telling_terms(chunks, terms) if terms else []
     expression = " OR ".join(f'"{term}"' for term in telling)  # terms are [a-z0-9]+: no FTS5 syntax
     matches = dict(chunks.full_text(expression, CONTEXT_MATCHES)) if telling else {}
-    exact_ids = set(chunks.ids_named(sorted(set(words)), CONTEXT_MATCHES))
+    named: dict[str, float] = {}
+    how: dict[str, str] = {}
+    if question is None:
+        named = dict.fromkeys(chunks.ids_named(sorted(set(names)), CONTEXT_MATCHES), 1.0)
+    else:
+        _named_by(chunks, question, names, matches, named, how)
     if focus is not None:
         matches.pop(focus.id, None)
-        exact_ids.discard(focus.id)
+        named.pop(focus.id, None)
     best = min(matches.values()) if matches else -1.0
     # in a fixed order: the best matches become sources, ties going to the earlier entry
     # (better full text, then by id), and a set's order changes from process to process
-    for cid in sorted(exact_ids):
+    for cid in sorted(named):
         matches[cid] = min(matches.get(cid, 0.0), best)
-    return matches, exact_ids
+    return QueryMatches(matches, named, how)
+
+
+def _named_by(
+    chunks: ChunkStore,
+    question: Question,
+    names: list[str],
+    matches: dict[str, float],
+    named: dict[str, float],
+    how: dict[str, str],
+) -> None:
+    """Fill `named` and `how` with the chunks the question names: by name, dotted name,
+    traceback frame, and (for chunks its words match) the files it names."""
+
+    def note(cid: str, strength: float, reason: str) -> None:
+        if strength > named.get(cid, 0.0):
+            named[cid] = strength
+            how[cid] = reason
+
+    by_name: dict[str, list[str]] = {}
+    for cid in chunks.ids_named(sorted(set(names)), CONTEXT_MATCHES):
+        by_name.setdefault(ChunkId.qualname(cid).rpartition(".")[2].split("#")[0], []).append(cid)
+    for ids in by_name.values():
+        for cid in ids:
+            note(cid, 1.0 / (1.0 + math.log(len(ids))), "")
+    for name, suffix in question.qualified:
+        for cid, _ in chunks.name_suffix_candidates(name, suffix, FILES_PER_PATH):
+            note(cid, QUALIFIED_MENTION, f"the question names {suffix}")
+    files: dict[str, None] = {}
+    for path, function in question.frames:
+        for file in _files_ending(chunks, path):
+            files.setdefault(file)
+            for chunk in chunks.chunks_in_file(file):
+                if chunk.name == function:
+                    note(chunk.id, QUALIFIED_MENTION, f"traceback frame {file} in {function}")
+    for path in question.paths:
+        files.update(dict.fromkeys(_files_ending(chunks, path)))
+    for cid in list(matches) + list(named):
+        if ChunkId.path(cid) in files:
+            note(cid, max(named.get(cid, 0.0), FILE_MENTION), "in a file the question names")
+
+
+def _files_ending(chunks: ChunkStore, path: str) -> list[str]:
+    """The indexed files a path as written names: the longest of its endings that some file
+    has, unless more than FILES_PER_PATH files have it (`__init__.py` names no file)."""
+    for suffix in path_suffixes(path):
+        found = chunks.paths_ending(suffix, FILES_PER_PATH + 1)
+        if found:
+            return found if len(found) <= FILES_PER_PATH else []
+    return []
 
 
 def query_words(query: str) -> list[str]:

@@ -109,6 +109,9 @@ class ChunkStore:
     def ids_named(self, names: Sequence[str], limit: int) -> list[str]:
         return self.db.ids_named(names, limit)
 
+    def paths_ending(self, suffix: str, limit: int) -> list[str]:
+        return self.db.paths_ending(suffix, limit)
+
     def full_text(self, match: str, limit: int) -> list[tuple[str, float]]:
         return self.db.full_text(match, limit)
 

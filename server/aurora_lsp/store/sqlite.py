@@ -512,6 +512,14 @@ class SqliteStore:
         )
         return [(row[0], row[1]) for row in rows]
 
+    def paths_ending(self, suffix: str, limit: int) -> list[str]:
+        """Indexed files whose path is `suffix` or ends with `/suffix` (a path as a question wrote it)."""
+        rows = self.db.execute(
+            "SELECT path FROM files WHERE path = ? OR substr(path, -?) = ? ORDER BY path LIMIT ?",
+            [suffix, len(suffix) + 1, "/" + suffix, limit],
+        )
+        return [str(row[0]) for row in rows]
+
     def ids_named(self, names: Sequence[str], limit: int) -> list[str]:
         """Ids of chunks whose own name is one of `names` (at most `limit` for each name)."""
         found: list[str] = []

@@ -1,0 +1,51 @@
+"""Reading a question: the code it names before the prose around it."""
+
+from __future__ import annotations
+
+from aurora_lsp.context.question import path_suffixes, read_question
+
+ISSUE = """\
+Session.request breaks with bytes
+
+When I call `requests.get(url)` the method goes through builtin_str in requests/sessions.py:
+
+Traceback (most recent call last):
+  File "/usr/lib/python3/site-packages/requests/sessions.py", line 12, in request
+    method = builtin_str(method)
+src/_pytest/python.py:120: in collect
+"""
+
+
+def test_mentions_come_first_and_prose_words_are_not_mentions() -> None:
+    question = read_question(ISSUE)
+    assert {"request", "Session", "get", "requests", "builtin_str", "collect"} <= set(question.mentions)
+    assert "bytes" not in question.mentions and "When" not in question.mentions
+    assert "bytes" in question.words
+    assert question.words[: len(question.mentions)] == question.mentions
+    assert ("request", "Session.request") in question.qualified
+
+
+def test_traceback_frames_nearest_the_error_first_and_files_named() -> None:
+    question = read_question(ISSUE)
+    assert question.frames == (
+        ("src/_pytest/python.py", "collect"),
+        ("/usr/lib/python3/site-packages/requests/sessions.py", "request"),
+    )
+    assert "requests/sessions.py" in question.paths
+    assert path_suffixes("/usr/lib/requests/sessions.py") == [
+        "usr/lib/requests/sessions.py",
+        "lib/requests/sessions.py",
+        "requests/sessions.py",
+        "sessions.py",
+    ]
+
+
+def test_a_few_words_are_all_names() -> None:
+    assert read_question("flush buffer").mentions == ("flush", "buffer")
+
+
+def test_hostile_text_is_read_and_names_no_file() -> None:
+    """The patterns are linear: quadratic ones took minutes on these (no clock asserted here)."""
+    for text in ("a" * 50_000, "." * 50_000, "x.py" * 20_000, 'File "' * 20_000, "a(" * 30_000):
+        question = read_question(text)
+        assert question.frames == () and question.paths == ()
