@@ -3,8 +3,9 @@
 Four tools on the official MCP SDK (`mcp` 2.x, the `aurora-lsp[mcp]` extra): `context`,
 `symbols`, `related` and `stats`, answered by the same WorkspaceService the language server
 uses, from the same database (SQLite in WAL mode lets both run at once). Each result is
-text an agent reads well and, as structured content, the wire records of `aurora/context`
-and the command line (`protocol.to_wire`): the same chunk ids, detail levels and reasons.
+text an agent reads well and, as structured content (`protocol.to_wire` of the records
+below), the chunk ids, detail levels and reasons of `aurora/context`. Both forms keep the
+budget, since some clients show the model the one and some the other.
 
 Threads: the SDK's event loop never blocks. Reads run on the service's reader thread,
 refreshes and recorded uses on its writer thread (workspace/threads.py), as in the server.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import os
 import sys
@@ -49,7 +51,7 @@ from aurora_lsp.context.accesses import Event, shown_events
 from aurora_lsp.context.engine import ContextRequest
 from aurora_lsp.context.related import RelatedAnswer, related
 from aurora_lsp.index.indexer import IndexReport
-from aurora_lsp.protocol import ContextAnswer, ContextItem, Range, Stats, SymbolItem
+from aurora_lsp.protocol import ContextAnswer, Range, Stats
 from aurora_lsp.search import TIER_EXACT
 from aurora_lsp.tokens import count_tokens
 from aurora_lsp.workspace import figures
@@ -58,11 +60,12 @@ from aurora_lsp.workspace.threads import READER, Threads, runs_on
 
 logger = logging.getLogger(__name__)
 P = ParamSpec("P")
+Rendered = tuple[str, Any]  # a result's text and its structured content
 
 # An agent's tool results are cut at 25,000 tokens (Claude Code's default); Aurora counts
 # tokens as characters / 4, which real tokenizers exceed a little on code. 20,000 leaves room.
 MAX_BUDGET = 20_000
-MIN_BUDGET = 100  # the heading and one item by name
+MIN_BUDGET = 250  # room for one item by name, as structured content
 DEFAULT_BUDGET = Settings().context_token_budget
 MAX_LIMIT = 100
 SYMBOLS_LIMIT = 20
@@ -89,6 +92,65 @@ INSTRUCTIONS = (
 
 class ArgumentError(ValueError):
     """Arguments the schema allows but that do not make sense together; the message says why."""
+
+
+# -- what the tools answer -------------------------------------------------------------------
+# VS Code (1.139) and Claude Code give the model a result's structured content, as JSON, in
+# place of its text. So these records keep what an agent acts on, with the field names of
+# `aurora/context`: the id, detail level, text and reason of each chunk, its lines counted
+# from 1. What the id already says (uri, names) and the ranking's inner figures (score,
+# activation) are left out, and the budget goes to code: at 2,000 tokens the full context
+# record left 400 tokens for it.
+
+
+@attrs.frozen
+class AgentContextItem:
+    id: str
+    detail: str  # "full" | "signature" | "name"
+    lines: list[int]  # first and last, from 1
+    text: str
+    tokens: int
+    why: str
+
+
+@attrs.frozen
+class AgentContextAnswer:
+    """The `context` tool's answer: `aurora/context`'s, its items as AgentContextItem."""
+
+    focus: str | None
+    token_budget: int
+    used_tokens: int
+    items: list[AgentContextItem]
+
+    @classmethod
+    def of(cls, answer: ContextAnswer) -> AgentContextAnswer:
+        items = [
+            AgentContextItem(item.id, item.detail, _lines_of(item.range), item.text, item.tokens, item.why)
+            for item in answer.items
+        ]
+        return cls(answer.focus, answer.token_budget, answer.used_tokens, items)
+
+
+@attrs.frozen
+class AgentSymbol:
+    """A `symbols` hit: id, kind, lines (from 1), signature, docstring summary, how it matched."""
+
+    id: str
+    kind: str
+    lines: list[int]
+    signature: str
+    summary: str
+    why: str
+
+
+@attrs.frozen
+class AgentSymbols:
+    query: str
+    items: list[AgentSymbol]
+
+
+def _lines_of(range_: Range) -> list[int]:
+    return [range_.start.line + 1, range_.end.line + 1]
 
 
 # -- the workspace behind the tools --------------------------------------------------------
@@ -204,7 +266,7 @@ def find_related(service: WorkspaceService, symbol: str, limit: int) -> tuple[Re
         chunk = service.chunks.get(symbol)
         if chunk is None:
             raise ArgumentError(f"no chunk has the id {symbol!r}; ids come from `symbols` or `context`")
-        return related(service.chunks, service.shown_root, chunk, "the id given", symbol, limit), True
+        return related(service.chunks, chunk, "the id given", symbol, limit), True
     hits = service.symbols(symbol, 5)
     if not hits:
         return RelatedAnswer(query=symbol, subject=None, items=[], totals={}), False
@@ -214,7 +276,7 @@ def find_related(service: WorkspaceService, symbol: str, limit: int) -> tuple[Re
     others = [hit.chunk.id for hit in hits[1:] if hit.match.tier == best.match.tier]
     if others:
         why += f"; also: {', '.join(others)}"
-    return related(service.chunks, service.shown_root, best.chunk, why, symbol, limit), exact
+    return related(service.chunks, best.chunk, why, symbol, limit), exact
 
 
 # -- the tools -----------------------------------------------------------------------------
@@ -307,15 +369,18 @@ def create_mcp_server(workspace: AgentWorkspace) -> MCPServer[Any]:
         now = time.time()
         answer = await threads.run(service.context, request, now)
         budget = request.token_budget
-        written = count_tokens(context_text(answer, root))
-        if written > budget:  # the headings and reasons need room too: pack the code into its share
+        written = _size(_context_result(answer, root))
+        if written > budget:  # ids, reasons and fields need room too: pack the code into its share
             request.token_budget = max(1, budget * answer.used_tokens // written)
             answer = attrs.evolve(await threads.run(service.context, request, now), token_budget=budget)
-        answer, text = _fitted(answer, lambda shown: context_text(shown, root))
+        shown, (text, structured) = _largest_fitting(
+            len(answer.items), lambda count: _context_result(_first(answer, count), root), budget
+        )
+        answer = _first(answer, shown)
         workspace.record([_as_agent(event) for event in shown_events(answer, now)])
         if not answer.items:
             text += "\n" + await _why_empty(workspace)
-        return _result(text, protocol.to_wire(answer))
+        return _result(text, structured)
 
     async def symbols(query: Query, limit: SymbolsLimit = SYMBOLS_LIMIT) -> CallToolResult:
         """Definitions whose names match, best first: exact, prefix, word starts, then fuzzy."""
@@ -324,11 +389,15 @@ def create_mcp_server(workspace: AgentWorkspace) -> MCPServer[Any]:
         if 0 < len(exact) <= EXACT_USES_AT_MOST:
             now = time.time()
             workspace.record([(chunk_id, now, AGENT_USE) for chunk_id in exact])
-        items = [symbol_item(service, hit) for hit in hits]
-        text = _capped(symbols_text(query, hits))
+        items = [agent_symbol(hit) for hit in hits]
+
+        def render(count: int) -> Rendered:
+            return symbols_text(query, items[:count], len(items)), protocol.to_wire(AgentSymbols(query, items[:count]))
+
+        _, (text, structured) = _largest_fitting(len(items), render, MAX_BUDGET)
         if not hits:
             text += "\n" + await _why_empty(workspace)
-        return _result(text, {"query": query, "items": protocol.to_wire(items)})
+        return _result(text, structured)
 
     async def related_(symbol: Symbol, limit: RelatedLimit = RELATED_LIMIT) -> CallToolResult:
         """Callers, callees, base classes, subclasses and other uses of one definition, from
@@ -339,10 +408,15 @@ def create_mcp_server(workspace: AgentWorkspace) -> MCPServer[Any]:
             return _error(str(error))
         if answer.subject is not None and named:
             workspace.record([(answer.subject.id, time.time(), AGENT_USE)])
-        text = _capped(related_text(answer))
+
+        def render(count: int) -> Rendered:
+            shown = attrs.evolve(answer, items=answer.items[:count])
+            return related_text(shown), protocol.to_wire(shown)
+
+        _, (text, structured) = _largest_fitting(len(answer.items), render, MAX_BUDGET)
         if answer.subject is None:
             text += "\n" + await _why_empty(workspace)
-        return _result(text, protocol.to_wire(answer))
+        return _result(text, structured)
 
     async def stats() -> CallToolResult:
         """What Aurora has indexed here: files, chunks, links, memory and the database."""
@@ -421,26 +495,10 @@ def _as_agent(event: Event) -> Event:
     return (chunk_id, at, AGENT_USE if kind == "focus" else kind)
 
 
-def symbol_item(service: WorkspaceService, hit: SymbolHit) -> SymbolItem:
-    """A symbol hit as `aurora-lsp symbols --json` lists it."""
+def agent_symbol(hit: SymbolHit) -> AgentSymbol:
     chunk = hit.chunk
-    return SymbolItem(
-        id=chunk.id,
-        path=chunk.path,
-        qualified_name=chunk.qualname,
-        name=chunk.name,
-        kind=chunk.kind,
-        range=Range.of(*chunk.range),
-        selection_range=Range.of(*chunk.selection_range),
-        signature=chunk.signature,
-        summary=chunk.summary,
-        decorators=list(chunk.decorators),
-        parent=chunk.parent,
-        content_hash=chunk.content_hash,
-        tokens=chunk.tokens,
-        container_name=hit.container,
-        uri=service.uri(chunk.path),
-    )
+    lines = [chunk.start_line + 1, chunk.end_line + 1]
+    return AgentSymbol(chunk.id, chunk.kind, lines, chunk.signature, chunk.summary, TIER_WORDS[hit.match.tier])
 
 
 async def _why_empty(workspace: AgentWorkspace) -> str:
@@ -464,12 +522,12 @@ def _error(message: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
 
 
-def _lines(range_: Range) -> str:
-    start, end = range_.start.line + 1, range_.end.line + 1
-    return f"line {start}" if start == end else f"lines {start}–{end}"
+def _lines(lines: list[int]) -> str:
+    first, last = lines
+    return f"line {first}" if first == last else f"lines {first}–{last}"
 
 
-def context_text(answer: ContextAnswer, root: Path) -> str:
+def context_text(answer: AgentContextAnswer, root: Path) -> str:
     """The answer as an agent reads it: a heading, then each item with its id, detail and why."""
     focus = f"focus {answer.focus}" if answer.focus else "no focus"
     parts = [
@@ -480,49 +538,59 @@ def context_text(answer: ContextAnswer, root: Path) -> str:
     return "\n".join(parts)
 
 
-def _context_item_text(item: ContextItem) -> str:
+def _context_item_text(item: AgentContextItem) -> str:
     if item.detail == "name":
-        return f"- {item.id} {_lines(item.range)}: {item.why}"
+        return f"- {item.id} {_lines(item.lines)}: {item.why}"
     code = item.text.rstrip("\n")
-    return f"\n## {item.id} · {item.detail} · {_lines(item.range)}\nwhy: {item.why}\n```python\n{code}\n```"
+    return f"\n## {item.id} · {item.detail} · {_lines(item.lines)}\nwhy: {item.why}\n```python\n{code}\n```"
 
 
-def _fitted(answer: ContextAnswer, render: Callable[[ContextAnswer], str]) -> tuple[ContextAnswer, str]:
-    """The answer and its text, the text within the answer's budget: the items' tokens fit it
-    by packing, and headings can push the whole over, so the last items go until it fits."""
-    items = list(answer.items)
-    while True:
-        shown = attrs.evolve(answer, items=items, used_tokens=sum(item.tokens for item in items))
-        text = render(shown)
-        if count_tokens(text) <= answer.token_budget or not items:
-            return shown, text
-        items.pop()
+def _context_result(answer: ContextAnswer, root: Path) -> Rendered:
+    agent = AgentContextAnswer.of(answer)
+    return context_text(agent, root), protocol.to_wire(agent)
 
 
-def _capped(text: str, budget: int = MAX_BUDGET) -> str:
-    """A list's text within MAX_BUDGET tokens, whole lines kept (`limit` bounds the lists; this is the backstop)."""
-    if count_tokens(text) <= budget:
-        return text
-    kept: list[str] = []
-    used = 0
-    for line in text.splitlines():
-        used += len(line) + 1
-        if (used + 80) // 4 > budget:
-            break
-        kept.append(line)
-    return "\n".join([*kept, "… cut here: ask for fewer (`limit`)."])
+def _first(answer: ContextAnswer, count: int) -> ContextAnswer:
+    """The answer with its first `count` items, and their tokens."""
+    items = answer.items[:count]
+    return attrs.evolve(answer, items=items, used_tokens=sum(item.tokens for item in items))
 
 
-def symbols_text(query: str, hits: list[SymbolHit]) -> str:
-    if not hits:
+def _compact(structured: Any) -> str:
+    """Structured content as clients put it before a model: compact JSON."""
+    return json.dumps(structured, ensure_ascii=False, separators=(",", ":"))
+
+
+def _size(rendered: Rendered) -> int:
+    """The tokens of the larger form of a result. VS Code (1.139) and Claude Code give the model
+    the structured content, as JSON, when a result has one; other clients give it the text."""
+    text, structured = rendered
+    return max(count_tokens(text), count_tokens(_compact(structured)))
+
+
+def _largest_fitting(count: int, render: Callable[[int], Rendered], budget: int) -> tuple[int, Rendered]:
+    """The most leading items (of `count`, best first) whose result, in both forms, fits `budget`."""
+    rendered = render(count)
+    if _size(rendered) <= budget:
+        return count, rendered
+    low, high, best = 0, count, render(0)  # a result without items always fits: budgets start at MIN_BUDGET
+    while high - low > 1:
+        middle = (low + high) // 2
+        candidate = render(middle)
+        if _size(candidate) <= budget:
+            low, best = middle, candidate
+        else:
+            high = middle
+    return low, best
+
+
+def symbols_text(query: str, items: list[AgentSymbol], found: int) -> str:
+    if not found:
         return f"No definition matches {query!r}."
-    lines = [f"{len(hits)} definitions match {query!r}, best first (id, kind, where, how it matched):"]
-    for hit in hits:
-        chunk = hit.chunk
-        lines.append(
-            f"- {chunk.id} ({chunk.kind}, {_lines(Range.of(*chunk.range))}; {TIER_WORDS[hit.match.tier]})\n"
-            f"  {chunk.signature}"
-        )
+    more = f" (the first {len(items)}: the result keeps under {MAX_BUDGET} tokens)" if len(items) < found else ""
+    lines = [f"{found} definitions match {query!r}, best first (id, kind, where, how it matched){more}:"]
+    for item in items:
+        lines.append(f"- {item.id} ({item.kind}, {_lines(item.lines)}; {item.why})\n  {item.signature}")
     return "\n".join(lines)
 
 
@@ -530,10 +598,10 @@ def related_text(answer: RelatedAnswer) -> str:
     subject = answer.subject
     if subject is None:
         return f"No definition matches {answer.query!r}; try `symbols` with part of the name."
-    lines = [f"Related to {subject.id} ({subject.kind}, {_lines(subject.range)}; {subject.why}):", subject.text]
+    lines = [f"Related to {subject.id} ({subject.kind}, {_lines(subject.lines)}; {subject.why}):", subject.text]
     by_relation: dict[str, list[str]] = {}
     for item in answer.items:
-        by_relation.setdefault(item.relation, []).append(f"- {item.id} ({_lines(item.range)}): {item.why}")
+        by_relation.setdefault(item.relation, []).append(f"- {item.id} ({_lines(item.lines)}): {item.why}")
     for relation, total in answer.totals.items():
         shown = by_relation.get(relation, [])
         if not total:

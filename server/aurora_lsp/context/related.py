@@ -5,20 +5,18 @@ Each related chunk is shown by its signature with a one-line reason, like the it
 context answer. Co-changed chunks join here when the history does.
 
 The records are the answer's shape for the MCP `related` tool (camelCase on the wire via
-`protocol.to_wire`); they move into protocol.py once an LSP request returns them too.
+`protocol.to_wire`), lean because agents read them as JSON; they move into protocol.py once
+an LSP request returns them too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import attrs
 
-from aurora_lsp.protocol import Range
 from aurora_lsp.records import Chunk, ChunkId
 from aurora_lsp.store.chunks import ChunkStore
-from aurora_lsp.tokens import count_tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,19 +49,15 @@ HOW_WORDS = {
 
 @attrs.frozen
 class RelatedItem:
-    """A related chunk: the fields a context item has, and the relation it is in."""
+    """A related chunk: its id, kind, lines (from 1, first and last), signature, the relation
+    it is in, how that edge was resolved ("" for the subject) and why, in one line."""
 
     id: str
-    uri: str
-    range: Range
-    name: str
-    qualified_name: str
     kind: str
-    detail: str  # always "signature": the def or class line
+    lines: list[int]
     text: str
-    tokens: int
     relation: str  # "subject" or one of RELATIONS' names
-    how: str  # how the edge was resolved ("" for the subject)
+    how: str
     why: str
 
 
@@ -75,7 +69,7 @@ class RelatedAnswer:
     totals: dict[str, int]  # relation -> how many there are (items hold at most `limit` of each)
 
 
-def related(chunks: ChunkStore, root: Path, subject: Chunk, why: str, query: str, limit: int) -> RelatedAnswer:
+def related(chunks: ChunkStore, subject: Chunk, why: str, query: str, limit: int) -> RelatedAnswer:
     """The chunks connected to `subject`, at most `limit` per relation, certain edges first."""
     outbound = chunks.dependencies(subject.id)
     inbound = chunks.dependents(subject.id)
@@ -94,26 +88,19 @@ def related(chunks: ChunkStore, root: Path, subject: Chunk, why: str, query: str
     found = {chunk.id: chunk for chunk in chunks.get_many(dict.fromkeys(other for _, other, _ in chosen))}
     subject_name = ChunkId.plain_qualname(subject.id)
     items = [
-        related_item(root, chunk, relation.name, how, f"{relation.says} {subject_name} ({HOW_WORDS.get(how, how)})")
+        related_item(chunk, relation.name, how, f"{relation.says} {subject_name} ({HOW_WORDS.get(how, how)})")
         for relation, other, how in chosen
         if (chunk := found.get(other)) is not None
     ]
-    return RelatedAnswer(
-        query=query, subject=related_item(root, subject, "subject", "", why), items=items, totals=totals
-    )
+    return RelatedAnswer(query=query, subject=related_item(subject, "subject", "", why), items=items, totals=totals)
 
 
-def related_item(root: Path, chunk: Chunk, relation: str, how: str, why: str) -> RelatedItem:
+def related_item(chunk: Chunk, relation: str, how: str, why: str) -> RelatedItem:
     return RelatedItem(
         id=chunk.id,
-        uri=(root / chunk.path).as_uri(),
-        range=Range.of(*chunk.range),
-        name=chunk.name,
-        qualified_name=chunk.qualname,
         kind=chunk.kind,
-        detail="signature",
+        lines=[chunk.start_line + 1, chunk.end_line + 1],
         text=chunk.signature,
-        tokens=count_tokens(chunk.signature),
         relation=relation,
         how=how,
         why=why,
