@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aurora_lsp.context.accesses import repeats_removed, shown_events
-from aurora_lsp.context.packing import pack
+from aurora_lsp.context.packing import QUESTION_SIGNATURE_SHARE, pack
 from aurora_lsp.context.ranking import Scored
 from aurora_lsp.protocol import Activation, ContextAnswer, ContextItem, Range
 from aurora_lsp.records import Chunk
@@ -140,3 +140,11 @@ def test_repeated_answers_are_not_repeated_uses() -> None:
     again = repeats_removed([("a", 60.0, "context"), ("b", 61.0, "edit")], last)
     assert again == [("b", 61.0, "edit")]
     assert repeats_removed([("a", 700.0, "context")], last) == [("a", 700.0, "context")]
+
+
+def test_a_question_shows_signatures_to_the_end_of_the_budget_where_a_focus_shows_names() -> None:
+    entries, texts = _entries([(400, 40, 10)] * 60)  # 100 tokens in full, 10 as a signature, 3 as a name
+    focus_items = pack(entries, 1000, None, _render(texts), ROOT)
+    question_items = pack(entries, 1000, None, _render(texts), ROOT, QUESTION_SIGNATURE_SHARE)
+    assert [item.detail for item in question_items] == ["full"] * 6 + ["signature"] * 40
+    assert [item.detail for item in focus_items] == ["full"] * 6 + ["signature"] * 25 + ["name"] * 29

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aurora_lsp.context.activation import ActivationParameters
-from aurora_lsp.context.packing import name_text, pack, signature_text
+from aurora_lsp.context.packing import (
+    QUESTION_SIGNATURE_SHARE,
+    SIGNATURE_SHARE,
+    name_text,
+    pack,
+    signature_text,
+)
 from aurora_lsp.context.ranking import Focus, Scored, rank
 from aurora_lsp.protocol import ContextAnswer
 from aurora_lsp.records import Chunk
@@ -44,7 +50,8 @@ class ContextEngine:
     ) -> ContextAnswer:
         focus = self._focus(request)
         scored = rank(self.chunks, request.query, focus, now, parameters or ActivationParameters())
-        items = pack(self._with_chunks(scored), request.token_budget, request.limit, self._render, self.root)
+        share = QUESTION_SIGNATURE_SHARE if request.query and focus.chunk is None else SIGNATURE_SHARE
+        items = pack(self._with_chunks(scored), request.token_budget, request.limit, self._render, self.root, share)
         return ContextAnswer(
             focus=focus.chunk.id if focus.chunk else None,
             token_budget=request.token_budget,

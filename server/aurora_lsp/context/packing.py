@@ -21,6 +21,10 @@ GIVE_UP_AFTER_MISSES = 40
 # Share of the budget for full text, then cumulative share up to which signatures go.
 FULL_TEXT_SHARE = 0.6
 SIGNATURE_SHARE = 0.85
+# A question without a focus has no neighbourhood whose shape names would sketch: what it
+# needs is code, so past the full text its candidates are shown as signatures to the end of
+# the budget, and named only when a signature no longer fits.
+QUESTION_SIGNATURE_SHARE = 1.0
 
 Render = Callable[[Chunk, str], str]  # a chunk's text at a level of detail
 
@@ -39,7 +43,14 @@ def name_text(chunk: Chunk) -> str:
     return f"{chunk.kind} {ChunkId.qualname(chunk.id)} — {chunk.path}:{chunk.start_line + 1}"
 
 
-def pack(scored: Iterable[Scored], budget: int, limit: int | None, render: Render, root: Path) -> list[ContextItem]:
+def pack(
+    scored: Iterable[Scored],
+    budget: int,
+    limit: int | None,
+    render: Render,
+    root: Path,
+    signature_share: float = SIGNATURE_SHARE,
+) -> list[ContextItem]:
     """Best first under `budget`: full text within the full share, then signatures, then names.
 
     An entry without its chunk (gone from the index) is passed over. The sum of the
@@ -48,7 +59,7 @@ def pack(scored: Iterable[Scored], budget: int, limit: int | None, render: Rende
     items: list[ContextItem] = []
     used = 0
     full_room = int(budget * FULL_TEXT_SHARE)
-    signature_room = int(budget * SIGNATURE_SHARE)
+    signature_room = int(budget * signature_share)
     shown_full: list[tuple[str, str]] = []  # (path, "Qualname.") of chunks shown in full
     misses = 0
     for entry in scored:
