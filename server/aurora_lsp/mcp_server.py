@@ -68,6 +68,7 @@ MAX_BUDGET = 20_000
 MIN_BUDGET = 250  # room for one item by name, as structured content
 DEFAULT_BUDGET = Settings().context_token_budget
 MAX_LIMIT = 100
+CODE_SHARE = 0.45  # a context result's code, of its size in tokens (Django: 0.4 to 0.5)
 SYMBOLS_LIMIT = 20
 RELATED_LIMIT = 10  # per relation
 REFRESH_INTERVAL_SECONDS = 1.0
@@ -367,10 +368,15 @@ def create_mcp_server(workspace: AgentWorkspace) -> MCPServer[Any]:
         except ArgumentError as error:
             return _error(str(error))
         now = time.time()
-        answer = await threads.run(service.context, request, now)
+        # The ids, reasons and fields take their room beside the code: the engine packs the code
+        # into CODE_SHARE of the budget, and once more into the share it turned out to have
+        # when that was far off (too much to cut well, or room left while it had more).
         budget = request.token_budget
+        request.token_budget = max(1, int(budget * CODE_SHARE))
+        answer = attrs.evolve(await threads.run(service.context, request, now), token_budget=budget)
         written = _size(_context_result(answer, root))
-        if written > budget:  # ids, reasons and fields need room too: pack the code into its share
+        filled = answer.used_tokens >= 0.9 * request.token_budget
+        if answer.used_tokens and (written > 1.25 * budget or (written < 0.85 * budget and filled)):
             request.token_budget = max(1, budget * answer.used_tokens // written)
             answer = attrs.evolve(await threads.run(service.context, request, now), token_budget=budget)
         shown, (text, structured) = _largest_fitting(
