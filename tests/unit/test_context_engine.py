@@ -194,3 +194,17 @@ def test_a_position_between_definitions_uses_the_file_as_its_source(shop: Path, 
         answer = ask(workspace, PRICING, line)
     assert answer["focus"] is None
     assert _ids(answer)[0] == f"{PRICING}::apply_discount"  # the nearest definition
+
+
+def test_a_question_quoting_an_error_message_finds_the_chunk_that_raises_it(shop: Path, tmp_path: Path) -> None:
+    """The words of a chunk's text (here a string literal) are indexed for questions, and
+    dropped with the file's other rows when it changes."""
+    with _indexed(shop, tmp_path, record_accesses=False) as workspace:
+        answer = ask(workspace, None, None, query="I get a ValueError saying negative id")
+        before = workspace.db.body_text('"negative"', 10)
+        workspace.db.remove_files(["shop/models/base.py"])
+        after = workspace.db.body_text('"negative"', 10)
+    raising = [cid for cid, _ in before]
+    assert raising and all(cid.startswith("shop/models/base.py::") for cid in raising)
+    assert _ids(answer)[0] in raising
+    assert after == []

@@ -72,6 +72,9 @@ class ActivationParameters:
     # a minute ago (about +4 over the floor) does not outrank an exact answer to the question.
     query_context_scale: float = 4.0
     query_exact_name_bonus: float = 2.0
+    # A question's words in a chunk's text (identifiers used, string literals, comments), relative
+    # to the best such match: evidence, weaker than the same words in its names.
+    query_body_scale: float = 6.0
     context_weight: float = 1.0
 
     def without(self, **changes: float) -> ActivationParameters:

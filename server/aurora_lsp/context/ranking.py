@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from aurora_lsp.context.activation import (
     EVENT_WEIGHTS,
@@ -103,11 +104,15 @@ def rank(
         * context_match(value, best_bm25, cid in found.named, scale, bonus * found.named.get(cid, 0.0))
         for cid, value in matches.items()
     }
+    best_body = min(found.body.values()) if found.body else 0.0
+    for cid, value in found.body.items():
+        words = parameters.context_weight * context_match(value, best_body, False, parameters.query_body_scale, 0.0)
+        contexts[cid] = contexts.get(cid, 0.0) + words
     sources = _sources(focus_chunk, query, contexts, recent, parameters)
     reaches = spread(chunks, sources, parameters) if sources else {}
     near = _proximity(focus, parameters)
 
-    candidate_set = set(reaches) | set(matches) | set(near) | set(recent)
+    candidate_set = set(reaches) | set(matches) | set(found.body) | set(near) | set(recent)
     if focus_chunk is not None:
         candidate_set.add(focus_chunk.id)
     candidate_ids = sorted(candidate_set)
@@ -143,7 +148,7 @@ def rank(
                 proximity_distance=closeness[1] if closeness else None,
                 uses=_use_counts(events),
                 last_use_age=now - max(at for at, _ in events) if events else None,
-                matched=cid in matches,
+                matched=cid in matches or cid in found.body,
                 exact=cid in found.named,
                 mention=found.how.get(cid, ""),
                 is_focus=is_focus,
@@ -197,6 +202,7 @@ class QueryMatches:
     bm25: dict[str, float]  # chunk id -> BM25 (negative, lower is better); named chunks at least the best
     named: dict[str, float]  # chunk id -> how exactly the request names it (a share of the exact-name bonus)
     how: dict[str, str]  # chunk id -> how the question named it, for the `why` line
+    body: dict[str, float] = field(default_factory=dict)  # chunk id -> BM25 over its text's words (questions)
 
 
 def query_matches(chunks: ChunkStore, query: str | None, focus: Chunk | None) -> QueryMatches:
@@ -216,10 +222,14 @@ def query_matches(chunks: ChunkStore, query: str | None, focus: Chunk | None) ->
     matches = dict(chunks.full_text(expression, CONTEXT_MATCHES)) if telling else {}
     named: dict[str, float] = {}
     how: dict[str, str] = {}
+    body: dict[str, float] = {}
     if question is None:
         named = dict.fromkeys(chunks.ids_named(sorted(set(names)), CONTEXT_MATCHES), 1.0)
     else:
         _named_by(chunks, question, names, matches, named, how)
+        body_terms = telling_terms(chunks, terms, chunks.body_term_chunk_counts) if terms else []
+        body_expression = " OR ".join(f'"{term}"' for term in body_terms)
+        body = dict(chunks.body_text(body_expression, CONTEXT_MATCHES)) if body_terms else {}
     if focus is not None:
         matches.pop(focus.id, None)
         named.pop(focus.id, None)
@@ -228,7 +238,7 @@ def query_matches(chunks: ChunkStore, query: str | None, focus: Chunk | None) ->
     # (better full text, then by id), and a set's order changes from process to process
     for cid in sorted(named):
         matches[cid] = min(matches.get(cid, 0.0), best)
-    return QueryMatches(matches, named, how)
+    return QueryMatches(matches, named, how, body if question is not None else {})
 
 
 def _named_by(
@@ -301,14 +311,16 @@ def query_terms(words: list[str]) -> list[str]:
     return sorted(terms)
 
 
-def telling_terms(chunks: ChunkStore, terms: list[str]) -> list[str]:
+def telling_terms(
+    chunks: ChunkStore, terms: list[str], counter: Callable[[list[str]], dict[str, int]] | None = None
+) -> list[str]:
     """The terms to match on: those the index holds (another adds a phrase to BM25 and
     nothing to any score), then the commonest left out, one at a time, while the chunks
     holding the others are more than MATCH_POSTINGS. BM25 has to score every chunk that
     holds any term, so "test" (in a third of 262K chunks) made a query cost 100 ms,
     although a term that common adds little to the score (Lucene's common-terms idea).
     The rarest term always stays, so a query of common words still finds something."""
-    counts = chunks.term_chunk_counts(terms)
+    counts = (counter or chunks.term_chunk_counts)(terms)
     kept = sorted((term for term in terms if counts.get(term, 0) > 0), key=lambda term: (counts[term], term))
     postings = sum(counts.get(term, 0) for term in kept)
     while len(kept) > 1 and postings > MATCH_POSTINGS:

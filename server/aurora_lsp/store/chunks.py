@@ -112,6 +112,12 @@ class ChunkStore:
     def paths_ending(self, suffix: str, limit: int) -> list[str]:
         return self.db.paths_ending(suffix, limit)
 
+    def body_text(self, match: str, limit: int) -> list[tuple[str, float]]:
+        return self.db.body_text(match, limit)
+
+    def body_term_chunk_counts(self, terms: Sequence[str]) -> dict[str, int]:
+        return self.db.body_term_chunk_counts(terms)
+
     def full_text(self, match: str, limit: int) -> list[tuple[str, float]]:
         return self.db.full_text(match, limit)
 
