@@ -124,6 +124,8 @@ class ContextAnswer:
     token_budget: int
     used_tokens: int
     items: list[ContextItem]
+    # how much of used_tokens is items shown by name only (where to look, not the code)
+    names_only_tokens: int = 0
 
 
 # -- aurora/stats -----------------------------------------------------------------------------

@@ -112,6 +112,7 @@ async def test_empty_workspace_unknown_documents_and_bad_params(tmp_path: Path) 
             "tokenBudget": 2000,
             "usedTokens": 0,
             "items": [],
+            "namesOnlyTokens": 0,
         }
         untitled = await context(
             client, textDocument={"uri": "untitled:Untitled-1"}, position={"line": 3, "character": 0}

@@ -47,6 +47,7 @@ def test_a_focus_on_a_call_site_brings_in_the_callee_and_its_class(shop: Path, t
     why = {item["id"]: item["why"] for item in answer["items"]}
     assert "calls Cart.total_cents" in why["shop/models/cart.py::Cart.total_cents"]
     assert answer["usedTokens"] == sum(item["tokens"] for item in answer["items"]) <= answer["tokenBudget"]
+    assert answer["namesOnlyTokens"] == sum(item["tokens"] for item in answer["items"] if item["detail"] == "name")
     for item in answer["items"]:
         parts = item["activation"]
         assert abs(parts["base"] + parts["spreading"] + parts["context"] - parts["total"]) < 1e-3
@@ -185,7 +186,7 @@ def test_an_empty_or_unindexed_workspace_gives_an_empty_answer(tmp_path: Path) -
             ask(workspace, None, None, query="anything at all"),
             ask(workspace, "missing.py", 3),
         ):
-            assert answer == {"focus": None, "tokenBudget": 2000, "usedTokens": 0, "items": []}
+            assert answer == {"focus": None, "tokenBudget": 2000, "usedTokens": 0, "items": [], "namesOnlyTokens": 0}
 
 
 def test_a_position_between_definitions_uses_the_file_as_its_source(shop: Path, tmp_path: Path) -> None:

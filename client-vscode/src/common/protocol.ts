@@ -56,6 +56,8 @@ export interface ContextResult {
   tokenBudget: number;
   usedTokens: number;
   items: ContextItem[];
+  /** How much of usedTokens is items shown by name only (absent from older servers). */
+  namesOnlyTokens?: number;
 }
 
 export interface RunCounts {

@@ -57,6 +57,7 @@ class ContextEngine:
             token_budget=request.token_budget,
             used_tokens=sum(item.tokens for item in items),
             items=items,
+            names_only_tokens=sum(item.tokens for item in items if item.detail == "name"),
         )
 
     def _focus(self, request: ContextRequest) -> Focus:

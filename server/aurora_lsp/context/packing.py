@@ -128,4 +128,5 @@ def merge_answers(answers: list[ContextAnswer], budget: int) -> ContextAnswer:
         if used + item.tokens <= budget:
             items.append(item)
             used += item.tokens
-    return ContextAnswer(focus=focus, token_budget=budget, used_tokens=used, items=items)
+    names_only = sum(item.tokens for item in items if item.detail == "name")
+    return ContextAnswer(focus=focus, token_budget=budget, used_tokens=used, items=items, names_only_tokens=names_only)
