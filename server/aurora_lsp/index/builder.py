@@ -9,13 +9,28 @@ refs are made one way for both walks. It imports no parser.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import re
+import sys
 
-from aurora_lsp.convert import split_lines, utf16_column
+from aurora_lsp.convert import split_lines, utf16_length
 from aurora_lsp.records import ChunkId, ParsedChunk, ParsedFile
 from aurora_lsp.tokens import count_tokens
 
 SIGNATURE_MAX_CHARS = 400
+# Limits that keep indexing linear in a file's size. Real code stays far below them (the
+# stdlib and site-packages: chains of at most 7 names, definitions nested at most 6 deep).
+# A dotted name (a reference chain, an import target, a type) keeps its first segments:
+# resolution looks up its prefixes, so a longer chain would cost its length squared.
+MAX_CHAIN_SEGMENTS = 32
+MAX_DOTTED_CHARS = 512  # and its first characters (an import target is copied per name)
+# A definition nested deeper than this belongs to its enclosing chunk: every chunk holds
+# the text of the definitions inside it, so depth multiplies what a file stores. Python
+# refuses more than 100 levels of indentation, so only code Python cannot run is cut.
+MAX_DEFINITION_DEPTH = 100
+_INDENTATION = re.compile(r"[ \t\f]*")
+_LINE_REST = re.compile(r"[ \t\f]*;?[ \t\f]*(?:#|\r\n|\r|\n|$)")  # nothing but a comment or `;`
 
 
 def content_hash(data: bytes) -> str:
@@ -40,12 +55,34 @@ def cap_signature(signature: str) -> str:
     return signature
 
 
+def dotted_name(parts: list[str]) -> str:
+    """A dotted name from its segments: the first whole ones within the two limits."""
+    joined = ".".join(parts[:MAX_CHAIN_SEGMENTS])
+    if len(joined) <= MAX_DOTTED_CHARS:
+        return joined
+    kept: list[str] = []
+    length = -1
+    for part in parts[:MAX_CHAIN_SEGMENTS]:
+        length += len(part) + 1
+        if length > MAX_DOTTED_CHARS:
+            break
+        kept.append(part)
+    return ".".join(kept) if kept else parts[0][:MAX_DOTTED_CHARS]
+
+
+def capped_dotted(name: str) -> str:
+    """A dotted name cut like `dotted_name` cuts one made of segments."""
+    if len(name) <= MAX_DOTTED_CHARS and name.count(".") < MAX_CHAIN_SEGMENTS:
+        return name
+    return dotted_name(name.split(".", MAX_CHAIN_SEGMENTS)[:MAX_CHAIN_SEGMENTS])
+
+
 class Scope:
     """The chunk a part of the tree belongs to, while walking it."""
 
-    __slots__ = ("chunk", "refs", "bound", "types", "self_name", "class_scope")
+    __slots__ = ("chunk", "refs", "bound", "types", "self_name", "class_scope", "depth")
 
-    def __init__(self, chunk: ParsedChunk | None, self_name: str | None, class_scope: bool):
+    def __init__(self, chunk: ParsedChunk | None, self_name: str | None, class_scope: bool, depth: int = 0):
         self.chunk = chunk
         self.refs: set[str] = set()
         self.bound: set[str] = set()
@@ -53,6 +90,7 @@ class Scope:
         self.types: dict[str, str] = {}
         self.self_name = self_name
         self.class_scope = class_scope
+        self.depth = depth  # definitions around this scope's code (0 at module level)
 
 
 class ChunkBuilder:
@@ -73,6 +111,9 @@ class ChunkBuilder:
         self.seen_qualnames: dict[str, int] = {}
         self.imports: dict[str, str] = {}
         self.star_imports: list[str] = []
+        # line -> (code-point column, UTF-16 column) pairs mapped there, sorted; [] for a
+        # line that maps 1:1 (no character outside the BMP)
+        self._columns: dict[int, list[tuple[int, int]]] = {}
 
     def add_chunk(
         self,
@@ -95,18 +136,20 @@ class ChunkBuilder:
         kind = "class" if is_class else "method" if outer.class_scope else "function"
         start_line, start_col = start
         end_line, end_col = end
-        text = "".join(self.lines[start_line - 1 : end_line])
+        text = self._chunk_text(start, end)
+        start_char = self._utf16(start_line, start_col)  # mapped left to right (see _utf16)
+        sel_char = self._utf16(name_start[0], name_start[1])
         chunk = ParsedChunk(
             id=ChunkId.make(self.path, qualname, count),
             qualname=qualname,
             name=name,
             kind=kind,
             start_line=start_line - 1,
-            start_char=self._utf16(start_line, start_col),
+            start_char=start_char,
             end_line=end_line - 1,
             end_char=self._utf16(end_line, end_col),
             sel_line=name_start[0] - 1,
-            sel_char=self._utf16(name_start[0], name_start[1]),
+            sel_char=sel_char,
             signature=signature,
             docstring=docstring,
             decorators=decorators,
@@ -119,9 +162,13 @@ class ChunkBuilder:
         outer.bound.add(name)
         return chunk
 
-    def open_scope(self, chunk: ParsedChunk, self_name: str | None, class_scope: bool) -> Scope:
+    def too_deep(self, outer: Scope) -> bool:
+        """Whether a definition in `outer` is past MAX_DEFINITION_DEPTH (its code stays in `outer`)."""
+        return outer.depth >= MAX_DEFINITION_DEPTH
+
+    def open_scope(self, outer: Scope, chunk: ParsedChunk, self_name: str | None, class_scope: bool) -> Scope:
         """The scope of a definition's body; its refs are finished with the file."""
-        scope = Scope(chunk, self_name, class_scope)
+        scope = Scope(chunk, self_name, class_scope, outer.depth + 1)
         self.scopes.append(scope)
         return scope
 
@@ -129,13 +176,13 @@ class ChunkBuilder:
         """`local` names `target` (absolute dotted) in the file, and is no longer a local of `scope`."""
         # An import inside a function is recorded file-wide too, unless an earlier
         # import of the same name already says otherwise: the first binding wins.
-        self.imports.setdefault(local, target)
+        self.imports.setdefault(local, capped_dotted(target))
         scope.bound.discard(local)
 
     def add_star_import(self, module: str) -> None:
         """`from module import *` (absolute dotted); an empty name says nothing and is dropped."""
         if module:
-            self.star_imports.append(module)
+            self.star_imports.append(capped_dotted(module))
 
     def result(self) -> ParsedFile:
         for scope in self.scopes:
@@ -149,10 +196,54 @@ class ChunkBuilder:
             problems=tuple(self.problems),
         )
 
+    def source(self, start: tuple[int, int], end: tuple[int, int]) -> str:
+        """The text between two positions (1-based lines, code-point columns)."""
+        start_line, start_col = start
+        end_line, end_col = end
+        if start_line == end_line:
+            return self.lines[start_line - 1][start_col:end_col]
+        middle = "".join(self.lines[start_line : end_line - 1])
+        return self.lines[start_line - 1][start_col:] + middle + self.lines[end_line - 1][:end_col]
+
+    def _chunk_text(self, start: tuple[int, int], end: tuple[int, int]) -> str:
+        """A definition's whole lines, or only its own part of a line it shares with other code.
+
+        Only code Python cannot run shares a line with a definition (`def a(): pass; def
+        b(): pass`), but parso reads it: a long line of such definitions, stored whole
+        with each of them, grew with the square of its length.
+        """
+        start_line, start_col = start
+        end_line, end_col = end
+        if not 0 < start_line <= end_line <= len(self.lines):
+            return "".join(self.lines[start_line - 1 : end_line])
+        first, last = self.lines[start_line - 1], self.lines[end_line - 1]
+        indentation = _INDENTATION.match(first)
+        head = 0 if indentation is None or indentation.end() >= start_col else start_col
+        tail = len(last) if _LINE_REST.match(last, end_col) else end_col
+        if start_line == end_line:
+            return first[head:tail]
+        return first[head:] + "".join(self.lines[start_line : end_line - 1]) + last[:tail]
+
     def _utf16(self, line: int, column: int) -> int:
+        """The UTF-16 column of a position, counted from the nearest column mapped before it.
+
+        Counting from the line's start each time made a long line of many definitions cost
+        its length once per definition.
+        """
         if line - 1 >= len(self.lines):
             return column
-        return utf16_column(self.lines[line - 1], column)
+        text = self.lines[line - 1]
+        mapped = self._columns.get(line)
+        if mapped is None:
+            mapped = self._columns[line] = [] if utf16_length(text) == len(text) else [(0, 0)]
+        if not mapped:
+            return column
+        index = bisect.bisect_right(mapped, (column, sys.maxsize)) - 1
+        known, units = mapped[index]
+        if known != column:
+            units += utf16_length(text[known:column])
+            mapped.insert(index + 1, (column, units))
+        return units
 
 
 def finish_refs(scope: Scope) -> None:

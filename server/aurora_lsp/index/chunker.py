@@ -13,14 +13,24 @@ from __future__ import annotations
 import ast
 import inspect
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import parso
 import parso.cache
 from parso.grammar import load_grammar as parso_grammar
 
-from aurora_lsp.index.builder import ChunkBuilder, Scope, cap_signature, content_hash, module_base
+from aurora_lsp.index.builder import (
+    MAX_CHAIN_SEGMENTS,
+    SIGNATURE_MAX_CHARS,
+    ChunkBuilder,
+    Scope,
+    cap_signature,
+    capped_dotted,
+    content_hash,
+    dotted_name,
+    module_base,
+)
 from aurora_lsp.index.chunker_ast import AstWalk, parse_module
 from aurora_lsp.records import ParsedFile
 
@@ -33,11 +43,21 @@ __all__ = [
     "forget_buffer",
     "load_grammar",
     "parso_version",
+    "without_surrogates",
 ]
 
 _BINARY_SNIFF_BYTES = 8192
 _CODING_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 _WHITESPACE = re.compile(r"\s+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATES_REPLACED = "lone UTF-16 surrogates replaced with U+FFFD"
+# parso's tokenizer copies and rescans the rest of the line for every token inside an
+# f-string, which is quadratic in the line's length. The walk never looks inside f-strings,
+# so in a file with a line longer than this, parso is given all of them as plain (bytes)
+# strings (one can begin on a short line and go on over a long one): the same length, the
+# same positions, the same chunks; texts are read from the source itself.
+LONG_LINE_CHARS = 1000
+_FSTRING_PREFIX = re.compile(r"(?<!\w)([rR]?)([fF])(?=[rR]?['\"])")
 
 _grammar: Any = None
 
@@ -72,13 +92,32 @@ def decode_source(data: bytes) -> tuple[str, tuple[str, ...]]:
             if match:
                 encoding = match.group(1).decode("ascii")
                 break
+    problems: tuple[str, ...] = ()
     try:
-        return data.decode(encoding), ()
+        text = data.decode(encoding)
     except LookupError:
-        return data.decode("utf-8", "replace"), (f"unknown encoding {encoding!r}; read as UTF-8",)
+        text, problems = data.decode("utf-8", "replace"), (f"unknown encoding {encoding!r}; read as UTF-8",)
     except UnicodeDecodeError as error:
         problem = f"invalid {encoding} at byte {error.start}; undecodable bytes replaced"
-        return data.decode(encoding, "replace"), (problem,)
+        text, problems = data.decode(encoding, "replace"), (problem,)
+    valid = without_surrogates(text)  # UTF-7 and the escape codecs can make them
+    return valid, problems if valid is text else (*problems, _SURROGATES_REPLACED)
+
+
+def without_surrogates(text: str) -> str:
+    """`text` with each lone UTF-16 surrogate replaced by U+FFFD (`text` itself when it has none).
+
+    JSON carries them (`"\\ud800"`) and some codecs make them; no UTF-8 or UTF-16 encoder
+    takes them, so hashing, storing and mapping positions would fail. U+FFFD keeps every
+    position: it is one code point and one UTF-16 unit, as the surrogate was.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 def chunk_file(path: str, data: bytes, module: str = "", is_package: bool = False) -> ParsedFile:
@@ -96,8 +135,10 @@ def chunk_text(
     With `buffer_key`, parso keeps the tree and re-parses only what changed next time
     (its diff parser: about 3 ms instead of 75 ms for an edit to Django's query.py).
     """
-    file_hash = content_hash(text.encode("utf-8", "surrogatepass"))
-    return _chunk(ChunkBuilder(path, text, file_hash, module, is_package, ()), buffer_key)
+    valid = without_surrogates(text)
+    problems = () if valid is text else (_SURROGATES_REPLACED,)
+    file_hash = content_hash(valid.encode("utf-8"))
+    return _chunk(ChunkBuilder(path, valid, file_hash, module, is_package, problems), buffer_key)
 
 
 def forget_buffer(buffer_key: str) -> None:
@@ -109,11 +150,17 @@ def forget_buffer(buffer_key: str) -> None:
 def _chunk(builder: ChunkBuilder, buffer_key: str | None) -> ParsedFile:
     """Walk parso's tree; if parso found an error that Python does not, walk `ast` instead."""
     grammar = load_grammar()
+    plain = _fstrings_as_plain_strings(builder.text, builder.lines)
+    text = builder.text if plain is None else plain
+    module_node = None
     if buffer_key is not None:
-        module_node = grammar.parse(builder.text, path=buffer_key, diff_cache=True, cache=False)
-    else:
-        module_node = grammar.parse(builder.text, error_recovery=True, cache=False)
-    walk = _ParsoWalk(builder)
+        try:
+            module_node = grammar.parse(text, path=buffer_key, diff_cache=True, cache=False)
+        except RecursionError:  # the diff parser recurses over a deeply nested old tree
+            forget_buffer(buffer_key)
+    if module_node is None:
+        module_node = grammar.parse(text, error_recovery=True, cache=False)
+    walk = _ParsoWalk(builder, texts_from_source=plain is not None)
     walk.walk(module_node)
     if walk.syntax_error_line is None:
         return builder.result()
@@ -133,6 +180,14 @@ def _chunk(builder: ChunkBuilder, buffer_key: str | None) -> ParsedFile:
     return fresh.result()
 
 
+def _fstrings_as_plain_strings(text: str, lines: list[str]) -> str | None:
+    """The text for parso of a file with a long line, its f-strings plain; None if it has none."""
+    if all(len(line) <= LONG_LINE_CHARS for line in lines):
+        return None
+    plain = _FSTRING_PREFIX.sub(lambda m: m.group(1) + ("b" if m.group(2) == "f" else "B"), text)
+    return None if plain == text else plain
+
+
 _DEF_TYPES = ("funcdef", "classdef")
 _SKIP_SUBTREE = ("import_name", "import_from", "string", "fstring", "number", "keyword", "operator")
 
@@ -140,8 +195,9 @@ _SKIP_SUBTREE = ("import_name", "import_from", "string", "fstring", "number", "k
 class _ParsoWalk:
     """One walk of parso's tree, reporting definitions, uses and imports to the builder."""
 
-    def __init__(self, builder: ChunkBuilder) -> None:
+    def __init__(self, builder: ChunkBuilder, texts_from_source: bool = False) -> None:
         self.builder = builder
+        self.texts_from_source = texts_from_source  # parso read f-strings as plain strings
         self.syntax_error_line: int | None = None
 
     def walk(self, root: Any) -> None:
@@ -222,7 +278,11 @@ class _ParsoWalk:
             if decorators_node.type == "decorator"
             else list(decorators_node.children)
         )
-        decorators = tuple(_squash(d.get_code(include_prefix=False))[1:].strip() for d in decorator_nodes)
+        if self.builder.too_deep(outer):
+            self._walk_as_code(node, decorator_nodes, outer, stack)
+            return
+        source = self.builder.source
+        decorators = tuple(_squash(source(d.start_pos, d.end_pos))[1:].strip() for d in decorator_nodes)
         chunk = self.builder.add_chunk(
             outer,
             name_leaf.value,
@@ -230,8 +290,8 @@ class _ParsoWalk:
             start=outer_node.start_pos,
             end=_last_code_leaf(node).end_pos,
             name_start=name_leaf.start_pos,
-            signature=_signature(node, is_async),
-            docstring=_docstring(node),
+            signature=self._signature(node, is_async),
+            docstring=_docstring(node, source),
             decorators=decorators,
         )
         kind = chunk.kind
@@ -241,7 +301,7 @@ class _ParsoWalk:
             params = node.get_params()
             if params:
                 self_name = params[0].name.value
-        scope = self.builder.open_scope(chunk, self_name, is_class)
+        scope = self.builder.open_scope(outer, chunk, self_name, is_class)
 
         # Pushed in reverse: the stack pops the body last.
         if is_class:
@@ -269,6 +329,40 @@ class _ParsoWalk:
                 stack.append((node.children[4], scope, "r"))
         for decorator in decorator_nodes:
             stack.append((decorator, scope, "d"))
+
+    def _walk_as_code(
+        self, node: Any, decorator_nodes: list[Any], outer: Scope, stack: list[tuple[Any, Scope, str]]
+    ) -> None:
+        """A definition past MAX_DEFINITION_DEPTH: its name, parameters and code belong to `outer`."""
+        outer.bound.add(node.children[1].value)
+        if node.type == "funcdef":
+            outer.bound.update(param.name.value for param in node.get_params())
+        stack.extend((child, outer, "r") for child in reversed(node.children[2:]))
+        stack.extend((decorator, outer, "r") for decorator in decorator_nodes)
+
+    def _signature(self, node: Any, is_async: bool) -> str:
+        """The header up to its colon, one line: leaves joined by single spaces, comments dropped."""
+        prefix = "async " if is_async else ""
+        parts: list[str] = []
+        previous = ""
+        length = 0
+        check_at = SIGNATURE_MAX_CHARS
+        for leaf in _leaves_before(node, node.children[-2]):
+            value = leaf.value
+            if self.texts_from_source:
+                value = self.builder.source(leaf.start_pos, leaf.end_pos)  # not the plain string parso read
+            if parts and leaf.prefix and previous not in ("(", "[") and value not in (")", "]", ",", ":"):
+                parts.append(" ")
+                length += 1
+            parts.append(value)
+            length += len(value)
+            previous = value
+            if length > check_at:
+                # Squashed, the header only grows: once past the cap, what follows is cut anyway.
+                if len(prefix) + len(_squash("".join(parts))) > SIGNATURE_MAX_CHARS:
+                    break
+                check_at = 2 * length
+        return cap_signature(prefix + _squash("".join(parts)))
 
     def _use_name(self, leaf: Any, scope: Scope, usage: str) -> None:
         if scope.chunk is None:
@@ -302,7 +396,8 @@ class _ParsoWalk:
                     after_call_attribute = trailer.children[1].value
                 continue
             if first.value == "." and len(trailer.children) == 2:
-                chain.append(trailer.children[1].value)
+                if len(chain) < MAX_CHAIN_SEGMENTS:
+                    chain.append(trailer.children[1].value)
             else:
                 if first.value == "(":
                     called = True
@@ -313,7 +408,7 @@ class _ParsoWalk:
                 # super().method(...): the method as the base classes define it
                 scope.refs.add(f"c:super.{after_call_attribute}")
             else:
-                scope.refs.add(f"{kind}:{'.'.join(chain)}")
+                scope.refs.add(f"{kind}:{dotted_name(chain)}")
                 if after_call_attribute is not None:
                     scope.refs.add(f"r:.{after_call_attribute}")
         for trailer in reversed(rest):
@@ -360,38 +455,45 @@ class _ParsoWalk:
                 scope.bound.add(name)
 
     def _record_import(self, node: Any, scope: Scope) -> None:
+        builder = self.builder
+        if node.type == "import_from":
+            # Not parso's get_paths: it copies the module's path once per imported name.
+            try:
+                level = node.level
+                from_names = [n.value for n in node.get_from_names()]
+                defined = node.get_defined_names()
+            except (AttributeError, IndexError, TypeError):
+                return  # a half-typed import statement
+            base = module_base(builder.module, builder.is_package, level) if level else ""
+            module = capped_dotted(".".join(p for p in [base, *from_names] if p))
+            if node.is_star_import():
+                builder.add_star_import(module)
+                return
+            for local in defined:
+                parent = local.parent
+                imported = parent.children[0] if parent is not None and parent.type == "import_as_name" else local
+                builder.bind_import(local.value, ".".join(p for p in (module, imported.value) if p), scope)
+            return
         try:
             defined = node.get_defined_names()
             paths = node.get_paths()
         except (AttributeError, IndexError, TypeError):
             return  # a half-typed import statement
-        builder = self.builder
-        if node.type == "import_from":
-            level = node.level
-            base = module_base(builder.module, builder.is_package, level) if level else ""
-            if node.is_star_import():
-                names = [n.value for n in node.get_from_names()]
-                builder.add_star_import(".".join(p for p in [base, *names] if p))
-                return
-            for local, path_names in zip(defined, paths, strict=False):
-                dotted = ".".join(p for p in [base, *(n.value for n in path_names)] if p)
-                builder.bind_import(local.value, dotted, scope)
-        else:
-            for local, path_names in zip(defined, paths, strict=False):
-                dotted_path = [n.value for n in path_names]
-                if local.value == dotted_path[0] and len(dotted_path) > 1:
-                    dotted_path = dotted_path[:1]  # `import a.b` binds `a`
-                builder.bind_import(local.value, ".".join(dotted_path), scope)
+        for local, path_names in zip(defined, paths, strict=False):
+            dotted_path = [n.value for n in path_names]
+            if local.value == dotted_path[0] and len(dotted_path) > 1:
+                dotted_path = dotted_path[:1]  # `import a.b` binds `a`
+            builder.bind_import(local.value, dotted_name(dotted_path), scope)
 
 
 def _names_in(node: Any) -> Iterator[str]:
-    if node.type == "name":
-        yield node.value
-        return
-    if node.type in ("atom_expr", "power", "trailer"):
-        return  # x.attr = ... or x[i] = ... binds nothing new
-    for child in getattr(node, "children", ()):
-        yield from _names_in(child)
+    pending = [node]  # a stack, not recursion: a target can be nested deeper than Python's stack
+    while pending:
+        node = pending.pop()
+        if node.type == "name":
+            yield node.value
+        elif node.type not in ("atom_expr", "power", "trailer"):  # x.attr = ... or x[i] = ... binds nothing
+            pending.extend(reversed(getattr(node, "children", ())))
 
 
 _OPTIONAL_WRAPPERS = ("Optional", "Final", "ClassVar", "Annotated", "Type", "type")
@@ -399,39 +501,46 @@ _OPTIONAL_WRAPPERS = ("Optional", "Final", "ClassVar", "Annotated", "Type", "typ
 
 def _type_name(node: Any) -> str | None:
     """The class an annotation names: `Cart`, `models.Cart`, `Cart | None`, `Optional[Cart]`, `"Cart"`."""
-    node_type = node.type
-    if node_type == "name":
-        return str(node.value) if node.value != "None" else None
-    if node_type == "string":
-        text = node.value.strip("'\"")
-        return text if text.replace(".", "").replace("_", "").isalnum() else None
-    if node_type in ("expr", "or_expr"):  # A | B: the first part that is not None
-        for child in node.children:
-            if child.type != "operator":
-                found = _type_name(child)
-                if found is not None:
-                    return found
-        return None
-    if node_type in ("atom_expr", "power"):
-        children = node.children
-        if children[0].type != "name":
-            return None
-        parts = [children[0].value]
-        for trailer in children[1:]:
-            if trailer.type != "trailer":
-                return None
-            first = trailer.children[0]
-            if first.value == "." and len(trailer.children) == 2:
-                parts.append(trailer.children[1].value)
-            elif first.value == "[" and parts[-1] in _OPTIONAL_WRAPPERS and trailer is children[-1]:
-                inner = trailer.children[1]
-                if inner.type == "subscriptlist":
-                    inner = inner.children[0]
-                return _type_name(inner)
-            else:
-                return None
-        return ".".join(parts)
+    # The parts still to try, first on top; a stack, not recursion (`Optional[Optional[...`).
+    pending = [node]
+    while pending:
+        node = pending.pop()
+        node_type = node.type
+        if node_type == "name":
+            if node.value != "None":
+                return str(node.value)
+        elif node_type == "string":
+            text = node.value.strip("'\"")
+            if text.replace(".", "").replace("_", "").isalnum():
+                return capped_dotted(text)
+        elif node_type in ("expr", "or_expr"):  # A | B: the first part that is not None
+            pending.extend(child for child in reversed(node.children) if child.type != "operator")
+        elif node_type in ("atom_expr", "power"):
+            found = _dotted_or_wrapped(node.children)
+            if isinstance(found, str):
+                return found
+            if found is not None:
+                pending.append(found)
     return None
+
+
+def _dotted_or_wrapped(children: list[Any]) -> str | Any:
+    """`a.b.C` as a dotted name; the node inside `Optional[...]` and the like; or None."""
+    if children[0].type != "name":
+        return None
+    parts = [children[0].value]
+    for trailer in children[1:]:
+        if trailer.type != "trailer":
+            return None
+        first = trailer.children[0]
+        if first.value == "." and len(trailer.children) == 2:
+            parts.append(trailer.children[1].value)
+        elif first.value == "[" and parts[-1] in _OPTIONAL_WRAPPERS and trailer is children[-1]:
+            inner = trailer.children[1]
+            return inner.children[0] if inner.type == "subscriptlist" else inner
+        else:
+            return None
+    return dotted_name(parts)
 
 
 def _constructed_type(node: Any) -> str | None:
@@ -446,11 +555,36 @@ def _constructed_type(node: Any) -> str | None:
         if trailer.type != "trailer" or trailer.children[0].value != "." or len(trailer.children) != 2:
             return None
         parts.append(trailer.children[1].value)
-    return ".".join(parts)
+    return dotted_name(parts)
+
+
+def _leaves_before(node: Any, stop: Any) -> Iterator[Any]:
+    """The leaves of `node` in order, up to `stop` (one of its children).
+
+    parso's get_next_leaf finds a leaf among its siblings with list.index, which made a
+    header of many parameters or bases quadratic; this walk visits each node once.
+    """
+    pending = list(reversed(node.children))
+    while pending:
+        current = pending.pop()
+        if current is stop:
+            return
+        children = getattr(current, "children", None)
+        if children is None:
+            yield current
+        else:
+            pending.extend(reversed(children))
+
+
+def _last_leaf(node: Any) -> Any:
+    """parso's get_last_leaf without its recursion (code can nest deeper than the stack)."""
+    while getattr(node, "children", None):
+        node = node.children[-1]
+    return node
 
 
 def _last_code_leaf(node: Any) -> Any:
-    leaf = node.get_last_leaf()
+    leaf = _last_leaf(node)
     while leaf is not None and (
         leaf.type in ("newline", "endmarker") or (leaf.type == "error_leaf" and not leaf.value.strip())
     ):
@@ -465,23 +599,7 @@ def _squash(code: str) -> str:
     return _WHITESPACE.sub(" ", code).strip()
 
 
-def _signature(node: Any, is_async: bool) -> str:
-    """The header up to its colon, one line: leaves joined by single spaces, comments dropped."""
-    colon = node.children[-2]
-    parts: list[str] = []
-    previous = ""
-    leaf = node.children[0].get_first_leaf()
-    while leaf is not None and leaf is not colon:
-        value = leaf.value
-        if parts and leaf.prefix and previous not in ("(", "[") and value not in (")", "]", ",", ":"):
-            parts.append(" ")
-        parts.append(value)
-        previous = value
-        leaf = leaf.get_next_leaf()
-    return cap_signature(("async " if is_async else "") + _squash("".join(parts)))
-
-
-def _docstring(node: Any) -> str:
+def _docstring(node: Any, source: Callable[[tuple[int, int], tuple[int, int]], str]) -> str:
     try:
         doc_node = node.get_doc_node()
     except (AttributeError, IndexError):
@@ -490,7 +608,7 @@ def _docstring(node: Any) -> str:
         doc_node = _concatenated_docstring(node)
     if doc_node is None:
         return ""
-    code = doc_node.get_code(include_prefix=False)
+    code = source(doc_node.start_pos, doc_node.end_pos)
     try:
         value = ast.literal_eval(code.strip())
     except (ValueError, SyntaxError, MemoryError, RecursionError):

@@ -14,7 +14,7 @@ import io
 import re
 import tokenize
 
-from aurora_lsp.index.builder import ChunkBuilder, Scope, cap_signature, module_base
+from aurora_lsp.index.builder import ChunkBuilder, Scope, cap_signature, capped_dotted, dotted_name, module_base
 
 _DEFINITION = re.compile(r"(?:async\s+)?(?:def|class)\s+([^\W\d]\w*)")
 _WHITESPACE = re.compile(r"\s+")
@@ -64,6 +64,9 @@ class AstWalk:
     # -- definitions --------------------------------------------------------------------
 
     def _define(self, node: Definition, outer: Scope, stack: list[tuple[ast.AST, Scope, str]]) -> None:
+        if self.builder.too_deep(outer):
+            self._walk_as_code(node, outer, stack)
+            return
         is_class = isinstance(node, ast.ClassDef)
         def_line, def_col = node.lineno, self._column(node.lineno, node.col_offset)
         start = (def_line, def_col)
@@ -77,10 +80,7 @@ class AstWalk:
         match = _DEFINITION.match(self.lines[def_line - 1], def_col)
         name = match.group(1) if match else node.name
         name_col = match.start(1) if match else def_col
-        decorators = tuple(
-            _WHITESPACE.sub(" ", ast.get_source_segment(self.builder.text, d) or ast.unparse(d)).strip()
-            for d in node.decorator_list
-        )
+        decorators = tuple(_WHITESPACE.sub(" ", self._source(d)).strip() for d in node.decorator_list)
         chunk = self.builder.add_chunk(
             outer,
             name,
@@ -98,7 +98,7 @@ class AstWalk:
             positional = [*node.args.posonlyargs, *node.args.args]
             if positional:
                 self_name = positional[0].arg
-        scope = self.builder.open_scope(chunk, self_name, is_class)
+        scope = self.builder.open_scope(outer, chunk, self_name, is_class)
         stack.extend((statement, scope, "r") for statement in reversed(node.body))
         if isinstance(node, ast.ClassDef):
             stack.extend((base, scope, "b") for base in reversed(node.bases))
@@ -119,6 +119,22 @@ class AstWalk:
             if node.returns is not None:
                 stack.append((node.returns, scope, "r"))
         stack.extend((decorator, scope, "d") for decorator in node.decorator_list)
+
+    def _walk_as_code(self, node: Definition, outer: Scope, stack: list[tuple[ast.AST, Scope, str]]) -> None:
+        """A definition past MAX_DEFINITION_DEPTH: its name, parameters and code belong to `outer`."""
+        outer.bound.add(node.name)
+        if not isinstance(node, ast.ClassDef):
+            arguments = node.args
+            every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+            outer.bound.update(argument.arg for argument in every if argument is not None)
+        stack.extend((child, outer, "r") for child in reversed(list(ast.iter_child_nodes(node))))
+
+    def _source(self, node: ast.expr) -> str:
+        """The source text of an expression (ast.get_source_segment splits the whole file per call)."""
+        if node.end_lineno is None or node.end_col_offset is None:
+            return ast.unparse(node)
+        start = (node.lineno, self._column(node.lineno, node.col_offset))
+        return self.builder.source(start, (node.end_lineno, self._column(node.end_lineno, node.end_col_offset)))
 
     def _signature(self, node: Definition, def_line: int, def_col: int) -> str:
         """The header as the parso walk writes it: tokens joined by single spaces, no comments."""
@@ -157,7 +173,7 @@ class AstWalk:
         chain = _chain(node.func)
         func = node.func
         if chain is not None:
-            _add_ref(scope, "c" if usage == "r" else usage, ".".join(chain))
+            _add_ref(scope, "c" if usage == "r" else usage, dotted_name(chain))
         elif (
             isinstance(func, ast.Attribute)
             and isinstance(func.value, ast.Call)
@@ -175,7 +191,7 @@ class AstWalk:
     ) -> None:
         chain = _chain(node)
         if chain is not None:
-            _add_ref(scope, usage, ".".join(chain))
+            _add_ref(scope, usage, dotted_name(chain))
             return
         if isinstance(node.value, ast.Call):
             _add_ref(scope, "r", "." + node.attr)  # f().attr: an attribute of an unknown object
@@ -199,7 +215,7 @@ class AstWalk:
             if isinstance(node.value, ast.Call):
                 constructed = _chain(node.value.func)
                 if constructed is not None:
-                    scope.types.setdefault(node.targets[0].id, ".".join(constructed))
+                    scope.types.setdefault(node.targets[0].id, dotted_name(constructed))
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             type_name = _type_name(node.annotation)
             if type_name is not None:
@@ -209,7 +225,7 @@ class AstWalk:
         builder = self.builder
         if isinstance(node, ast.ImportFrom):
             base = module_base(builder.module, builder.is_package, node.level) if node.level else ""
-            prefix = ".".join(p for p in (base, node.module or "") if p)
+            prefix = capped_dotted(".".join(p for p in (base, node.module or "") if p))
             for alias in node.names:
                 if alias.name == "*":
                     builder.add_star_import(prefix)
@@ -254,19 +270,21 @@ _WRAPPERS = ("Optional", "Final", "ClassVar", "Annotated", "Type", "type")
 
 def _type_name(node: ast.AST) -> str | None:
     """The class an annotation names, by the rules of the parso walk's `_type_name`."""
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, str) and node.value.replace(".", "").replace("_", "").isalnum():
-            return node.value
-        return None
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return _type_name(node.left) or _type_name(node.right)
-    if isinstance(node, ast.Subscript):
-        outer = _chain(node.value)
-        if outer is not None and outer[-1] in _WRAPPERS:
-            inner = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) and node.slice.elts else node.slice
-            return _type_name(inner)
-        return None
-    chain = _chain(node)
-    if chain is None or chain == ["None"]:
-        return None
-    return ".".join(chain)
+    pending = [node]  # the parts still to try, first on top: a stack, not recursion
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str) and node.value.replace(".", "").replace("_", "").isalnum():
+                return capped_dotted(node.value)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            pending += (node.right, node.left)
+        elif isinstance(node, ast.Subscript):
+            outer = _chain(node.value)
+            if outer is not None and outer[-1] in _WRAPPERS:
+                inside = node.slice
+                pending.append(inside.elts[0] if isinstance(inside, ast.Tuple) and inside.elts else inside)
+        else:
+            chain = _chain(node)
+            if chain is not None and chain != ["None"]:
+                return dotted_name(chain)
+    return None

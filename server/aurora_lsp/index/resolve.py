@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from aurora_lsp.index.builder import MAX_CHAIN_SEGMENTS
 from aurora_lsp.records import ChunkId, Edge, FileSymbols, RefSource, plain_qualname
 
 MAX_REEXPORT_DEPTH = 12  # rounds of following re-exports (chains longer than this are rare)
@@ -80,6 +81,15 @@ class SymbolTable:
 
 
 MANY = ""  # never a chunk id
+
+
+def segments(dotted: str) -> list[str]:
+    """The first MAX_CHAIN_SEGMENTS names of a dotted chain.
+
+    Lookups try every prefix of a chain, so their cost is its length squared; the chunker
+    stores chains cut to this length, and an index written before it did is cut here.
+    """
+    return dotted.split(".", MAX_CHAIN_SEGMENTS)[:MAX_CHAIN_SEGMENTS]
 
 
 def module_name(path: str, package_dirs: set[str]) -> str:
@@ -149,7 +159,7 @@ class Resolver:
             return self._guess_attribute(chain[1:])
         if ">" in chain:
             return self._resolve_typed(chunk_id, path, qualname, chain)
-        parts = chain.split(".")
+        parts = segments(chain)
         if parts[0] == "self":
             return self._resolve_self(chunk_id, parts[1:])
         if parts[0] == "super" and len(parts) == 2:
@@ -179,7 +189,7 @@ class Resolver:
             return None
         target = symbols.imports.get(parts[0])
         if target is not None:
-            found = self.resolve_dotted(target.split(".") + parts[1:])
+            found = self.resolve_dotted((segments(target) + parts[1:])[:MAX_CHAIN_SEGMENTS])
             return None if found is None else (found, "import")
         found = self.resolve_in_file(path, parts)  # names arriving through `import *`
         if found is not None:
@@ -259,7 +269,7 @@ def _module_exports(table: SymbolTable) -> dict[str, dict[str, str]]:
     modules = table.modules
 
     def lookup(dotted: str) -> str | None:
-        parts = dotted.split(".")
+        parts = segments(dotted)
         for split in range(len(parts) - 1, 0, -1):
             path = modules.get(".".join(parts[:split]))
             if path is None:

@@ -1,0 +1,292 @@
+"""Faults of size and shape: files that are huge, long, deep or malformed.
+
+Indexing a file costs work in proportion to its size, whatever its shape: a chain of
+100,000 attributes, a header of 50,000 parameters, an import of thousands of names from a
+long dotted module, a long line of f-strings or of definitions, code nested deeper than the
+stack. These tests never time anything: they count the work the time was spent on (Python
+lines run, list positions parso's sibling searches scan, characters of the keys resolution
+looks up) or measure what is stored, at a size n and at 4n, and require 4n to cost at most
+RATIO times n (the same work at 16 times was the fault: its square).
+
+A lone UTF-16 surrogate that a file's encoding makes (UTF-7) is read as U+FFFD.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import parso.grammar
+import parso.python.tokenize
+import pytest
+from aurora_lsp.config import Settings
+from aurora_lsp.index import chunker
+from aurora_lsp.index.builder import MAX_CHAIN_SEGMENTS, MAX_DEFINITION_DEPTH, MAX_DOTTED_CHARS, SIGNATURE_MAX_CHARS
+from aurora_lsp.index.chunker import chunk_file, chunk_text
+from aurora_lsp.index.resolve import Resolver, SymbolTable, resolve_edges
+from aurora_lsp.records import FileSymbols, RefSource
+from aurora_lsp.workspace.service import WorkspaceService
+
+RATIO = 6  # linear work grows 4 times from n to 4n; quadratic work 16 times
+
+
+def lines_run(action: Callable[[], object]) -> int:
+    """Python lines executed by `action` (sys.settrace): work counted, not timed."""
+    count = 0
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal count
+        if event == "line":
+            count += 1
+        return trace
+
+    previous = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        action()
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+def assert_linear(work: Callable[[int], int], n: int) -> None:
+    work(n)  # warm: grammar, caches
+    small, large = work(n), work(4 * n)
+    assert large <= RATIO * max(small, 1), (n, small, large)
+
+
+def chunked(source: str) -> Callable[[], object]:
+    return lambda: chunk_file("m.py", source.encode(), "m", False)
+
+
+# -- reference chains ------------------------------------------------------------------
+
+
+def test_a_long_attribute_chain_is_stored_capped(tmp_path: Path) -> None:
+    """The issue's case: `return a.b.b.b…` took 6 s at 20,000 names, minutes at 100,000."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "chain.py").write_text("def f():\n    return a" + ".b" * 20_000 + "\n")
+    service = WorkspaceService.open(root, Settings(database_path=str(tmp_path / "index.sqlite3")))
+    try:
+        service.refresh()
+        [source] = service.db.ref_sources(["chain.py"])
+    finally:
+        service.close()
+    assert source.refs == ("r:a" + ".b" * (MAX_CHAIN_SEGMENTS - 1),)
+
+
+def test_an_uncapped_chain_from_an_older_index_is_resolved_in_linear_work() -> None:
+    """Resolution tries every prefix of a chain: the characters of the keys it looks up."""
+
+    class CountedDict(dict[str, str]):
+        looked_up = 0
+
+        def get(self, key: str, default: Any = None) -> Any:
+            CountedDict.looked_up += len(key)
+            return super().get(key, default)
+
+    def key_characters(n: int) -> int:
+        table = SymbolTable()
+        table.add_file(FileSymbols("m.py", "m", {"a": "pkg.a"}, ()))
+        table.add_file(FileSymbols("pkg.py", "pkg", {}, ()))
+        table.add_chunk("m.py::f", "m.py", "f", "function", None)
+        table.add_chunk("pkg.py::a", "pkg.py", "a", "function", None)
+        resolver = Resolver(table)
+        table.qualnames = {path: CountedDict(names) for path, names in table.qualnames.items()}
+        table.modules = CountedDict(table.modules)
+        CountedDict.looked_up = 0
+        source = RefSource("m.py::f", "m.py", "f", "function", ("r:a" + ".b" * n, "c:local" + ".b" * n))
+        assert list(resolve_edges(resolver, [source])) == [("m.py::f", "pkg.py::a", "reference", "import")]
+        return CountedDict.looked_up
+
+    assert_linear(key_characters, 2_000)
+
+
+def test_a_long_import_is_stored_capped_and_read_in_linear_work() -> None:
+    """parso's get_paths copied the module's path once per imported name."""
+
+    def source(n: int) -> str:
+        names = ", ".join(f"n{i}" for i in range(n))
+        return "from " + "a." * n + f"m import ({names})\nimport " + ".".join(["p"] * n) + " as q\n"
+
+    parsed = chunk_file("m.py", source(5_000).encode())
+    assert parsed.imports["n4999"] == ".".join(["a"] * MAX_CHAIN_SEGMENTS)
+    assert parsed.imports["q"] == ".".join(["p"] * MAX_CHAIN_SEGMENTS)
+    assert all(len(target) <= MAX_DOTTED_CHARS for target in parsed.imports.values())
+    assert_linear(lambda n: lines_run(chunked(source(n))), 300)
+
+
+# -- headers, decorators and lines -----------------------------------------------------
+
+
+class _ScannedList(list[Any]):
+    """A node's children that count the positions list.index scans (parso's sibling searches)."""
+
+    scanned = 0
+
+    def index(self, value: Any, *bounds: Any) -> int:
+        found = super().index(value, *bounds)
+        _ScannedList.scanned += found + 1
+        return found
+
+
+class _CountingGrammar:
+    """parso's grammar, whose trees count their sibling searches."""
+
+    def __init__(self, grammar: Any) -> None:
+        self.grammar = grammar
+
+    def parse(self, *args: Any, **kwargs: Any) -> Any:
+        module = self.grammar.parse(*args, **kwargs)
+        pending = [module]
+        while pending:
+            node = pending.pop()
+            node.children = _ScannedList(node.children)
+            pending.extend(child for child in node.children if hasattr(child, "children"))
+        return module
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        lambda n: "def f(" + ", ".join(f"p{i}" for i in range(n)) + "):\n    pass\n",
+        lambda n: "def f(" + ", ".join(f"p{i}: int = 0" for i in range(n)) + ") -> None:\n    pass\n",
+        lambda n: "class C(" + ", ".join(f"B{i}" for i in range(n)) + "):\n    pass\n",
+    ],
+    ids=["parameters", "annotated parameters", "bases"],
+)
+def test_a_header_of_many_parts_is_read_in_linear_work(monkeypatch: pytest.MonkeyPatch, header: Any) -> None:
+    """The issue's case: a 50,000-parameter signature took 19 s (get_next_leaf's list.index)."""
+    monkeypatch.setattr(chunker, "_grammar", _CountingGrammar(chunker.load_grammar()))
+
+    def work(n: int) -> int:
+        _ScannedList.scanned = 0
+        return lines_run(chunked(header(n))) + _ScannedList.scanned
+
+    assert_linear(work, 1_000)
+    [chunk] = chunk_file("m.py", header(50_000).encode()).chunks
+    assert len(chunk.signature) == SIGNATURE_MAX_CHARS and chunk.signature.endswith("…")
+    assert chunk.signature.startswith(header(3)[:12])
+
+
+def test_many_decorators_in_code_read_with_ast_take_linear_work() -> None:
+    """ast.get_source_segment splits the whole file again for each decorator."""
+
+    def source(n: int) -> str:  # a `match` body: parso 0.8 cannot read it, so ast does
+        body = "    match x:\n        case _:\n            pass\n"
+        return "".join(f"@d{i}(a.b)\n" for i in range(n)) + "def f(x):\n" + body
+
+    [chunk] = chunk_file("m.py", source(3).encode()).chunks
+    assert chunk.decorators == ("d0(a.b)", "d1(a.b)", "d2(a.b)")
+    assert_linear(lambda n: lines_run(chunked(source(n))), 300)
+
+
+def test_a_long_line_of_fstrings_is_not_rescanned_per_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    """parso's tokenizer copies and rescans the rest of the line for each token in an f-string."""
+    real_tokenize = parso.python.tokenize.tokenize_lines
+    rescanned = 0
+
+    def counting_tokenize(lines: Any, **kwargs: Any) -> Any:
+        nonlocal rescanned
+        depth = 0
+        for token in real_tokenize(lines, **kwargs):
+            if token.type == parso.python.tokenize.FSTRING_START:
+                depth += 1
+            elif token.type == parso.python.tokenize.FSTRING_END:
+                depth -= 1
+            elif depth:
+                line, column = token.start_pos
+                rescanned += len(lines[line - 1]) - column
+            yield token
+
+    monkeypatch.setattr(parso.grammar, "tokenize_lines", counting_tokenize)
+
+    def source(n: int) -> str:
+        fields = "{x.y}" * n
+        one_line = f"    y = f'{fields}' + f'{{x}}'\n"
+        over_lines = f'    return f"""\n{fields}\n"""\n'  # an f-string begun on a short line
+        return "def f(x=f'{a}'):\n" + one_line + over_lines
+
+    def work(n: int) -> int:
+        nonlocal rescanned
+        rescanned = 0
+        chunk_file("m.py", source(n).encode())
+        return rescanned
+
+    assert_linear(work, 1_000)
+    # parso sees plain strings there, but the chunks are those of its own reading of them
+    code = (source(300) + "def g(y=f'{b}' " + "+ 'x'" * 300 + '):\n    "Doc."\n').encode()
+    parsed = chunk_file("m.py", code)
+    monkeypatch.setattr(chunker, "LONG_LINE_CHARS", 10**9)
+    assert parsed == chunk_file("m.py", code)
+    assert parsed.chunks[1].signature.startswith("def g(y=f'{b}' + 'x'")
+    assert parsed.chunks[1].docstring == "Doc."
+
+
+def test_definitions_sharing_a_long_line_store_it_once_in_all() -> None:
+    """parso reads `def a(): pass; def b(): pass` (Python does not); each stored the whole line."""
+
+    def stored(n: int) -> int:
+        parsed = chunk_file("m.py", ("x = '😀'; " + "; ".join(f"def f{i}(): pass" for i in range(n)) + "\n").encode())
+        assert len(parsed.chunks) == n
+        return sum(len(chunk.text) for chunk in parsed.chunks)
+
+    assert_linear(stored, 1_000)
+    parsed = chunk_file("m.py", "x = '😀'; def f(): pass; def g(): pass\n".encode())
+    assert [(c.text, c.start_char, c.end_char) for c in parsed.chunks] == [
+        ("def f(): pass;", 10, 24),  # UTF-16 columns: the emoji is two units
+        ("def g(): pass\n", 25, 38),
+    ]
+    assert_linear(lambda n: lines_run(chunked("; ".join(f"def f{i}(): pass" for i in range(n)))), 300)
+
+
+# -- depth -----------------------------------------------------------------------------
+
+DEEP = 3_000  # more than Python's recursion limit of 1,000 frames
+DEEP_CODE = {
+    "decorator": "@d(" + "(" * DEEP + "x" + ")" * DEEP + ")\ndef f():\n    pass\n",
+    "assignment target": "def f():\n    " + "(" * DEEP + "x" + ")" * DEEP + " = 1\n",
+    "loop target": "def f():\n    for " + "[" * DEEP + "x" + "]" * DEEP + " in y:\n        pass\n",
+    "annotation": "def f(x: " + "Optional[" * DEEP + "T" + "]" * DEEP + "):\n    pass\n",
+}
+
+
+@pytest.mark.parametrize("code", DEEP_CODE.values(), ids=DEEP_CODE.keys())
+def test_code_nested_deeper_than_the_stack_is_chunked(code: str) -> None:
+    for parsed in (chunk_file("m.py", code.encode()), chunk_text("m.py", code, buffer_key="file:///deep.py")):
+        assert [chunk.qualname for chunk in parsed.chunks] == ["f"]
+    chunker.forget_buffer("file:///deep.py")
+
+
+def test_definitions_nested_past_python_s_limit_belong_to_their_enclosing_chunk() -> None:
+    """Python refuses 100 levels of indentation; parso reads more, and each chunk holds its inner ones' text."""
+    depth = 600
+    source = "".join(" " * i + f"def f{i}(a{i}):\n" for i in range(depth)) + " " * depth + "return a599 + c.call()\n"
+    parsed = chunk_file("m.py", source.encode())
+    assert len(parsed.chunks) == MAX_DEFINITION_DEPTH
+    deepest = parsed.chunks[-1]
+    assert deepest.qualname == ".".join(f"f{i}" for i in range(MAX_DEFINITION_DEPTH))
+    assert deepest.refs == ("c:c.call",)  # a599, a parameter of f599, is a local of f99 now
+    assert sum(len(chunk.text) for chunk in parsed.chunks) <= MAX_DEFINITION_DEPTH * len(source)
+
+
+# -- encodings -------------------------------------------------------------------------
+
+
+def test_a_file_whose_encoding_makes_lone_surrogates_is_indexed(tmp_path: Path) -> None:
+    """UTF-7 (like the escape codecs) decodes `+2AA-` to a lone surrogate, which nothing can store."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "seven.py").write_bytes(b'# coding: utf-7\ndef seven():\n    return "+2AA-"\n')
+    service = WorkspaceService.open(root, Settings(database_path=str(tmp_path / "index.sqlite3")))
+    try:
+        report = service.refresh()
+        assert report.files == 1 and not report.skipped
+        assert "lone UTF-16 surrogates replaced with U+FFFD" in report.problems["seven.py"]
+        [chunk] = service.file_chunks("seven.py")
+    finally:
+        service.close()
+    assert chunk.name == "seven"
