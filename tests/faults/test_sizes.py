@@ -1,4 +1,4 @@
-"""Faults of size and shape: files that are huge, long, deep or malformed.
+"""Faults of size and shape: files and editor buffers that are huge, long, deep or malformed.
 
 Indexing a file costs work in proportion to its size, whatever its shape: a chain of
 100,000 attributes, a header of 50,000 parameters, an import of thousands of names from a
@@ -8,11 +8,14 @@ lines run, list positions parso's sibling searches scan, characters of the keys 
 looks up) or measure what is stored, at a size n and at 4n, and require 4n to cost at most
 RATIO times n (the same work at 16 times was the fault: its square).
 
-A lone UTF-16 surrogate that a file's encoding makes (UTF-7) is read as U+FFFD.
+An open document larger than maxFileSizeKb is treated as such a file on disk: skipped with
+its reason, its outline empty at once, the server serving on. A lone UTF-16 surrogate in
+an open document (JSON carries them) is read as U+FFFD and never becomes an internal error.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -26,8 +29,11 @@ from aurora_lsp.index import chunker
 from aurora_lsp.index.builder import MAX_CHAIN_SEGMENTS, MAX_DEFINITION_DEPTH, MAX_DOTTED_CHARS, SIGNATURE_MAX_CHARS
 from aurora_lsp.index.chunker import chunk_file, chunk_text
 from aurora_lsp.index.resolve import Resolver, SymbolTable, resolve_edges
+from aurora_lsp.index.scan import SKIP_TOO_LARGE
 from aurora_lsp.records import FileSymbols, RefSource
 from aurora_lsp.workspace.service import WorkspaceService
+from lsp_client import eventually, outline, request, run_cli, start_server, symbols
+from lsprotocol import types
 
 RATIO = 6  # linear work grows 4 times from n to 4n; quadratic work 16 times
 
@@ -271,6 +277,115 @@ def test_definitions_nested_past_python_s_limit_belong_to_their_enclosing_chunk(
     assert deepest.qualname == ".".join(f"f{i}" for i in range(MAX_DEFINITION_DEPTH))
     assert deepest.refs == ("c:c.call",)  # a599, a parameter of f599, is a local of f99 now
     assert sum(len(chunk.text) for chunk in parsed.chunks) <= MAX_DEFINITION_DEPTH * len(source)
+
+
+# -- open documents: huge and malformed buffers ----------------------------------------
+
+
+def _open(client: Any, path: Path, text: str, version: int = 1) -> None:
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(path.as_uri(), "python", version, text))
+    )
+
+
+def _change(client: Any, path: Path, version: int, text: str, where: types.Range | None = None) -> None:
+    change: Any = (
+        types.TextDocumentContentChangeWholeDocument(text=text)
+        if where is None
+        else types.TextDocumentContentChangePartial(range=where, text=text)
+    )
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=path.as_uri(), version=version), [change]
+        )
+    )
+
+
+def _skipped(shop: Path, db: Path) -> dict[str, int]:
+    # the test client turns stats' reason keys into _0, _1: read them as JSON from the same database
+    done = run_cli("stats", str(shop), "--db", str(db), "--json", "--no-refresh")
+    assert done.returncode == 0, done.stderr
+    skipped: dict[str, int] = json.loads(done.stdout)["skipped"]
+    return skipped
+
+
+@pytest.mark.asyncio
+async def test_a_buffer_larger_than_max_file_size_is_skipped_like_such_a_file(shop: Path, tmp_path: Path) -> None:
+    """The issue's case: a 3 MB buffer of definitions took 21 s to outline, 30 MB never answered."""
+    path = shop / "shop" / "big.py"
+    path.write_text("def small_on_disk():\n    return 1\n")
+    db = tmp_path / "index.sqlite3"
+    client = await start_server(shop, db, maxFileSizeKb=64)
+    try:
+        assert [s.name for s in await symbols(client, "small_on_disk")] == ["small_on_disk"]
+        huge = "".join(f"def big_{i}(x):\n    return x + {i}\n\n\n" for i in range(30_000))  # 1 MB
+        _open(client, path, huge)
+        assert await outline(client, path) == []
+
+        async def skipped_like_a_file() -> bool:
+            stats = await request(client, "aurora/stats", None)
+            return stats["indexing"]["state"] == "idle" and not await symbols(client, "small_on_disk")
+
+        await eventually(skipped_like_a_file)
+        assert _skipped(shop, db).get(SKIP_TOO_LARGE) == 1
+        assert not await symbols(client, "big_1")
+        assert [s.name for s in await symbols(client, "Cart")][:1] == ["Cart"]  # still serving
+
+        _change(client, path, 2, "def small_again():\n    return 2\n")
+        assert [s.name for s in await outline(client, path)] == ["small_again"]
+
+        async def indexed_again() -> bool:
+            return [s.name for s in await symbols(client, "small_again")] == ["small_again"]
+
+        await eventually(indexed_again)
+        assert SKIP_TOO_LARGE not in _skipped(shop, db)
+    finally:
+        await client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_a_lone_surrogate_in_an_open_document_is_never_an_internal_error(shop: Path, tmp_path: Path) -> None:
+    path = shop / "shop" / "odd.py"
+    text = 'def with_surrogate():\n    return "\ud800"  # \udfff\n\n\ndef after_it():\n    return 1\n'
+    client = await start_server(shop, tmp_path / "index.sqlite3")
+    try:
+        _open(client, path, text)
+        assert [s.name for s in await outline(client, path)] == ["with_surrogate", "after_it"]
+        where = types.Range(types.Position(1, 13), types.Position(1, 13))
+        _change(client, path, 2, "\udc00", where)  # typed next to it, an incremental change
+        assert [s.name for s in await outline(client, path)] == ["with_surrogate", "after_it"]
+
+        async def indexed() -> bool:  # the refresh wrote the buffer to SQLite
+            return [s.name for s in await symbols(client, "after_it")] == ["after_it"]
+
+        await eventually(indexed)
+        context = await request(
+            client,
+            "aurora/context",
+            {"textDocument": {"uri": path.as_uri()}, "position": {"line": 1, "character": 12}},
+        )
+        assert context["focus"].endswith("odd.py::with_surrogate")
+        assert any("\ufffd" in item.get("text", "") for item in context["items"])
+        _change(client, path, 3, "def fixed():\n    return 1\n")
+        assert [s.name for s in await outline(client, path)] == ["fixed"]
+        assert (await request(client, "aurora/stats", None))["files"] >= 1  # no stale error after
+    finally:
+        await client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_a_buffer_parso_cannot_read_keeps_its_last_outline(shop: Path, tmp_path: Path) -> None:
+    """parso's own error recovery recurses over code this deep at the end of a file."""
+    path = shop / "shop" / "deep.py"
+    client = await start_server(shop, tmp_path / "index.sqlite3")
+    try:
+        _open(client, path, "def first():\n    return 1\n")
+        assert [s.name for s in await outline(client, path)] == ["first"]
+        _change(client, path, 2, "def first():\n    return " + "-" * 5_000 + "x")
+        assert [s.name for s in await outline(client, path)] == ["first"]
+        assert [s.name for s in await symbols(client, "Cart")][:1] == ["Cart"]
+    finally:
+        await client.shutdown_session()
 
 
 # -- encodings -------------------------------------------------------------------------

@@ -145,15 +145,24 @@ class Indexer:
         started = time.perf_counter()
         report = IndexReport()
         scan = scan_workspace(self.root, self.exclude, self.max_file_size_kb)
-        self.buffers = dict(buffers or {})
-        listed = {f.path for f in scan.files}
-        for path in sorted(self.buffers):
-            absolute = self.root / path
-            if path not in listed and path.endswith(".py") and not absolute.exists():
-                scan.files.append(ScannedFile(path, str(absolute), 0, 0))
-        scan.files.sort(key=lambda f: f.path)
         report.skipped.update(scan.skipped)
         report.skipped_examples = {k: list(v) for k, v in scan.examples.items()}
+        self.buffers = dict(buffers or {})
+        listed = {f.path for f in scan.files}
+        too_large: set[str] = set()
+        for path in sorted(self.buffers):
+            absolute = self.root / path
+            stands_in = path in listed or (path.endswith(".py") and not absolute.exists())
+            if stands_in and over_size_limit(self.buffers[path], self.max_file_size_kb):
+                # as a file on disk this large: skipped with its reason, its old chunks dropped
+                too_large.add(path)
+                report.skip(SKIP_TOO_LARGE, path)
+                del self.buffers[path]
+            elif path not in listed and stands_in:
+                scan.files.append(ScannedFile(path, str(absolute), 0, 0))
+        if too_large:
+            scan.files = [f for f in scan.files if f.path not in too_large]
+        scan.files.sort(key=lambda f: f.path)
         states = self.db.file_states()
         modules = _modules(scan)
         work, touched = self._find_changes(scan, states, modules, full, report)
@@ -397,6 +406,14 @@ class Indexer:
         elif sources:
             self.db.replace_edges([s.id for s in sources], resolve_edges(resolver, sources))
         return len(sources)
+
+
+def over_size_limit(text: str, max_file_size_kb: int) -> bool:
+    """Whether an editor buffer, as UTF-8, is larger than a file the workspace walk indexes."""
+    limit = max_file_size_kb * 1024
+    if len(text) > limit or 4 * len(text) <= limit:  # a code point is 1 to 4 bytes
+        return len(text) > limit
+    return len(text.encode("utf-8", "surrogatepass")) > limit
 
 
 def _is_package(path: str) -> bool:

@@ -1,9 +1,11 @@
 """Open documents: their texts, their outline parses, and the refreshes their changes ask for.
 
 An open document is what the editor has, not what is on disk: its text stands in for the
-file in every refresh. Its outline (documentSymbol) is parsed on the outline thread once
-per version, and a parse that finishes after a newer version arrived is dropped (stale).
-Edits and file events within REFRESH_DEBOUNCE_SECONDS are folded into one refresh.
+file in every refresh, and like a file it is skipped when larger than maxFileSizeKb (its
+outline is then empty at once). Its outline (documentSymbol) is parsed on the outline
+thread once per version, and a parse that finishes after a newer version arrived is
+dropped (stale); a version that cannot be chunked keeps the last good outline. Edits and
+file events within REFRESH_DEBOUNCE_SECONDS are folded into one refresh.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from pathlib import Path
 
 from pygls.uris import to_fs_path
 
-from aurora_lsp.index.chunker import chunk_text, forget_buffer
+from aurora_lsp.config import Settings
+from aurora_lsp.index.chunker import chunk_text, forget_buffer, without_surrogates
+from aurora_lsp.index.indexer import over_size_limit
+from aurora_lsp.index.scan import SKIP_TOO_LARGE
+from aurora_lsp.index.worker import SKIP_CHUNKER_FAILED
 from aurora_lsp.records import ParsedFile
 from aurora_lsp.workspace.service import WorkspaceService
 from aurora_lsp.workspace.threads import OUTLINE, Threads, runs_on
@@ -27,14 +33,27 @@ Locate = Callable[[str], "tuple[WorkspaceService, str] | None"]
 
 
 @runs_on(OUTLINE)
-def outline(path: str, text: str, uri: str) -> ParsedFile:
-    """Chunks of an editor buffer, with parso's diff parser keyed by the document's URI."""
-    return chunk_text(path, text, buffer_key=uri)
+def outline(path: str, text: str, uri: str) -> ParsedFile | None:
+    """Chunks of an editor buffer, with parso's diff parser keyed by the document's URI.
+
+    None when the text cannot be chunked (as a parsing process reports such a file).
+    """
+    try:
+        return chunk_text(path, text, buffer_key=uri)
+    except (RecursionError, MemoryError, ValueError, IndexError, AttributeError, TypeError) as error:
+        forget_buffer(uri)
+        logger.warning("cannot outline %s: %s: %s", uri, type(error).__name__, error)
+        return None
 
 
 @runs_on(OUTLINE)
 def forget(uri: str) -> None:
     forget_buffer(uri)
+
+
+def _skipped(path: str, reason: str) -> ParsedFile:
+    """The outline of a buffer that is not chunked: nothing, and why."""
+    return ParsedFile(path=path, content_hash="", chunks=[], imports={}, star_imports=(), problems=(reason,))
 
 
 class Debouncer:
@@ -71,8 +90,12 @@ class Documents:
         self._parsed: dict[str, tuple[int, ParsedFile]] = {}  # uri -> (version, chunks)
 
     def remember(self, uri: str, version: int, text: str) -> None:
-        """The editor has this text now; a refresh will index it."""
-        self.buffers[uri] = (version, text)
+        """The editor has this text now; a refresh will index it.
+
+        Lone surrogates (JSON can carry them) become U+FFFD here, at the door: nothing
+        after it (hashing, SQLite, UTF-16 positions) could encode them.
+        """
+        self.buffers[uri] = (version, without_surrogates(text))
         self.refreshes.schedule()
 
     async def parsed(self, uri: str) -> ParsedFile | None:
@@ -86,7 +109,16 @@ class Documents:
             return cached[1]
         located = self.locate(uri)
         path = located[1] if located is not None else Path(to_fs_path(uri) or "untitled").name
-        parsed = await self.threads.run(outline, path, text, uri)
+        settings = located[0].settings.current if located is not None else Settings()
+        parsed: ParsedFile | None
+        if over_size_limit(text, settings.max_file_size_kb):
+            parsed = _skipped(path, SKIP_TOO_LARGE)
+            if cached is not None:
+                self.threads.submit(forget, uri)  # parso's tree of a smaller version
+        else:
+            parsed = await self.threads.run(outline, path, text, uri)
+            if parsed is None:  # keeps its last good outline, as an index keeps a file's last good chunks
+                parsed = cached[1] if cached is not None else _skipped(path, SKIP_CHUNKER_FAILED)
         if self.buffers.get(uri, (None,))[0] == version:  # drop results for stale versions
             self._parsed[uri] = (version, parsed)
         return parsed
