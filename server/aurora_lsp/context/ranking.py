@@ -34,6 +34,9 @@ RECENT_WINDOW_SECONDS = 3600.0
 CONTEXT_MATCHES = 60
 # Chunks (summed over the query's terms) BM25 may score for one request; about 15 ms at 262K chunks.
 MATCH_POSTINGS = 20_000
+# The same for the words of the chunks' text, which are many more: a question's common words
+# ("the", "self") are in most chunks' text, and BM25 over 20,000 of them took 50 ms on Django.
+BODY_POSTINGS_SHARE = 0.1  # of MATCH_POSTINGS
 QUERY_SOURCES = 3
 # A query is read as its first QUERY_WORDS distinct words and the first QUERY_TERMS distinct
 # parts of them. A question is a few words, a pasted traceback a few dozen; each word costs
@@ -48,6 +51,7 @@ QUERY_TERMS = 64
 QUALIFIED_MENTION = 1.5
 FILE_MENTION = 0.5
 FILES_PER_PATH = 3  # a path that ends more files than this names none of them
+FILES_NAMED = 64  # files of one name read at once to find a path's longest ending
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -227,7 +231,8 @@ def query_matches(chunks: ChunkStore, query: str | None, focus: Chunk | None) ->
         named = dict.fromkeys(chunks.ids_named(sorted(set(names)), CONTEXT_MATCHES), 1.0)
     else:
         _named_by(chunks, question, names, matches, named, how)
-        body_terms = telling_terms(chunks, terms, chunks.body_term_chunk_counts) if terms else []
+        body_postings = max(1, int(MATCH_POSTINGS * BODY_POSTINGS_SHARE))
+        body_terms = telling_terms(chunks, terms, chunks.body_term_chunk_counts, body_postings) if terms else []
         body_expression = " OR ".join(f'"{term}"' for term in body_terms)
         body = dict(chunks.body_text(body_expression, CONTEXT_MATCHES)) if body_terms else {}
     if focus is not None:
@@ -283,8 +288,17 @@ def _named_by(
 def _files_ending(chunks: ChunkStore, path: str) -> list[str]:
     """The indexed files a path as written names: the longest of its endings that some file
     has, unless more than FILES_PER_PATH files have it (`__init__.py` names no file)."""
-    for suffix in path_suffixes(path):
-        found = chunks.paths_ending(suffix, FILES_PER_PATH + 1)
+    suffixes = path_suffixes(path)
+    if not suffixes:
+        return []
+    # one read of the files with its name, then the longest ending in memory; a name that
+    # common (`__init__.py`) is looked up ending by ending
+    named = chunks.paths_ending(suffixes[-1], FILES_NAMED)
+    for suffix in suffixes:
+        if len(named) < FILES_NAMED:
+            found = [file for file in named if file == suffix or file.endswith("/" + suffix)]
+        else:
+            found = chunks.paths_ending(suffix, FILES_PER_PATH + 1)
         if found:
             return found if len(found) <= FILES_PER_PATH else []
     return []
@@ -312,7 +326,10 @@ def query_terms(words: list[str]) -> list[str]:
 
 
 def telling_terms(
-    chunks: ChunkStore, terms: list[str], counter: Callable[[list[str]], dict[str, int]] | None = None
+    chunks: ChunkStore,
+    terms: list[str],
+    counter: Callable[[list[str]], dict[str, int]] | None = None,
+    postings_limit: int | None = None,
 ) -> list[str]:
     """The terms to match on: those the index holds (another adds a phrase to BM25 and
     nothing to any score), then the commonest left out, one at a time, while the chunks
@@ -323,7 +340,7 @@ def telling_terms(
     counts = (counter or chunks.term_chunk_counts)(terms)
     kept = sorted((term for term in terms if counts.get(term, 0) > 0), key=lambda term: (counts[term], term))
     postings = sum(counts.get(term, 0) for term in kept)
-    while len(kept) > 1 and postings > MATCH_POSTINGS:
+    while len(kept) > 1 and postings > (postings_limit or MATCH_POSTINGS):
         postings -= counts.get(kept.pop(), 0)
     return kept
 
