@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aurora_lsp.context.accesses import repeats_removed, shown_events
-from aurora_lsp.context.packing import QUESTION_SIGNATURE_SHARE, pack
+from aurora_lsp.context.packing import QUESTION_CLASS_FULL_TOKENS, QUESTION_SIGNATURE_SHARE, pack
 from aurora_lsp.context.ranking import Scored
 from aurora_lsp.protocol import Activation, ContextAnswer, ContextItem, Range
 from aurora_lsp.records import Chunk
@@ -148,3 +148,20 @@ def test_a_question_shows_signatures_to_the_end_of_the_budget_where_a_focus_show
     question_items = pack(entries, 1000, None, _render(texts), ROOT, QUESTION_SIGNATURE_SHARE)
     assert [item.detail for item in question_items] == ["full"] * 6 + ["signature"] * 40
     assert [item.detail for item in focus_items] == ["full"] * 6 + ["signature"] * 25 + ["name"] * 29
+
+
+def test_a_question_shows_a_large_class_by_its_signature_at_every_budget_and_its_method_as_code() -> None:
+    big = Chunk("m.py::Big", "class", 0, 0, 90, 1, 0, 6, "class Big:", "", (), None, "h", 500)
+    method = Chunk("m.py::Big.run", "method", 10, 4, 20, 1, 10, 8, "def run(self)", "", (), "m.py::Big", "h", 50)
+    entries = [
+        Scored(big.id, base=0.0, spreading=2.0, context=0.0, chunk=big),
+        Scored(method.id, base=0.0, spreading=1.0, context=0.0, chunk=method),
+    ]
+    texts = {big.id: {"full": "x" * 2000, "signature": "s" * 40, "name": "n" * 12}}
+    texts[method.id] = {"full": "y" * 200, "signature": "t" * 40, "name": "o" * 12}
+    for budget in (2000, 8000):
+        shown = pack(entries, budget, None, _render(texts), ROOT, QUESTION_SIGNATURE_SHARE, QUESTION_CLASS_FULL_TOKENS)
+        assert [(item.id, item.detail) for item in shown] == [(big.id, "signature"), (method.id, "full")]
+    # a focus answer still shows the class whole where it fits, and the method inside it by name
+    shown = pack(entries, 8000, None, _render(texts), ROOT)
+    assert [(item.id, item.detail) for item in shown] == [(big.id, "full"), (method.id, "name")]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from aurora_lsp.context.activation import ActivationParameters
 from aurora_lsp.context.packing import (
+    QUESTION_CLASS_FULL_TOKENS,
     QUESTION_SIGNATURE_SHARE,
     SIGNATURE_SHARE,
     name_text,
@@ -50,8 +51,16 @@ class ContextEngine:
     ) -> ContextAnswer:
         focus = self._focus(request)
         scored = rank(self.chunks, request.query, focus, now, parameters or ActivationParameters())
-        share = QUESTION_SIGNATURE_SHARE if request.query and focus.chunk is None else SIGNATURE_SHARE
-        items = pack(self._with_chunks(scored), request.token_budget, request.limit, self._render, self.root, share)
+        question = bool(request.query) and focus.chunk is None
+        items = pack(
+            self._with_chunks(scored),
+            request.token_budget,
+            request.limit,
+            self._render,
+            self.root,
+            QUESTION_SIGNATURE_SHARE if question else SIGNATURE_SHARE,
+            QUESTION_CLASS_FULL_TOKENS if question else None,
+        )
         return ContextAnswer(
             focus=focus.chunk.id if focus.chunk else None,
             token_budget=request.token_budget,

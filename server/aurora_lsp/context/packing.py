@@ -25,6 +25,10 @@ SIGNATURE_SHARE = 0.85
 # needs is code, so past the full text its candidates are shown as signatures to the end of
 # the budget, and named only when a signature no longer fits.
 QUESTION_SIGNATURE_SHARE = 1.0
+# In an answer to a question, a class larger than this is shown by its signature and
+# docstring at every budget: its methods are the candidates, and a class shown whole at a
+# larger budget would turn a method shown as code at a smaller one into a name.
+QUESTION_CLASS_FULL_TOKENS = 400
 
 Render = Callable[[Chunk, str], str]  # a chunk's text at a level of detail
 
@@ -50,6 +54,7 @@ def pack(
     render: Render,
     root: Path,
     signature_share: float = SIGNATURE_SHARE,
+    class_full_tokens: int | None = None,
 ) -> list[ContextItem]:
     """Best first under `budget`: full text within the full share, then signatures, then names.
 
@@ -77,7 +82,10 @@ def pack(
             if detail != "name" and (inside_full or used >= room):
                 continue
             if detail == "full" and used + chunk.tokens > room:
-                continue  # the stored token count of its text says it cannot fit: do not read it
+                continue
+            if detail == "full" and class_full_tokens is not None and chunk.kind == "class":
+                if chunk.tokens > class_full_tokens:
+                    continue  # the stored token count of its text says it cannot fit: do not read it
             text = render(chunk, detail)
             tokens = count_tokens(text)
             if used + tokens <= room:
