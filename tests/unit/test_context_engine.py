@@ -209,3 +209,12 @@ def test_a_question_quoting_an_error_message_finds_the_chunk_that_raises_it(shop
     assert raising and all(cid.startswith("shop/models/base.py::") for cid in raising)
     assert _ids(answer)[0] in raising
     assert after == []
+
+
+def test_a_name_no_chunk_has_finds_the_chunks_whose_text_uses_it(shop: Path, tmp_path: Path) -> None:
+    """`discount_percent` is a parameter, not a definition: the chunk using it is named by it."""
+    with _indexed(shop, tmp_path, record_accesses=False) as workspace:
+        answer = ask(workspace, None, None, query="The total is wrong when discount_percent is over one hundred")
+    why = {item["id"]: item["why"] for item in answer["items"]}
+    assert "uses discount_percent" in why[f"{PRICING}::total_price"]
+    assert _ids(answer).index(f"{PRICING}::total_price") < 3

@@ -50,6 +50,11 @@ QUERY_TERMS = 64
 # question names gets a share too (file-level evidence).
 QUALIFIED_MENTION = 1.5
 FILE_MENTION = 0.5
+# A code name the question gives that no chunk has (a variable, an attribute: `builtin_str`)
+# points at the chunks whose text uses it: all of its parts in their words, shared by them.
+USED_MENTION = 0.5
+USED_MENTIONS = 8  # such names looked up, the first written first
+USED_MATCHES = 20
 FILES_PER_PATH = 3  # a path that ends more files than this names none of them
 FILES_NAMED = 64  # files of one name read at once to find a path's longest ending
 
@@ -227,10 +232,11 @@ def query_matches(chunks: ChunkStore, query: str | None, focus: Chunk | None) ->
     named: dict[str, float] = {}
     how: dict[str, str] = {}
     body: dict[str, float] = {}
+    weak: set[str] = set()
     if question is None:
         named = dict.fromkeys(chunks.ids_named(sorted(set(names)), CONTEXT_MATCHES), 1.0)
     else:
-        _named_by(chunks, question, names, matches, named, how)
+        _named_by(chunks, question, names, matches, named, how, weak)
         body_postings = max(1, int(MATCH_POSTINGS * BODY_POSTINGS_SHARE))
         body_terms = telling_terms(chunks, terms, chunks.body_term_chunk_counts, body_postings) if terms else []
         body_expression = " OR ".join(f'"{term}"' for term in body_terms)
@@ -239,10 +245,11 @@ def query_matches(chunks: ChunkStore, query: str | None, focus: Chunk | None) ->
         matches.pop(focus.id, None)
         named.pop(focus.id, None)
     best = min(matches.values()) if matches else -1.0
+    worst = max(matches.values()) if matches else -1.0
     # in a fixed order: the best matches become sources, ties going to the earlier entry
     # (better full text, then by id), and a set's order changes from process to process
     for cid in sorted(named):
-        matches[cid] = min(matches.get(cid, 0.0), best)
+        matches[cid] = min(matches.get(cid, 0.0), worst if cid in weak and cid not in matches else best)
     return QueryMatches(matches, named, how, body if question is not None else {})
 
 
@@ -253,11 +260,15 @@ def _named_by(
     matches: dict[str, float],
     named: dict[str, float],
     how: dict[str, str],
+    weak: set[str],
 ) -> None:
     """Fill `named` and `how` with the chunks the question names: by name, dotted name,
-    traceback frame, and (for chunks its words match) the files it names."""
+    traceback frame, the names their text uses (those also in `weak`), and (for chunks its
+    words match) the files it names."""
 
-    def note(cid: str, strength: float, reason: str) -> None:
+    def note(cid: str, strength: float, reason: str, weakly: bool = False) -> None:
+        if not weakly:
+            weak.discard(cid)
         if strength > named.get(cid, 0.0):
             named[cid] = strength
             how[cid] = reason
@@ -268,6 +279,17 @@ def _named_by(
     for ids in by_name.values():
         for cid in ids:
             note(cid, 1.0 / (1.0 + math.log(len(ids))), "")
+    looked_up = 0
+    for name in names:
+        parts = [part for part in name_words(name).split() if len(part) > 2]
+        if name in by_name or len(parts) < 2 or looked_up >= USED_MENTIONS:
+            continue
+        looked_up += 1
+        users = chunks.body_ids(" AND ".join(f'"{part}"' for part in parts), USED_MATCHES)
+        for cid in users:
+            if cid not in named:
+                weak.add(cid)  # named by what it uses, not by its own words: its match is the weakest
+            note(cid, USED_MENTION / (1.0 + math.log(len(users))), f"uses {name}", weakly=True)
     for name, suffix in question.qualified:
         for cid, _ in chunks.name_suffix_candidates(name, suffix, FILES_PER_PATH):
             note(cid, QUALIFIED_MENTION, f"the question names {suffix}")

@@ -115,6 +115,9 @@ class ChunkStore:
     def body_text(self, match: str, limit: int) -> list[tuple[str, float]]:
         return self.db.body_text(match, limit)
 
+    def body_ids(self, match: str, limit: int) -> list[str]:
+        return self.db.body_ids(match, limit)
+
     def body_term_chunk_counts(self, terms: Sequence[str]) -> dict[str, int]:
         return self.db.body_term_chunk_counts(terms)
 

@@ -599,6 +599,15 @@ class SqliteStore:
         )
         return [(row[0], float(row[1])) for row in rows]
 
+    def body_ids(self, match: str, limit: int) -> list[str]:
+        """Ids of chunks whose text's words match, unranked: the first `limit` found."""
+        rows = self.db.execute(
+            "SELECT chunks.id FROM (SELECT rowid FROM chunks_body_fts WHERE chunks_body_fts MATCH ? LIMIT ?) AS hit"
+            " JOIN chunks ON chunks.rowid = hit.rowid",
+            [match, limit],
+        )
+        return [str(row[0]) for row in rows]
+
     def body_term_chunk_counts(self, terms: Sequence[str]) -> dict[str, int]:
         """term -> how many chunks' text holds it (absent: none)."""
         if not self._body_vocabulary_ready:
