@@ -15,6 +15,7 @@ an open document (JSON carries them) is read as U+FFFD and never becomes an inte
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import Callable
@@ -32,7 +33,7 @@ from aurora_lsp.index.resolve import Resolver, SymbolTable, resolve_edges
 from aurora_lsp.index.scan import SKIP_TOO_LARGE
 from aurora_lsp.records import FileSymbols, RefSource
 from aurora_lsp.workspace.service import WorkspaceService
-from lsp_client import eventually, outline, request, run_cli, start_server, symbols
+from lsp_client import TIMEOUT, eventually, outline, request, run_cli, start_server, symbols
 from lsprotocol import types
 
 RATIO = 6  # linear work grows 4 times from n to 4n; quadratic work 16 times
@@ -320,7 +321,7 @@ async def test_a_buffer_larger_than_max_file_size_is_skipped_like_such_a_file(sh
         assert [s.name for s in await symbols(client, "small_on_disk")] == ["small_on_disk"]
         huge = "".join(f"def big_{i}(x):\n    return x + {i}\n\n\n" for i in range(30_000))  # 1 MB
         _open(client, path, huge)
-        assert await outline(client, path) == []
+        assert await asyncio.wait_for(outline(client, path), TIMEOUT) == []
 
         async def skipped_like_a_file() -> bool:
             stats = await request(client, "aurora/stats", None)
@@ -389,6 +390,24 @@ async def test_a_buffer_parso_cannot_read_keeps_its_last_outline(shop: Path, tmp
 
 
 # -- encodings -------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_the_outline_of_definitions_nested_past_python_s_limit_is_answered(shop: Path, tmp_path: Path) -> None:
+    """Each level of a DocumentSymbol tree is four frames of the JSON converter's recursion."""
+    path = shop / "shop" / "nested.py"
+    client = await start_server(shop, tmp_path / "index.sqlite3")
+    try:
+        _open(client, path, "".join(" " * i + f"def f{i}():\n" for i in range(300)) + " " * 300 + "pass\n")
+        found = await asyncio.wait_for(outline(client, path), TIMEOUT)  # it had never answered
+        depth = 0
+        while found:
+            depth += 1
+            assert [s.name for s in found] == [f"f{depth - 1}"]
+            found = list(found[0].children or [])
+        assert depth == MAX_DEFINITION_DEPTH
+    finally:
+        await client.shutdown_session()
 
 
 def test_a_file_whose_encoding_makes_lone_surrogates_is_indexed(tmp_path: Path) -> None:
