@@ -11,7 +11,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 
-from aurora_lsp.convert import utf16_length
+from aurora_lsp.positions import utf16_length
 
 KINDS = ("class", "function", "method")
 SUMMARY_MAX_CHARS = 120

@@ -8,8 +8,9 @@ import random
 from pathlib import Path
 
 import pytest
-from aurora_lsp.convert import codepoint_column, document_symbols, split_lines, utf16_length
+from aurora_lsp.convert import document_symbols
 from aurora_lsp.index.chunker import chunk_text
+from aurora_lsp.positions import codepoint_column, split_lines, utf16_length
 from lsp_client import start_server
 from lsprotocol import types
 

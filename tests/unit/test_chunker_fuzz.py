@@ -3,8 +3,8 @@ lies inside the document with a parent that exists."""
 
 from __future__ import annotations
 
-from aurora_lsp.convert import split_lines, utf16_length
 from aurora_lsp.index.chunker import chunk_text
+from aurora_lsp.positions import split_lines, utf16_length
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -22,7 +22,7 @@ LAYERS = [
     ("workspace", {"workspace"}),
     ("engines", {"index", "context", "search"}),
     ("store", {"store"}),
-    ("records", {"records", "protocol", "config", "convert", "tokens", "__init__"}),
+    ("records", {"records", "protocol", "config", "convert", "positions", "tokens", "__init__"}),
 ]
 
 

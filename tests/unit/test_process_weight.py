@@ -52,3 +52,13 @@ def test_sqlite_utils_loads_without_numpy_or_pandas_but_they_stay_importable(tmp
     )
     out = _python(code, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
     assert out.splitlines() == ["False False", "installed installed"]
+
+
+def test_indexing_and_the_command_line_never_load_lsprotocol() -> None:
+    """lsprotocol's types cost 0.4 s to import: only the language server needs them, not a
+    parsing process, the command line's indexing or the workspace service."""
+    code = (
+        "import sys, aurora_lsp.index.worker, aurora_lsp.cli, aurora_lsp.workspace.service;"
+        "print(sorted(name for name in sys.modules if name.startswith(('lsprotocol', 'pygls'))))"
+    )
+    assert _python(code) == "[]"

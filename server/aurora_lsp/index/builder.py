@@ -14,7 +14,7 @@ import hashlib
 import re
 import sys
 
-from aurora_lsp.convert import split_lines, utf16_length
+from aurora_lsp.positions import split_lines, utf16_length
 from aurora_lsp.records import ChunkId, ParsedChunk, ParsedFile
 from aurora_lsp.tokens import count_tokens
 
