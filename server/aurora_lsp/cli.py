@@ -106,16 +106,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     if problem:
         print(f"aurora-lsp {args.command}: error: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        settings = Settings(
-            memory_budget_mb=args.memory_budget_mb,
-            max_chunks=args.max_chunks,
-            database_path=str(args.db) if args.db else None,
-            exclude=tuple(args.exclude),
-            max_file_size_kb=args.max_file_size_kb,
-        )
-    except ValueError as error:
-        print(f"aurora-lsp: error: {error}", file=sys.stderr)
+    settings = _settings(args)
+    if settings is None:
         return EXIT_USAGE
     try:
         with WorkspaceService.open(args.path, settings) as workspace:
@@ -182,6 +174,22 @@ def _serve(args: argparse.Namespace) -> int:
 MCP_INSTALL = "pip install 'aurora-lsp[mcp]'"
 
 
+def _settings(args: argparse.Namespace, **more: bool) -> Settings | None:
+    """The settings the common options give, or None after saying on stderr which is bad."""
+    try:
+        return Settings(
+            memory_budget_mb=args.memory_budget_mb,
+            max_chunks=args.max_chunks,
+            database_path=str(args.db) if args.db else None,
+            exclude=tuple(args.exclude),
+            max_file_size_kb=args.max_file_size_kb,
+            **more,
+        )
+    except ValueError as error:
+        print(f"aurora-lsp: error: {error}", file=sys.stderr)
+        return None
+
+
 def _mcp(args: argparse.Namespace) -> int:
     """The MCP server; the SDK is imported only here, so no other command pays for it."""
     try:
@@ -191,17 +199,8 @@ def _mcp(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     from aurora_lsp.mcp_server import serve
 
-    try:
-        settings = Settings(
-            memory_budget_mb=args.memory_budget_mb,
-            max_chunks=args.max_chunks,
-            database_path=str(args.db) if args.db else None,
-            exclude=tuple(args.exclude),
-            max_file_size_kb=args.max_file_size_kb,
-            record_accesses=not args.no_record,
-        )
-    except ValueError as error:
-        print(f"aurora-lsp: error: {error}", file=sys.stderr)
+    settings = _settings(args, record_accesses=not args.no_record)
+    if settings is None:
         return EXIT_USAGE
     try:
         return serve(args.path, settings)
