@@ -16,6 +16,8 @@ import cattrs
 import platformdirs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from aurora_lsp.protocol import camel
+
 APP_NAME = "aurora-lsp"
 
 
@@ -41,7 +43,7 @@ def _within(low: float, high: float, low_allowed: bool = True) -> Any:
         else:  # str() of a huge int is slow, or refused past 4,300 digits
             shown = f"about 10^{int(abs(value).bit_length() * math.log10(2))}"
         lowest = "above" if not low_allowed else "from"
-        raise ValueError(f"{_camel(attribute.name)} must be a number {lowest} {low:,} to {high:,}, got {shown}")
+        raise ValueError(f"{camel(attribute.name)} must be a number {lowest} {low:,} to {high:,}, got {shown}")
 
     return check
 
@@ -66,11 +68,6 @@ class Settings:
     @property
     def memory_budget_bytes(self) -> int:
         return int(self.memory_budget_mb * 1024 * 1024)
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def _strict_int(value: object, _type: object) -> int:
@@ -118,11 +115,11 @@ converter.register_structure_hook(float, _strict_float)
 converter.register_structure_hook(bool, _strict_bool)
 converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _strict_patterns)
 converter.register_structure_hook_func(lambda t: t == (str | None), _optional_str)
-_renames = {field.name: override(rename=_camel(field.name)) for field in attrs.fields(Settings)}
+_renames = {field.name: override(rename=camel(field.name)) for field in attrs.fields(Settings)}
 converter.register_unstructure_hook(Settings, make_dict_unstructure_fn(Settings, converter, **_renames))  # type: ignore[arg-type]
 converter.register_structure_hook(Settings, make_dict_structure_fn(Settings, converter, **_renames))  # type: ignore[arg-type]
 
-WIRE_NAMES = {_camel(field.name): field.name for field in attrs.fields(Settings)}
+WIRE_NAMES = {camel(field.name): field.name for field in attrs.fields(Settings)}
 
 
 def settings_from_wire(raw: object) -> tuple[Settings, list[str]]:

@@ -47,11 +47,12 @@ from pydantic import Field, WithJsonSchema
 
 from aurora_lsp import __version__, protocol
 from aurora_lsp.config import LiveSettings, Settings
-from aurora_lsp.context.accesses import Event, shown_events
+from aurora_lsp.context.accesses import shown_events
 from aurora_lsp.context.engine import ContextRequest
 from aurora_lsp.context.related import RelatedAnswer, related
 from aurora_lsp.index.indexer import IndexReport
 from aurora_lsp.protocol import ContextAnswer, Range, Stats
+from aurora_lsp.records import Event
 from aurora_lsp.search import TIER_EXACT
 from aurora_lsp.tokens import count_tokens
 from aurora_lsp.workspace import figures

@@ -5,6 +5,19 @@ from __future__ import annotations
 
 import re
 
+
+def is_utf8(text: str) -> bool:
+    """Whether `text` has a UTF-8 form: not with a lone surrogate (os.scandir's stand-in
+    for undecodable bytes, or JSON's `"\\ud800"`), which SQLite and JSON output cannot hold."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 # LSP counts a line break as \r\n, \n or \r, and nothing else (unlike str.splitlines).
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 

@@ -22,6 +22,12 @@ REINDEX = "aurora/reindex"
 T = TypeVar("T")
 
 
+def camel(name: str) -> str:
+    """A Python field name as the wire spells it: `token_budget` → `tokenBudget`."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 class ParamsError(ValueError):
     """Params that do not fit their record; the message says which field and why."""
 
@@ -65,7 +71,7 @@ MAX_LIMIT = 100_000
 def _whole(minimum: int, maximum: int, within: str = "") -> Any:
     def check(instance: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
         if value is not None and not minimum <= value <= maximum:
-            name = f"{within}{_camel(attribute.name)}"
+            name = f"{within}{camel(attribute.name)}"
             raise ParamsError(f"{name} must be a whole number from {minimum:,} to {maximum:,}")
 
     return check
@@ -245,11 +251,6 @@ class SymbolItem:
 # -- reading and writing ---------------------------------------------------------------------
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def _strict_int(value: object, _type: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"expected a whole number, got {value!r}")
@@ -275,7 +276,7 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook(bool, _strict_bool)
 
     def renamed(cls: type) -> dict[str, Any]:
-        return {field.name: override(rename=_camel(field.name)) for field in attrs.fields(cls)}
+        return {field.name: override(rename=camel(field.name)) for field in attrs.fields(cls)}
 
     converter.register_unstructure_hook_factory(
         attrs.has, lambda cls: make_dict_unstructure_fn(cls, converter, **renamed(cls))
@@ -318,7 +319,7 @@ def _first_reason(error: cattrs.BaseValidationError) -> str:
         return own
     message = cattrs.transform_error(error, path="")[0]
     text, _, where = message.rpartition(" @ ")
-    wire = ".".join(_camel(part) for part in where.strip(".").split(".") if part)
+    wire = ".".join(camel(part) for part in where.strip(".").split(".") if part)
     return f"{wire}: {text}" if wire else text
 
 

@@ -290,6 +290,7 @@ class RefSource:
 
 
 Edge = tuple[str, str, str, str]  # (source id, target id, kind, how)
+Event = tuple[str, float, str]  # a use: (chunk id, when, kind of use)
 
 
 # -- files ---------------------------------------------------------------------------------

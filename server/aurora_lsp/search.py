@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aurora_lsp.positions import is_utf8
 from aurora_lsp.store.chunks import ChunkStore
 
 CANDIDATE_LIMIT = 20000
@@ -136,7 +137,7 @@ def _starts_every_gap(query: str, target: str, folded_target: str) -> bool:
 def search_symbols(store: ChunkStore, query: str, limit: int = 50) -> list[SymbolMatch]:
     """The best `limit` chunks for `query`, best first. An empty query lists nothing."""
     query = query.strip()
-    if not query or limit < 1 or not _storable(query):
+    if not query or limit < 1 or not is_utf8(query):
         return []  # no stored name holds a lone surrogate, and every tier needs each character
     # Exact names, prefixes and qualified suffixes rank first; when they alone fill the
     # answer (short queries: "e", "get"), nothing further down can enter it, so skip the rest.
@@ -165,15 +166,6 @@ def _named_candidates(store: ChunkStore, query: str) -> list[tuple[str, str]]:
         seen = {chunk_id for chunk_id, _ in found}
         found.extend(row for row in store.exact_name_candidates(query, CANDIDATE_LIMIT) if row[0] not in seen)
     return found
-
-
-def _storable(text: str) -> bool:
-    """Can SQLite hold this text? Not with a lone surrogate: UTF-8 has no form for one."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _ranked(query: str, candidates: list[tuple[str, str]]) -> list[SymbolMatch]:

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from aurora_lsp.protocol import ContextAnswer
+from aurora_lsp.records import Event
 
 # One access per chunk and kind of use within this window counts; more are repeats.
 ACCESS_MIN_INTERVAL_SECONDS = {"context": 600.0}
 ACCESS_DEFAULT_INTERVAL_SECONDS = 60.0
-
-Event = tuple[str, float, str]  # (chunk id, when, kind of use)
 
 
 def shown_events(answer: ContextAnswer, now: float) -> list[Event]:

@@ -32,6 +32,7 @@ from aurora_lsp.index.builder import (
     module_base,
 )
 from aurora_lsp.index.chunker_ast import AstWalk, parse_module
+from aurora_lsp.positions import is_utf8
 from aurora_lsp.records import ParsedFile
 
 __all__ = [
@@ -111,13 +112,7 @@ def without_surrogates(text: str) -> str:
     takes them, so hashing, storing and mapping positions would fail. U+FFFD keeps every
     position: it is one code point and one UTF-16 unit, as the surrogate was.
     """
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return _SURROGATE.sub("\ufffd", text)
-    return text
+    return text if is_utf8(text) else _SURROGATE.sub("\ufffd", text)
 
 
 def chunk_file(path: str, data: bytes, module: str = "", is_package: bool = False) -> ParsedFile:

@@ -22,6 +22,8 @@ from typing import Any
 
 import pathspec
 
+from aurora_lsp.positions import is_utf8
+
 ALWAYS_SKIPPED_FOLDERS = frozenset(
     {
         ".git",
@@ -133,7 +135,7 @@ def scan_workspace(root: Path, exclude: Iterable[str] = (), max_file_size_kb: in
         for entry in entries:
             name = entry.name
             path = f"{relative}/{name}" if relative else name
-            if not _is_utf8(name):
+            if not is_utf8(name):
                 result.skip(SKIP_NAME_NOT_UTF8, printable(path))
                 continue
             try:
@@ -194,17 +196,6 @@ def scan_workspace(root: Path, exclude: Iterable[str] = (), max_file_size_kb: in
 def is_inside(path: str, root: str) -> bool:
     """Whether a canonical path is the canonical root or lies under it."""
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def _is_utf8(name: str) -> bool:
-    """os.scandir hands undecodable bytes over as lone surrogates; those names are not UTF-8."""
-    if name.isascii():
-        return True
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def printable(path: str) -> str:

@@ -15,11 +15,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from aurora_lsp.protocol import DatabaseFigures, MemoryFigures
-from aurora_lsp.records import Chunk, ChunkId, ChunkRow, row_size
+from aurora_lsp.records import Chunk, ChunkId, ChunkRow, Event, row_size
 from aurora_lsp.store.lru import LruTier
 from aurora_lsp.store.sqlite import SqliteStore
-
-Event = tuple[str, float, str]  # (chunk id, when, kind of use)
 
 
 class ChunkStore:

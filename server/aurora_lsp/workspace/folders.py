@@ -21,6 +21,7 @@ from aurora_lsp.context.accesses import shown_events
 from aurora_lsp.context.engine import ContextRequest
 from aurora_lsp.context.packing import merge_answers
 from aurora_lsp.index.indexer import IndexReport
+from aurora_lsp.positions import is_utf8
 from aurora_lsp.protocol import ContextAnswer, IndexingState, ReindexResult, RunCounts, Stats
 from aurora_lsp.store.sqlite import busy_backoff, is_busy
 from aurora_lsp.workspace import figures
@@ -32,14 +33,6 @@ logger = logging.getLogger(__name__)
 Tell = Callable[[str], None]  # one line for the person (a warning or an error)
 Progress = Callable[[int, int], None]  # (files done, files in all), on the event loop
 Buffers = Callable[[WorkspaceService], dict[str, str]]
-
-
-def _is_utf8(path: str) -> bool:
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:  # a name with undecodable bytes: the index skips it too
-        return False
-    return True
 
 
 class Folders:
@@ -114,7 +107,7 @@ class Folders:
                 relative = absolute.relative_to(root).as_posix()
             except ValueError:
                 continue
-            if relative == "." or not _is_utf8(relative):
+            if relative == "." or not is_utf8(relative):
                 continue
             if best is None or len(str(root)) > len(str(best[0].root)):
                 best = (service, relative)

@@ -21,12 +21,12 @@ from types import TracebackType
 import attrs
 
 from aurora_lsp.config import LiveSettings, Settings, database_path
-from aurora_lsp.context.accesses import Event, repeats_removed, shown_events
+from aurora_lsp.context.accesses import repeats_removed, shown_events
 from aurora_lsp.context.activation import ActivationParameters
 from aurora_lsp.context.engine import ContextEngine, ContextRequest
 from aurora_lsp.index.indexer import Indexer, IndexReport, Progress
 from aurora_lsp.protocol import ContextAnswer, DatabaseFigures, IndexingState, MemoryFigures, RunCounts
-from aurora_lsp.records import Chunk, ChunkId
+from aurora_lsp.records import Chunk, ChunkId, Event
 from aurora_lsp.search import SymbolMatch, search_symbols
 from aurora_lsp.store.chunks import ChunkStore
 from aurora_lsp.store.recovery import memory_notice, memory_store, open_store
