@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -57,8 +56,6 @@ USED_MENTIONS = 8  # such names looked up, the first written first
 USED_MATCHES = 20
 FILES_PER_PATH = 3  # a path that ends more files than this names none of them
 FILES_NAMED = 64  # files of one name read at once to find a path's longest ending
-
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(slots=True)
@@ -324,16 +321,6 @@ def _files_ending(chunks: ChunkStore, path: str) -> list[str]:
         if found:
             return found if len(found) <= FILES_PER_PATH else []
     return []
-
-
-def query_words(query: str) -> list[str]:
-    """The query's first QUERY_WORDS distinct words (identifiers), in order."""
-    words: dict[str, None] = {}
-    for match in _WORD.finditer(query):
-        words.setdefault(match.group())
-        if len(words) >= QUERY_WORDS:
-            break
-    return list(words)
 
 
 def query_terms(words: list[str]) -> list[str]:
