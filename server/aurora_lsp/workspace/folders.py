@@ -182,9 +182,7 @@ class Folders:
             answer = await self.threads.run(service.context, request, now)
             self.threads.submit(service.record_uses, shown_events(answer, now))
             answers.append(answer)
-        if not answers:
-            return ContextAnswer(focus=None, token_budget=request.token_budget, used_tokens=0, items=[])
-        return merge_answers(answers, request.token_budget)
+        return merge_answers(answers, request.token_budget)  # none: an empty answer
 
     async def symbols(self, query: str, limit: int) -> list[tuple[WorkspaceService, SymbolHit]]:
         """Every folder's best `limit` hits for a symbol query, best first."""
