@@ -33,6 +33,9 @@ EVENT_WEIGHTS: Mapping[str, float] = {
     # An AI agent named the chunk (the focus of its context request, an exact symbol, the subject
     # of `related`): a use, at half a person's, since agents look at more code than they change.
     "agent": 0.25,
+    # A person asked where a chunk is defined, used, called from or what it calls (definition,
+    # references, call and type hierarchy): interest like a context focus, less than an edit.
+    "navigate": 0.5,
     # Shown in a context answer: at most +0.45 over the floor right after (less than one link
     # of spreading), gone within minutes, so an answer cannot lock itself in (accesses.shown_events).
     "context": 0.002,
