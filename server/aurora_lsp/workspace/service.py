@@ -21,9 +21,11 @@ from types import TracebackType
 import attrs
 
 from aurora_lsp.config import LiveSettings, Settings, database_path
+from aurora_lsp.context import navigation
 from aurora_lsp.context.accesses import repeats_removed, shown_events
 from aurora_lsp.context.activation import ActivationParameters
 from aurora_lsp.context.engine import ContextEngine, ContextRequest
+from aurora_lsp.context.navigation import Call, Cursor, Place, Target
 from aurora_lsp.index.indexer import Indexer, IndexReport, Progress
 from aurora_lsp.protocol import ContextAnswer, DatabaseFigures, IndexingState, MemoryFigures, RunCounts
 from aurora_lsp.records import Chunk, ChunkId, Event
@@ -277,6 +279,29 @@ class WorkspaceService:
     def file_chunks(self, path: str) -> list[Chunk]:
         """A stored file's chunks in source order."""
         return self.chunks.chunks_in_file(path)
+
+    @runs_on(READER)
+    def subject_at(self, cursor: Cursor, classes_only: bool = False) -> Chunk | None:
+        """The chunk a cursor names (context/navigation.py says how)."""
+        return navigation.subject_at(self.chunks, cursor, classes_only)
+
+    @runs_on(READER)
+    def references(self, cursor: Cursor, include_declaration: bool) -> tuple[Chunk | None, list[Place]]:
+        """The chunk at the cursor and the places that use it."""
+        subject = navigation.subject_at(self.chunks, cursor)
+        return subject, navigation.references(self.chunks, subject, include_declaration) if subject else []
+
+    @runs_on(READER)
+    def calls(self, target: Target, incoming: bool) -> tuple[Chunk | None, list[Call]]:
+        """A chunk (by id, or the one at a cursor) and its callers or callees."""
+        subject = navigation.resolve(self.chunks, target)
+        return subject, navigation.calls(self.chunks, subject, incoming) if subject else []
+
+    @runs_on(READER)
+    def type_relatives(self, target: Target, supertypes: bool) -> tuple[Chunk | None, list[Chunk]]:
+        """A class (by id, or the one at a cursor) and its base classes or subclasses."""
+        subject = navigation.resolve(self.chunks, target, classes_only=True)
+        return subject, navigation.type_relatives(self.chunks, subject, supertypes) if subject else []
 
     @runs_on(READER)
     def figures(self, warm: bool = False) -> FolderFigures:
