@@ -1,4 +1,5 @@
-"""The one place that builds LSP objects from chunks: ranges, symbol kinds, document symbols.
+"""The one place that builds LSP objects from chunks: ranges, symbol kinds, document symbols,
+hierarchy items.
 
 Positions are already LSP's (0-based lines, UTF-16 columns: positions.py counts them), so
 this module only dresses them in lsprotocol's types. It is the only module besides the
@@ -9,11 +10,14 @@ indexing, the parsing workers and the MCP server never load it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from lsprotocol import types
 
 from aurora_lsp.positions import utf16_length
+from aurora_lsp.records import ChunkId
+
+HierarchyItem = TypeVar("HierarchyItem", types.CallHierarchyItem, types.TypeHierarchyItem)
 
 # -- chunks → LSP objects ---------------------------------------------------------------
 
@@ -43,6 +47,25 @@ def chunk_range(chunk: _ChunkLike) -> types.Range:
 def selection_range(chunk: _ChunkLike) -> types.Range:
     end = chunk.sel_char + utf16_length(chunk.name)
     return types.Range(types.Position(chunk.sel_line, chunk.sel_char), types.Position(chunk.sel_line, end))
+
+
+def lsp_range(four: tuple[int, int, int, int]) -> types.Range:
+    """A range from (start line, start character, end line, end character)."""
+    return types.Range(types.Position(four[0], four[1]), types.Position(four[2], four[3]))
+
+
+def hierarchy_item(chunk: _ChunkLike, uri: str, item: type[HierarchyItem]) -> HierarchyItem:
+    """A call or type hierarchy item; `data` carries the chunk id, so later requests need no search."""
+    container = ChunkId.plain_qualname(chunk.parent) if chunk.parent else ChunkId.path(chunk.id)
+    return item(
+        name=chunk.name,
+        kind=symbol_kind(chunk),
+        uri=uri,
+        range=chunk_range(chunk),
+        selection_range=selection_range(chunk),
+        detail=container,
+        data={"chunkId": chunk.id},
+    )
 
 
 def symbol_kind(chunk: _ChunkLike) -> types.SymbolKind:
