@@ -16,6 +16,7 @@ import errno
 import itertools
 import multiprocessing
 import os
+import re
 import stat
 import time
 from collections import Counter, deque
@@ -56,6 +57,7 @@ BATCH_FILES = 16
 IN_FLIGHT_BATCHES_PER_WORKER = 4
 RESOLVE_BATCH = 2000  # chunks whose edges are resolved and written together
 WRITE_BATCH_FILES = 50
+PREFILTER_MAX_NAMES = 500  # past this many changed names, a regex of them costs more than it saves
 _EDGES_DIRTY = "edges_dirty"
 
 Progress = Callable[[int, int], None]
@@ -170,14 +172,17 @@ class Indexer:
         removed = sorted(set(states) - scanned_paths)
         report.unchanged = len(scan.files) - len(work)
 
-        affected_names: set[str] = set()
         written_paths: list[str] = []
         failed_paths: set[str] = set()
         # Edges left unfinished by a run that was killed are redone in full.
         was_dirty = self.db.get_meta(_EDGES_DIRTY) == "1"
-        old_bases = self.db.base_edges()
+        old_bases: dict[str, tuple[str, ...]] = {}
+        # What resolution knew of the files about to change, and what it knows of them after.
+        before: dict[str, _Definitions] = {}
+        after: dict[str, _Definitions] = {}
         if work or removed:
-            affected_names = self._names_of_files([w.path for w in work] + removed)
+            old_bases = self.db.base_edges()
+            before = self._definitions([w.path for w in work if w.path in states] + removed)
             self.db.set_meta(_EDGES_DIRTY, "1")
         if touched:
             with self.db.transaction():
@@ -201,6 +206,7 @@ class Indexer:
                 failed_paths.add(item.path)
             else:
                 pending.append(FileRecord(result, item.size, item.mtime_ns, item.checked_ns, item.module))
+                after[item.path] = _Definitions.of(result)
                 if result.problems:
                     report.problems[item.path] = list(result.problems)
             if len(pending) >= WRITE_BATCH_FILES:
@@ -219,13 +225,13 @@ class Indexer:
         report.removed_paths = removed + stale
         report.removed = len(report.removed_paths)
         if written_paths or report.removed_paths or was_dirty:
-            affected_names |= self._names_of_files(written_paths)
+            affected_names, exports_changed = _changed_names(before, after)
             module_changed = any(states[p].module != modules[p] for p in states if p in modules)
             report.resolved_sources = self._resolve(
                 set(written_paths),
                 affected_names,
                 old_bases,
-                full_resolution=full or module_changed or not states or was_dirty,
+                full_resolution=full or module_changed or exports_changed or not states or was_dirty,
             )
         counts = self.db.counts()
         report.files, report.chunks, report.edges = counts["files"], counts["chunks"], counts["edges"]
@@ -289,18 +295,13 @@ class Indexer:
             )
         return work, touched
 
-    def _names_of_files(self, paths: Iterable[str]) -> set[str]:
-        """Names whose meaning a change to these files can alter: their chunks and imports."""
-        names: set[str] = set()
-        for path in paths:
-            for source in self.db.ref_sources([path]):
-                names.add(source.qualname.rpartition(".")[2])
-        symbols = {s.path: s for s in self.db.file_symbols()}
-        for path in paths:
-            file_symbols = symbols.get(path)
-            if file_symbols is not None:
-                names.update(file_symbols.imports)
-        return names
+    def _definitions(self, paths: list[str]) -> dict[str, _Definitions]:
+        """What resolution knows now of these files (those indexed), read in a few queries."""
+        entries = self.db.definitions_of(paths)
+        return {
+            path: _Definitions(entries.get(path, set()), symbols.imports, symbols.star_imports)
+            for path, symbols in self.db.file_symbols_of(paths).items()
+        }
 
     # -- chunking -----------------------------------------------------------------------
 
@@ -377,11 +378,36 @@ class Indexer:
             # `T>attr` lookups elsewhere depend on T's ancestry: treat T's name as changed
             affected_names = affected_names | {ChunkId.plain_qualname(c).rpartition(".")[2] for c in changed_hierarchy}
 
+        # A source can use an affected name only if one of its refs spells it, or one of its
+        # file's imports leads to it: a cheap test before the exact one, on most sources.
+        spelled = (
+            re.compile("|".join(re.escape(name) for name in sorted(affected_names)))
+            if 0 < len(affected_names) <= PREFILTER_MAX_NAMES
+            else None
+        )
+        imports_reach: dict[str, bool] = {}
+
+        def may_use_affected(source: RefSource) -> bool:
+            if not affected_names:
+                return False
+            if spelled is None:
+                return True
+            reach = imports_reach.get(source.path)
+            if reach is None:
+                targets = imports.get(source.path, {}).values()
+                reach = imports_reach[source.path] = any(
+                    not affected_names.isdisjoint(target.split(".")) for target in targets
+                )
+            return reach or spelled.search("\n".join(source.refs)) is not None
+
         def needs_resolving(source: RefSource) -> bool:
             return (
                 source.path in changed_paths
                 or _enclosing_class_in(source.id, table.parents, changed_hierarchy)
-                or not affected_names.isdisjoint(_names_used(source, imports.get(source.path, {})))
+                or (
+                    may_use_affected(source)
+                    and not affected_names.isdisjoint(_names_used(source, imports.get(source.path, {})))
+                )
             )
 
         resolved = 0
@@ -423,6 +449,46 @@ def _is_package(path: str) -> bool:
 def _modules(scan: ScanResult) -> dict[str, str]:
     package_dirs = scan.package_dirs
     return {f.path: module_name(f.path, package_dirs) for f in scan.files}
+
+
+@dataclass(slots=True)
+class _Definitions:
+    """What resolution knows of one file: its chunks' (id, qualname, kind, parent) and its imports."""
+
+    entries: set[tuple[str, str, str, str | None]]
+    imports: dict[str, str]
+    star_imports: tuple[str, ...]
+
+    @classmethod
+    def of(cls, parsed: ParsedFile) -> _Definitions:
+        entries = {(c.id, c.qualname, c.kind, c.parent) for c in parsed.chunks}
+        return cls(entries, parsed.imports, parsed.star_imports)
+
+
+_NO_DEFINITIONS = _Definitions(set(), {}, ())
+
+
+def _changed_names(before: dict[str, _Definitions], after: dict[str, _Definitions]) -> tuple[set[str], bool]:
+    """Names whose meaning the change alters, and whether a module's `import *` changed.
+
+    Resolution reads a file through its chunks' (id, qualname, kind, parent) and its
+    imports, so only the names of entries that appeared, vanished or changed can resolve
+    differently elsewhere: a body edited in place affects nothing beyond its own chunks
+    (re-resolved anyway). A changed `import *` changes what the module exports by names
+    it does not spell: the caller resolves everything then.
+    """
+    names: set[str] = set()
+    for path in before.keys() | after.keys():
+        old, new = before.get(path, _NO_DEFINITIONS), after.get(path, _NO_DEFINITIONS)
+        if old.star_imports != new.star_imports:
+            return names, True
+        names.update(qualname.rpartition(".")[2] for _, qualname, _, _ in old.entries ^ new.entries)
+        names.update(
+            local
+            for local in old.imports.keys() | new.imports.keys()
+            if old.imports.get(local) != new.imports.get(local)
+        )
+    return names, False
 
 
 def _names_used(source: RefSource, imports: dict[str, str]) -> set[str]:

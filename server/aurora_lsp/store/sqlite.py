@@ -443,6 +443,27 @@ class SqliteStore:
             for path, module, imports, stars in rows
         ]
 
+    def file_symbols_of(self, paths: Sequence[str]) -> dict[str, FileSymbols]:
+        """The module and imports of these files (those indexed), by path."""
+        found: dict[str, FileSymbols] = {}
+        for batch, marks in _batches(paths):
+            rows = self.db.execute(
+                f"SELECT path, module, imports, star_imports FROM files WHERE path IN ({marks})", batch
+            )
+            for path, module, imports, stars in rows:
+                found[path] = FileSymbols(path, module, json.loads(imports), tuple(json.loads(stars)))
+        return found
+
+    def definitions_of(self, paths: Sequence[str]) -> dict[str, set[tuple[str, str, str, str | None]]]:
+        """path -> the (id, qualname, kind, parent) of its chunks: what resolution knows of a file."""
+        found: dict[str, set[tuple[str, str, str, str | None]]] = {}
+        for batch, marks in _batches(paths):
+            query = f"SELECT path, id, qualname, kind, parent FROM chunks WHERE path IN ({marks})"
+            rows = self.db.execute(query, batch)
+            for path, chunk_id, qualname, kind, parent in rows:
+                found.setdefault(path, set()).add((chunk_id, qualname, kind, parent))
+        return found
+
     def symbol_rows(self) -> Iterator[tuple[str, str, str, str, str | None]]:
         """(id, path, qualname, kind, parent) of every chunk, in file and source order."""
         yield from self.db.execute("SELECT id, path, qualname, kind, parent FROM chunks ORDER BY path, seq")
