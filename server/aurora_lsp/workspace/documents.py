@@ -104,11 +104,12 @@ class Documents:
         if buffer is None:
             return None
         version, text = buffer
-        cached = self._parsed.get(uri)
-        if cached is not None and cached[0] == version:
-            return cached[1]
         located = self.locate(uri)
         path = located[1] if located is not None else Path(to_fs_path(uri) or "untitled").name
+        cached = self._parsed.get(uri)
+        # parsed again once its folder is known (a document opened before `initialized`): ids name the path
+        if cached is not None and cached[0] == version and cached[1].path == path:
+            return cached[1]
         settings = located[0].settings.current if located is not None else Settings()
         parsed: ParsedFile | None
         if over_size_limit(text, settings.max_file_size_kb):
