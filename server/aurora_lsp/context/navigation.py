@@ -116,12 +116,12 @@ def calls(chunks: ChunkStore, subject: Chunk, incoming: bool) -> list[Call]:
         callers = chunks.get_many(sorted({src for src, kind, _ in chunks.dependents(subject.id) if kind == "call"}))
         return [
             Call(caller, tuple(ranges) or (caller.selection_range,))
-            for caller, ranges in zip(callers, _sites(chunks, callers, subject.name), strict=True)
+            for caller, ranges in zip(callers, _sites(chunks, callers, subject.name, calls=True), strict=True)
         ]
     callees = chunks.get_many(sorted({dst for dst, kind, _ in chunks.dependencies(subject.id) if kind == "call"}))
     text, skipped = chunks.text(subject.id) or "", _children_lines(chunks, [subject]).get(subject.id, [])
     return [
-        Call(callee, tuple(name_ranges(subject, text, skipped, callee.name)) or (subject.selection_range,))
+        Call(callee, tuple(_call_sites(subject, text, skipped, callee.name)) or (subject.selection_range,))
         for callee in callees
     ]
 
@@ -132,12 +132,15 @@ def type_relatives(chunks: ChunkStore, subject: Chunk, supertypes: bool) -> list
     return chunks.get_many(sorted({other for other, kind, _ in edges if kind == "base"} - {subject.id}))
 
 
-def name_ranges(chunk: Span, text: str, skipped: Sequence[tuple[int, int]], name: str) -> list[Range]:
-    """Where `name` is spelled as a whole word in a chunk's text, outside comments, strings
-    and the `skipped` line spans (its children), its own definition's name left out."""
+def name_ranges(
+    chunk: Span, text: str, skipped: Sequence[tuple[int, int]], name: str, called: bool = False
+) -> list[Range]:
+    """Where `name` is spelled as a whole word in a chunk's text (`called`: followed by an
+    opening parenthesis), outside comments, strings and the `skipped` line spans (its
+    children), its own definition's name left out."""
     lines = split_lines(text)
     first_offset = 0 if chunk.start_char == 0 or lines[0][:1] in (" ", "\t", "\f") else chunk.start_char
-    pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+    pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)" + (r"(?=\s*\()" if called else ""))
     width = utf16_length(name)
     found: list[Range] = []
     for index, line in enumerate(lines):
@@ -156,10 +159,16 @@ def name_ranges(chunk: Span, text: str, skipped: Sequence[tuple[int, int]], name
 # -- helpers -----------------------------------------------------------------------------
 
 
-def _sites(chunks: ChunkStore, users: Sequence[Chunk], name: str) -> list[list[Range]]:
-    """For each chunk, where its own text spells `name`."""
+def _sites(chunks: ChunkStore, users: Sequence[Chunk], name: str, calls: bool = False) -> list[list[Range]]:
+    """For each chunk, where its own text spells `name` (`calls`: its call sites, else every use)."""
     children = _children_lines(chunks, users)
-    return [name_ranges(user, chunks.text(user.id) or "", children.get(user.id, []), name) for user in users]
+    sites = _call_sites if calls else name_ranges
+    return [sites(user, chunks.text(user.id) or "", children.get(user.id, []), name) for user in users]
+
+
+def _call_sites(chunk: Span, text: str, skipped: Sequence[tuple[int, int]], name: str) -> list[Range]:
+    """Where a chunk calls `name`; where no call spells it so (a decorator, a callback), every use."""
+    return name_ranges(chunk, text, skipped, name, called=True) or name_ranges(chunk, text, skipped, name)
 
 
 def _children_lines(chunks: ChunkStore, parents: Sequence[Chunk]) -> dict[str, list[tuple[int, int]]]:
