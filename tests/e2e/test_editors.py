@@ -16,7 +16,7 @@ SCRIPT = Path(__file__).parent / "editors" / "neovim_check.lua"
 
 
 @pytest.mark.skipif(NVIM is None and not os.environ.get("CI"), reason="Neovim is not installed (CI installs it)")
-def test_neovim_client_gets_outline_and_workspace_symbols(shop: Path, tmp_path: Path) -> None:
+def test_neovim_client_gets_outline_symbols_references_and_calls(shop: Path, tmp_path: Path) -> None:
     assert NVIM is not None, "CI must install Neovim (apt-get install neovim)"
     out = tmp_path / "neovim.json"
     env = {
@@ -42,3 +42,19 @@ def test_neovim_client_gets_outline_and_workspace_symbols(shop: Path, tmp_path: 
     ]
     assert seen["workspace_symbol"] == {"name": "line_total", "container": "Cart.total_cents"}
     assert seen["chunks"] == 21
+    # Neovim's client asks references and the call hierarchy; Aurora answers from the edges
+    assert seen["references"] == [
+        {"file": "base.py", "line": 22, "character": 14},
+        {"file": "cart.py", "line": 16, "character": 11},
+    ]
+    assert seen["incoming"] == {
+        "item": "CartLine",
+        "calls": [
+            {"name": "add", "file": "cart.py", "line": 24},
+            {"name": "make_line", "file": "pricing.py", "line": 27},
+        ],
+    }
+    assert seen["outgoing"] == {
+        "item": "add",
+        "calls": [{"name": "save", "file": "base.py", "line": 26}, {"name": "CartLine", "file": "cart.py", "line": 24}],
+    }

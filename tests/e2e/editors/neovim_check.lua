@@ -45,12 +45,43 @@ local found, found_err = request("workspace/symbol", { query = "line_total" })
 found = found or {}
 local stats = request("aurora/stats", nil) or {}
 
+-- navigation: references of Record from `class Cart(Record):`, the callers of CartLine from
+-- its call in Cart.add, and what Cart.add calls (each result as file, name and first line)
+local uri = vim.uri_from_bufnr(buf)
+local function at(line, character)
+  return { textDocument = { uri = uri }, position = { line = line, character = character } }
+end
+local references_params = at(16, 13)
+references_params.context = { includeDeclaration = false }
+local references = {}
+for _, location in ipairs(request("textDocument/references", references_params) or {}) do
+  local file = vim.fn.fnamemodify(vim.uri_to_fname(location.uri), ":t")
+  table.insert(references, { file = file, line = location.range.start.line, character = location.range.start.character })
+end
+local function calls(position, method, side)
+  local items = request("textDocument/prepareCallHierarchy", position) or {}
+  local found = {}
+  if items[1] then
+    for _, call in ipairs(request(method, { item = items[1] }) or {}) do
+      local other = call[side]
+      local file = vim.fn.fnamemodify(vim.uri_to_fname(other.uri), ":t")
+      table.insert(found, { name = other.name, file = file, line = call.fromRanges[1].start.line })
+    end
+  end
+  return { item = items[1] and items[1].name or vim.NIL, calls = found }
+end
+local incoming = calls(at(24, 16), "callHierarchy/incomingCalls", "from")
+local outgoing = calls(at(23, 9), "callHierarchy/outgoingCalls", "to")
+
 local file = io.open(out, "w")
 file:write(vim.fn.json_encode({
   indexed = indexed,
   outline = names,
   workspace_symbol = found[1] and { name = found[1].name, container = found[1].containerName } or vim.NIL,
   chunks = stats.chunks,
+  references = references,
+  incoming = incoming,
+  outgoing = outgoing,
   errors = found_err and vim.inspect(found_err) or vim.NIL,
 }))
 file:close()
