@@ -35,6 +35,7 @@ class Span(Protocol):
     end_char: int
     sel_line: int
     sel_char: int
+    parent: str | None
 
     @property
     def name(self) -> str: ...
@@ -71,9 +72,10 @@ class Call:
 
 def subject_at(chunks: ChunkStore, cursor: Cursor, classes_only: bool = False) -> Chunk | None:
     """The chunk the cursor names: the innermost chunk whose name or body holds the position,
-    unless the cursor is on a word naming another chunk, an edge target of that one (a call,
-    a base class) or an enclosing chunk; a word that names no chunk gives None. With
-    `classes_only`, the class so named, or else the innermost class around the position."""
+    unless the cursor is on a word naming another chunk: an edge target of that one (a call,
+    a base class), an enclosing chunk or one defined in it (a closure); a word that names no
+    chunk gives None. With `classes_only`, the class so named, or else the innermost class
+    around the position."""
     spans = cursor.outline if cursor.outline is not None else chunks.chunks_in_file(cursor.path)
     position = (cursor.line, cursor.character)
     holding = [
@@ -91,8 +93,12 @@ def subject_at(chunks: ChunkStore, cursor: Cursor, classes_only: bool = False) -
         found = [chunk for chunk in chunks.get_many(sorted(how)) if not classes_only or chunk.kind == "class"]
         if found:  # a resolved edge before a guess
             return min(found, key=lambda chunk: (how[chunk.id] == "attr-unique", chunk.id))
-    own = [span.id for span in reversed(holding) if span.name == word and (not classes_only or span.kind == "class")]
-    return _chunk(chunks, own)
+    named = [span for span in spans if span.name == word and (not classes_only or span.kind == "class")]
+    for around in reversed(holding):  # an enclosing chunk or one defined in it (a closure), innermost first
+        ids = [span.id for span in named if around.id in (span.id, span.parent)]
+        if ids:
+            return _chunk(chunks, ids)
+    return None
 
 
 def resolve(chunks: ChunkStore, target: Target, classes_only: bool = False) -> Chunk | None:
