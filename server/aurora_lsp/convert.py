@@ -68,6 +68,11 @@ def hierarchy_item(chunk: _ChunkLike, uri: str, item: type[HierarchyItem]) -> Hi
     )
 
 
+def span_range(span: tuple[int, int, int, int]) -> types.Range:
+    """(start line, start char, end line, end char), already LSP's, as a Range."""
+    return types.Range(types.Position(span[0], span[1]), types.Position(span[2], span[3]))
+
+
 def symbol_kind(chunk: _ChunkLike) -> types.SymbolKind:
     if chunk.kind == "class":
         return types.SymbolKind.Class

@@ -37,6 +37,8 @@ class ContextRequest:
     query: str | None = None
     token_budget: int = 2000
     limit: int | None = None
+    # jedi's definitions of the name at the position: (path, 0-based line, name), in the workspace
+    definitions: tuple[tuple[str, int, str], ...] = ()
 
 
 class ContextEngine:
@@ -79,10 +81,27 @@ class ContextEngine:
         for chunk in file_chunks:  # source order: later matches are nested deeper
             if chunk.start_line <= line <= chunk.end_line:
                 focus = chunk
+        cursor = self._definition_chunks(request, focus)
         if focus is not None:
-            return Focus(focus, tuple(file_chunks), file_chunks.index(focus))
+            return Focus(focus, tuple(file_chunks), file_chunks.index(focus), cursor)
         before = sum(1 for chunk in file_chunks if chunk.start_line <= line)
-        return Focus(None, tuple(file_chunks), before)
+        return Focus(None, tuple(file_chunks), before, cursor)
+
+    def _definition_chunks(self, request: ContextRequest, focus: Chunk | None) -> tuple[str, ...]:
+        """The chunks of the definitions under the cursor: the chunk a definition names, else
+        the innermost one holding it (an attribute set in `__init__`); never the focus."""
+        found: dict[str, None] = {}
+        for path, line, name in request.definitions:
+            holding: Chunk | None = None
+            for chunk in self.chunks.chunks_in_file(path):
+                if chunk.sel_line == line and chunk.name == name:
+                    holding = chunk
+                    break
+                if chunk.start_line <= line <= chunk.end_line:
+                    holding = chunk
+            if holding is not None and (focus is None or holding.id != focus.id):
+                found[holding.id] = None
+        return tuple(found)
 
     def _with_chunks(self, scored: list[Scored]) -> Iterator[Scored]:
         """The ranked entries with their chunks, read a batch at a time as packing reaches

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from aurora_lsp.context.ranking import Scored
+from aurora_lsp.context.ranking import CURSOR_ROLE, Scored
 from aurora_lsp.records import ChunkId
 
-USE_WORDS = {"edit": "edit", "open": "open", "symbol": "symbol search", "focus": "focus", "context": "shown"}
+USE_WORDS = {
+    "edit": "edit",
+    "open": "open",
+    "symbol": "symbol search",
+    "focus": "focus",
+    "context": "shown",
+    "navigate": "navigation",
+}
 
 
 def explain(entry: Scored) -> str:
@@ -13,6 +20,8 @@ def explain(entry: Scored) -> str:
     parts: list[str] = []
     if entry.is_focus:
         parts.append("the focus")
+    if entry.at_cursor:
+        parts.append(CURSOR_ROLE)
     if entry.reach is not None and entry.reach.path:
         role, *steps = entry.reach.path
         readable = [f"{steps[i]} {ChunkId.qualname(steps[i + 1])}" for i in range(0, len(steps) - 1, 2)]

@@ -37,6 +37,11 @@ MATCH_POSTINGS = 20_000
 # ("the", "self") are in most chunks' text, and BM25 over 20,000 of them took 50 ms on Django.
 BODY_POSTINGS_SHARE = 0.1  # of MATCH_POSTINGS
 QUERY_SOURCES = 3
+# The definitions jedi finds for the name at the position: the code the person is looking at,
+# wherever it lives. Each is as active as the focus (S·W, shared between them) and spreads to
+# its own neighbours with this share of W, as the focus spreads with focus_share.
+CURSOR_SHARE = 0.5
+CURSOR_ROLE = "the definition under the cursor"
 # A query is read as its first QUERY_WORDS distinct words and the first QUERY_TERMS distinct
 # parts of them. A question is a few words, a pasted traceback a few dozen; each word costs
 # a lookup of the chunks so named and each term a phrase for BM25 (1,000 terms took 0.7 s
@@ -72,6 +77,7 @@ class Scored:
     exact: bool = False
     mention: str = ""  # how the question named it, if it did
     is_focus: bool = False
+    at_cursor: bool = False  # a definition of the name at the position (jedi)
     chunk: Chunk | None = None  # read when packing reaches it; None if it left the index
 
     @property
@@ -87,6 +93,7 @@ class Focus:
     chunk: Chunk | None = None
     file_chunks: tuple[Chunk, ...] = ()
     index: int | None = None
+    definitions: tuple[str, ...] = ()  # chunks of jedi's definitions of the name at the position
 
 
 def rank(
@@ -115,10 +122,12 @@ def rank(
         words = parameters.context_weight * context_match(value, best_body, False, parameters.query_body_scale, 0.0)
         contexts[cid] = contexts.get(cid, 0.0) + words
     sources = _sources(focus_chunk, query, contexts, recent, parameters)
+    for cid in focus.definitions:  # what the person is looking at: a source as the focus is
+        sources.setdefault(cid, (parameters.source_activation * CURSOR_SHARE / len(focus.definitions), CURSOR_ROLE))
     reaches = spread(chunks, sources, parameters) if sources else {}
     near = _proximity(focus, parameters)
 
-    candidate_set = set(reaches) | set(matches) | set(found.body) | set(near) | set(recent)
+    candidate_set = set(reaches) | set(matches) | set(found.body) | set(near) | set(recent) | set(focus.definitions)
     if focus_chunk is not None:
         candidate_set.add(focus_chunk.id)
     candidate_ids = sorted(candidate_set)
@@ -137,6 +146,10 @@ def rank(
         spread_value = reach.value if reach else 0.0
         if is_focus:
             spread_value = parameters.source_activation * parameters.max_associative_strength
+        at_cursor = cid in focus.definitions and not is_focus
+        if at_cursor:  # as active as the focus: it is what the person is looking at
+            own = parameters.source_activation * parameters.max_associative_strength
+            spread_value = max(spread_value, own / len(focus.definitions))
         closeness = near.get(cid)
         spreading = parameters.spreading_weight * spread_value + parameters.proximity_weight * (
             closeness[0] if closeness else 0.0
@@ -158,6 +171,7 @@ def rank(
                 exact=cid in found.named,
                 mention=found.how.get(cid, ""),
                 is_focus=is_focus,
+                at_cursor=at_cursor,
             )
         )
     scored.sort(key=lambda item: (not item.is_focus, -item.total, item.chunk_id))

@@ -23,4 +23,5 @@ def register(server: AuroraServer) -> None:
         )
         await ls.folders.ready.wait()
         uri = params.text_document.uri if params.text_document else None
-        return protocol.to_wire(await ls.folders.context(uri, request))
+        buffer = ls.documents.buffers.get(uri) if uri else None
+        return protocol.to_wire(await ls.folders.context(uri, request, buffer[1] if buffer else None))

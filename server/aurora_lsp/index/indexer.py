@@ -27,6 +27,7 @@ from pathlib import Path
 
 from aurora_lsp.index import worker
 from aurora_lsp.index.chunker import content_hash
+from aurora_lsp.index.inferred import JEDI, InferredFile, MergeCounts, ResolvedUse, Site, StaticEdge, merge
 from aurora_lsp.index.resolve import (
     Resolver,
     SymbolTable,
@@ -45,7 +46,7 @@ from aurora_lsp.index.scan import (
     scan_workspace,
 )
 from aurora_lsp.index.worker import chunk_batch
-from aurora_lsp.records import ChunkId, FileRecord, FileState, ParsedFile, RefSource
+from aurora_lsp.records import Chunk, ChunkId, FileRecord, FileState, ParsedFile, RefSource
 from aurora_lsp.store.sqlite import SqliteStore
 
 # A stat match is trusted only if the file was last modified this long before we read it.
@@ -134,6 +135,11 @@ class Indexer:
         self.max_file_size_kb = max_file_size_kb
         self.workers = workers
         self.buffers: dict[str, str] = {}
+        # jedi's answers for open documents (path -> the version they are for), and the static
+        # edges of the chunks they joined (chunk id -> edges), so joining again, or closing
+        # the document, starts from what static resolution said
+        self.inferred: dict[str, InferredFile] = {}
+        self._static: dict[str, list[StaticEdge]] = {}
 
     def refresh(
         self, progress: Progress | None = None, *, full: bool = False, buffers: dict[str, str] | None = None
@@ -414,14 +420,18 @@ class Indexer:
         with self.db.transaction():
             if full_resolution:
                 self.db.delete_all_edges()
+                self._static.clear()
             batch: list[RefSource] = []
             for source in self.db.iter_ref_sources():
                 if full_resolution or needs_resolving(source):
                     batch.append(source)
+                    if source.path in self.inferred:
+                        self._static.pop(source.id, None)  # its static edges are stored afresh
                 if len(batch) >= RESOLVE_BATCH:
                     resolved += self._store_edges(resolver, batch, full_resolution)
                     batch = []
             resolved += self._store_edges(resolver, batch, full_resolution)
+            self._join_inferred_again()
             self.db.delete_dangling_edges()
             self.db.set_meta(_EDGES_DIRTY, "0")
         return resolved
@@ -432,6 +442,84 @@ class Indexer:
         elif sources:
             self.db.replace_edges([s.id for s in sources], resolve_edges(resolver, sources))
         return len(sources)
+
+
+    # -- jedi's edges of open documents --------------------------------------------------
+
+    def write_inferred(self, inferred: InferredFile) -> MergeCounts | None:
+        """Join jedi's answers for an open document to its edges, if the index holds that
+        version of it (None when it does not: the document changed, a newer pass follows).
+        They are joined again after every refresh that re-resolves its chunks."""
+        if self.db.file_hash(inferred.path) != inferred.content_hash:
+            return None
+        self.inferred[inferred.path] = inferred
+        with self.db.transaction():
+            return self._join_inferred(inferred)
+
+    def forget_inferred(self, path: str) -> None:
+        """The document closed: its chunks get back their static edges."""
+        if self.inferred.pop(path, None) is None:
+            return
+        restored = {source: edges for source, edges in self._static.items() if ChunkId.path(source) == path}
+        for source in restored:
+            del self._static[source]
+        with self.db.transaction():
+            rows = [(source, *edge) for source, edges in restored.items() for edge in edges]
+            self.db.replace_edges(list(restored), rows)
+            self.db.delete_dangling_edges()
+
+    def _join_inferred_again(self) -> None:
+        """After resolution: jedi's answers join the edges again, for the versions indexed."""
+        for path, inferred in list(self.inferred.items()):
+            if self.db.file_hash(path) == inferred.content_hash:
+                self._join_inferred(inferred)
+                continue
+            del self.inferred[path]  # another version is indexed now: its edges are static again
+            for source in [s for s in self._static if ChunkId.path(s) == path]:
+                del self._static[source]
+
+    def _join_inferred(self, inferred: InferredFile) -> MergeCounts:
+        chunks = self.db.chunks_in_file(inferred.path)
+        files: dict[str, list[Chunk]] = {inferred.path: chunks}
+        by_source: dict[str, list[ResolvedUse]] = {}
+        for use in inferred.uses:
+            source = _innermost(chunks, use.line)
+            if source is None:
+                continue  # module-level code has no chunk
+            targets = tuple(t for site in use.sites or () if (t := self._chunk_of(site, files)) is not None)
+            by_source.setdefault(source, []).append((use, targets))
+        counts = MergeCounts()
+        edges: list[tuple[str, str, str, str]] = []
+        for source, uses in by_source.items():
+            static = self._static.get(source)
+            if static is None:
+                static = [row for row in self.db.dependencies(source) if row[2] != JEDI]
+                self._static[source] = static
+            joined, joined_counts = merge(source, static, uses)
+            edges.extend(joined)
+            counts.add(joined_counts)
+        self.db.replace_edges(list(by_source), edges)
+        return counts
+
+    def _chunk_of(self, site: Site, files: dict[str, list[Chunk]]) -> str | None:
+        """The chunk a definition site names: by its line, or its name if one chunk of the file has it."""
+        if not site.in_workspace:
+            return None
+        file_chunks = files.get(site.path)
+        if file_chunks is None:
+            file_chunks = files[site.path] = self.db.chunks_in_file(site.path)
+        named = [chunk for chunk in file_chunks if chunk.name == site.name]
+        exact = next((chunk.id for chunk in named if chunk.sel_line == site.line), None)
+        return exact if exact is not None else (named[0].id if len(named) == 1 else None)
+
+
+def _innermost(chunks: list[Chunk], line: int) -> str | None:
+    """The innermost of a file's chunks (in source order) holding a 0-based line."""
+    found: str | None = None
+    for chunk in chunks:
+        if chunk.start_line <= line <= chunk.end_line:
+            found = chunk.id
+    return found
 
 
 def over_size_limit(text: str, max_file_size_kb: int) -> bool:

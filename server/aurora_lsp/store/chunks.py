@@ -78,6 +78,10 @@ class ChunkStore:
             if ChunkId.path(chunk_id) in changed:
                 self.tier.discard(chunk_id)
 
+    def file_hash(self, path: str) -> str | None:
+        """The content hash of a file as indexed; None if the index does not hold it."""
+        return self.db.file_hash(path)
+
     def text(self, chunk_id: str) -> str | None:
         return self.db.chunk_text(chunk_id)
 

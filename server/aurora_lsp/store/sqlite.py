@@ -366,6 +366,11 @@ class SqliteStore:
         rows = self.db.execute("SELECT path, hash, size, mtime_ns, checked_ns, module FROM files")
         return {row[0]: FileState(*row) for row in rows}
 
+    def file_hash(self, path: str) -> str | None:
+        """The content hash of a file as indexed, None if it is not."""
+        row = self.db.execute("SELECT hash FROM files WHERE path = ?", [path]).fetchone()
+        return None if row is None else str(row[0])
+
     def touch_files(self, states: Iterable[FileState]) -> None:
         """Record a new stat for files whose content did not change."""
         self.db.conn.executemany(

@@ -25,7 +25,8 @@ from aurora_lsp.positions import is_utf8
 from aurora_lsp.protocol import ContextAnswer, IndexingState, ReindexResult, RunCounts, Stats
 from aurora_lsp.store.sqlite import busy_backoff, is_busy
 from aurora_lsp.workspace import figures
-from aurora_lsp.workspace.service import SymbolHit, WorkspaceService
+from aurora_lsp.workspace.inferring import Inference
+from aurora_lsp.workspace.service import Definition, SymbolHit, WorkspaceService
 from aurora_lsp.workspace.threads import Threads
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class Folders:
         self._refresh_lock = asyncio.Lock()
         self._last_refresh: ReindexResult | None = None
         self._ready: asyncio.Event | None = None
+        self.inference = Inference(threads)
 
     @property
     def ready(self) -> asyncio.Event:
@@ -79,6 +81,7 @@ class Folders:
         path = to_fs_path(uri)
         service = self.services.pop(Path(os.path.realpath(path)), None) if path else None
         if service is not None:
+            self.inference.close(service)
             await self.threads.run(service.close_reader)
             await self.threads.run(service.close_writer)
             await self.resize()
@@ -132,6 +135,7 @@ class Folders:
                 files += report.files
                 chunks += report.chunks
                 await self.threads.run(service.catch_up, report)
+                self.inference.after_refresh(service, buffers(service))
                 self._tell_notice(service)
             seconds = round(time.perf_counter() - started, 3)
             logger.info(
@@ -167,13 +171,20 @@ class Folders:
             return report
         return None
 
-    async def context(self, uri: str | None, request: ContextRequest) -> ContextAnswer:
-        """A focus answers from its folder; a query alone from every folder, merged best first."""
+    async def context(self, uri: str | None, request: ContextRequest, text: str | None = None) -> ContextAnswer:
+        """A focus answers from its folder; a query alone from every folder, merged best first.
+
+        At a position, jedi resolves the name there (in `text`, the open document, or the file)
+        and its definitions in the workspace become sources too."""
         located = self.locate(uri) if uri else None
         now = time.time()
         if located is not None:
             service, request.path = located
             targets = [service]
+            if request.line is not None:
+                found = await self.inference.goto(service, request.path, text, request.line, request.character)
+                sites = found.sites or () if found is not None else ()
+                request.definitions = tuple((s.path, s.line, s.name) for s in sites if s.in_workspace)
         else:
             request.line = None  # a document outside the workspace has no chunks to focus on
             targets = list(self.services.values()) if request.query else []
@@ -183,6 +194,19 @@ class Folders:
             self.threads.submit(service.record_uses, shown_events(answer, now))
             answers.append(answer)
         return merge_answers(answers, request.token_budget)  # none: an empty answer
+
+    async def definition(
+        self, uri: str, line: int, character: int, text: str | None
+    ) -> tuple[WorkspaceService, list[Definition]] | None:
+        """jedi's definitions of the name at a position (falling back to the edges), each a use."""
+        located = self.locate(uri)
+        if located is None:
+            return None
+        service, path = located
+        found = await self.inference.goto(service, path, text, line, character)
+        answer = await self.threads.run(service.definitions, path, line, character, found)
+        self.record_uses(service, sorted({d.chunk_id for d in answer if d.chunk_id}), "navigate")
+        return service, answer
 
     async def symbols(self, query: str, limit: int) -> list[tuple[WorkspaceService, SymbolHit]]:
         """Every folder's best `limit` hits for a symbol query, best first."""
@@ -215,6 +239,7 @@ class Folders:
 
     async def close(self) -> None:
         for service in list(self.services.values()):
+            self.inference.close(service)
             await self.threads.run(service.close_reader)
             await self.threads.run(service.close_writer)
         self.services.clear()

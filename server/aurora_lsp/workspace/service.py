@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -26,14 +27,19 @@ from aurora_lsp.context.accesses import repeats_removed, shown_events
 from aurora_lsp.context.activation import ActivationParameters
 from aurora_lsp.context.engine import ContextEngine, ContextRequest
 from aurora_lsp.context.navigation import Call, Cursor, Place, Target
-from aurora_lsp.index.indexer import Indexer, IndexReport, Progress
+from aurora_lsp.index.indexer import Indexer, IndexReport, Progress, read_regular_file
+from aurora_lsp.index.inferred import Goto, InferredFile, MergeCounts
+from aurora_lsp.positions import codepoint_column
 from aurora_lsp.protocol import ContextAnswer, DatabaseFigures, IndexingState, MemoryFigures, RunCounts
 from aurora_lsp.records import Chunk, ChunkId, Event
 from aurora_lsp.search import SymbolMatch, search_symbols
 from aurora_lsp.store.chunks import ChunkStore
 from aurora_lsp.store.recovery import memory_notice, memory_store, open_store
 from aurora_lsp.store.sqlite import SqliteStore, is_busy, is_disk_full
-from aurora_lsp.workspace.threads import READER, WRITER, runs_on
+from aurora_lsp.workspace.threads import OUTLINE, READER, WRITER, runs_on
+
+if TYPE_CHECKING:
+    from aurora_lsp.index.inference import InferencePass, JediWorkspace
 
 MAX_PENDING_USES = 10_000  # uses kept while the database is locked elsewhere; older ones are dropped
 
@@ -52,6 +58,15 @@ class SymbolHit:
 
 
 @dataclass(slots=True, frozen=True)
+class Definition:
+    """A definition to answer: its file, the range of its name, and its chunk (if it is one)."""
+
+    path: str
+    range: tuple[int, int, int, int]
+    chunk_id: str | None
+
+
+@dataclass(slots=True, frozen=True)
 class FolderFigures:
     """What one folder holds, as the reader sees it."""
 
@@ -61,6 +76,32 @@ class FolderFigures:
     memory: MemoryFigures
     database: DatabaseFigures
     skipped: dict[str, int]
+
+
+def _chunk_at(chunks: list[Chunk], line: int, name: str) -> str | None:
+    """The chunk defined by `name` at a line, else the innermost chunk holding the line."""
+    found: str | None = None
+    for chunk in chunks:  # source order: later ones are nested deeper
+        if name and chunk.sel_line == line and chunk.name == name:
+            return chunk.id
+        if chunk.start_line <= line <= chunk.end_line:
+            found = chunk.id
+    return found
+
+
+def _word_in(text: str | None, chunk: Chunk, line: int, character: int) -> str:
+    """The identifier at a position, read from the text of the chunk holding it (whole lines)."""
+    lines = (text or "").split("\n")
+    index = line - chunk.start_line
+    if not 0 <= index < len(lines):
+        return ""
+    row = lines[index]
+    start = end = min(codepoint_column(row, character), len(row))
+    while start > 0 and (row[start - 1].isalnum() or row[start - 1] == "_"):
+        start -= 1
+    while end < len(row) and (row[end].isalnum() or row[end] == "_"):
+        end += 1
+    return row[start:end]
 
 
 def resolved_root(root: Path) -> Path:
@@ -92,6 +133,7 @@ class WorkspaceService:
         self._pending_uses: list[Event] = []
         self._indexer: Indexer | None = None
         self._reader: ChunkStore | None = None
+        self._jedi: JediWorkspace | None = None
 
     @classmethod
     def open(cls, root: Path, settings: Settings | None = None) -> WorkspaceService:
@@ -328,6 +370,82 @@ class WorkspaceService:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+
+    @runs_on(READER)
+    def definitions(self, path: str, line: int, character: int, found: Goto | None) -> list[Definition]:
+        """jedi's definitions that are in indexed files (jedi's answers elsewhere, such as the
+        standard library's, are left out); when jedi found nothing (or ran out of time: `found`
+        None), the targets of the chunk's edges at the position that have the name there."""
+        if found is not None and found.sites is None:
+            return []  # past the end of the document
+        if found is not None and found.sites:
+            answer: list[Definition] = []
+            for site in found.sites:
+                if site.in_workspace and self.chunks.file_hash(site.path) is not None:
+                    defined = _chunk_at(self.chunks.chunks_in_file(site.path), site.line, site.name)
+                    answer.append(Definition(site.path, (site.line, site.start, site.line, site.end), defined))
+            return answer
+        file_chunks = self.chunks.chunks_in_file(path)
+        at = _chunk_at(file_chunks, line, "")
+        chunk = next((c for c in file_chunks if c.id == at), None)
+        if chunk is None:
+            return []
+        word = (
+            found.word
+            if found is not None and found.word
+            else _word_in(self.chunks.text(chunk.id), chunk, line, character)
+        )
+        dependencies = self.chunks.dependencies(chunk.id)
+        targets = [target for target, _, _ in dependencies if ChunkId.plain_qualname(target).rpartition(".")[2] == word]
+        if not word or chunk.name == word and chunk.sel_line == line:
+            targets = [chunk.id] if word else []
+        return [Definition(target.path, target.selection_range, target.id) for target in self.chunks.get_many(targets)]
+
+    # -- jedi (the outline thread: parso's cache of editor buffers is process-wide) ----------
+
+    def _jedi_workspace(self) -> JediWorkspace:
+        if self._jedi is None:
+            from aurora_lsp.index.inference import JediWorkspace  # jedi loads when first used
+
+            self._jedi = JediWorkspace(self.root)
+        return self._jedi
+
+    @runs_on(OUTLINE)
+    def goto(self, path: str, text: str | None, line: int, character: int) -> Goto:
+        """jedi's definitions of the name at a position: in an open document's `text`, or
+        (None) in the file as on disk."""
+        if text is None:
+            read = read_regular_file(str(self.root / path), self.settings.current.max_file_size_kb * 1024)
+            if isinstance(read, str):
+                return Goto("", ())
+            text = read[0].decode("utf-8", "replace")
+        return self._jedi_workspace().goto(path, text, line, character)
+
+    @runs_on(OUTLINE)
+    def start_inference(self, path: str, text: str) -> InferencePass:
+        """A pass of jedi over an open document's attribute names (see `continue_inference`)."""
+        return self._jedi_workspace().start(path, text)
+
+    @runs_on(OUTLINE)
+    def continue_inference(self, inference: InferencePass, seconds: float) -> bool:
+        """Some `seconds` more of a pass; True once it is done."""
+        return inference.step(self._jedi_workspace(), seconds)
+
+    @runs_on(OUTLINE)
+    def forget_document(self, path: str) -> None:
+        if self._jedi is not None:
+            self._jedi.forget(path)
+
+    @runs_on(WRITER)
+    def record_inferred(self, inferred: InferredFile) -> MergeCounts | None:
+        """jedi's edges of an open document join the index (None: another version is indexed)."""
+        return self._indexer.write_inferred(inferred) if self._indexer is not None else None
+
+    @runs_on(WRITER)
+    def forget_inferred(self, path: str) -> None:
+        """A document closed: its chunks keep their static edges only."""
+        if self._indexer is not None:
+            self._indexer.forget_inferred(path)
 
     # -- one thread (the command line, tests) ----------------------------------------------
 
