@@ -82,19 +82,26 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp.checks import LspSpecificationWarning
 
+from harness import peer_table
 from harness.definitions import Definition, wheel_definitions
+from harness.floor import ast_floor
 from harness.lsp import REQUEST_TIMEOUT_S, SYMBOL_LIMIT, OpenDocument, ServerSpec, Session, relative_path
 from harness.machine import machine_facts, versions
-from harness.paths import CACHE
+from harness.paths import CACHE, REPOSITORY
 from harness.paths import RESULTS as RESULTS_DIR
-from harness.peers import SERVERS, aurora_spec, peer_versions, prepare_servers, server_settings
+from harness.peers import PEERS_PINNED, SERVERS, aurora_spec, peer_versions, prepare_servers, server_settings
 from harness.profiles import PY_SPY_VERSION, WindowProfiler, py_spy, summarize_profile
 from harness.report import timestamp, warn_if_code_changed, write_json, write_report
 from harness.stats import is_number, latency_summary, median_or_none, nearest_rank
-from harness.workspaces import SDISTS, WHEELS, fetch_sdist, fetch_wheel, unpack_sdist, unpack_wheel
+from harness.workspaces import SDISTS, WHEELS, fetch_sdist, fetch_wheel, outside_git, unpack_sdist, unpack_wheel
 
 PROFILES = CACHE / "profiles"
 RESULTS = RESULTS_DIR / "lsp.json"
+PLOT = REPOSITORY / "docs" / "lsp-peers.png"
+DEFAULT_WORKSPACES = ("django",)  # the headline; six servers on three workspaces take most of an hour
+# --quick: a try of the whole flow in a few minutes, not figures to quote
+QUICK = {"symbol_repeat": 1, "sample": 30, "symbol_budget": 15.0, "docsym_repeat": 5, "edits": 2,
+         "burst_edits": 3, "no_outline": True, "complete_timeout": 20.0}  # fmt: skip
 PROFILE_WORKSPACE = "django"
 
 
@@ -192,7 +199,9 @@ def prepare_workspace(workspace: WorkspaceSpec) -> tuple[Path, dict[str, Any]]:
         archive = fetch_wheel(workspace.name)
         root = unpack_wheel(workspace.name, archive)
         pin = WHEELS[workspace.name]
-    return root.resolve(), {"archive": archive.name, "archive_sha256": pin["sha256"], "kind": workspace.archive}
+    unpacked = root.resolve()
+    return outside_git(unpacked), {"archive": archive.name, "archive_sha256": pin["sha256"], "kind": workspace.archive,
+                                   "unpacked": str(unpacked)}  # fmt: skip
 
 
 MIB = 1024 * 1024
@@ -308,7 +317,7 @@ async def wait_for_complete(session: Session, root: Path, cfg: Config) -> dict[s
         return {"supported": False, "complete_seconds": None, "first_answer_seconds": None, "polls": 0,
                 "timeout_seconds": timeout, "stopped": "workspace/symbol not advertised"}  # fmt: skip
     polls = []
-    first_answer = first_nonempty = complete_at = complete_sent = None
+    first_answer = first_nonempty = complete_at = complete_sent = complete_from_start = complete_cpu = None
     last: list[Any] = []
     stopped = None
     while True:
@@ -327,14 +336,19 @@ async def wait_for_complete(session: Session, root: Path, cfg: Config) -> dict[s
             first_nonempty = answered
         if complete:
             complete_at, complete_sent = answered, sent
+            complete_from_start, complete_cpu = session.since_start(), session.tree_cpu()
             break
         if answered > timeout:
-            stopped = f"timed out after {timeout:.0f} s"
+            stopped = f"did not complete in {timeout:.0f} s"
             break
         await asyncio.sleep(cfg.poll_interval)
     return {
         "supported": True,
         "complete_seconds": complete_at,
+        # from the server process's start, and the CPU its whole tree had used by then
+        "complete_from_start_seconds": complete_from_start,
+        "complete_tree_cpu_seconds": complete_cpu,
+        "tree_cpu_seconds_at_stop": session.tree_cpu(),
         # when the completing request was sent, and how long its answer took: a long wait
         # means the server had the data but answered late
         "complete_poll_sent_seconds": complete_sent,
@@ -389,6 +403,7 @@ async def warm_symbols(session: Session, root: Path, cfg: Config, repeat: int) -
     first_round: list[float] = []
     deadline = time.perf_counter() + cfg.symbol_budget
     stopped = None
+    cpu_before = session.tree_cpu()
     for index in range(repeat):
         for query in queries:
             if time.perf_counter() > deadline:
@@ -406,8 +421,11 @@ async def warm_symbols(session: Session, root: Path, cfg: Config, repeat: int) -
         if stopped:
             break
     every = [s for values in per_query.values() for s in values]
+    cpu = session.tree_cpu() - cpu_before
     return {
         "repeat": repeat,
+        "tree_cpu_seconds": cpu,
+        "tree_cpu_ms_per_request": cpu * 1000 / len(every) if every else None,
         "planned": repeat * len(queries),
         "asked": len(every),
         "stopped": stopped,
@@ -543,13 +561,17 @@ async def isolated_edits(session: Session, document: OpenDocument, cfg: Config) 
 async def open_and_outline(session: Session, document: OpenDocument, cfg: Config) -> dict[str, Any]:
     """didOpen and the first documentSymbol answer, warm answers at once and once things have settled."""
     async with profiled(cfg, session, "document-open"):
+        cpu_before = session.tree_cpu()
         started = time.perf_counter()
         document.open()
         first_request, symbols = await session.document_symbols(document.uri)
         first = time.perf_counter() - started
+        first_cpu = session.tree_cpu() - cpu_before
     names = _definition_names(symbols)
     async with profiled(cfg, session, "document-warm"):
+        cpu_before = session.tree_cpu()
         warm = [(await session.document_symbols(document.uri))[0] for _ in range(cfg.docsym_repeat)]
+        warm_cpu = session.tree_cpu() - cpu_before
     # the same once whatever the open started in the background has settled
     await asyncio.sleep(1.0)
     await session.wait_ready()
@@ -557,7 +579,9 @@ async def open_and_outline(session: Session, document: OpenDocument, cfg: Config
     return {
         "path": cfg.workspace.document,
         "first_seconds": first,
+        "first_tree_cpu_seconds": first_cpu,
         "first_request_seconds": first_request,
+        "warm_tree_cpu_ms_per_request": warm_cpu * 1000 / len(warm) if warm else None,
         "top_level_symbols": len(symbols),
         "all_symbols": len(flatten(symbols)),
         "definition_symbols": len(names),
@@ -775,7 +799,12 @@ def _complete_figures(fig: RunFigures) -> dict[str, Any]:
         "workspace_symbol_supported": any(r["cold"].get("advertises", {}).get("workspace_symbol") for r in fig.runs),
         "errors": [f"{p}: {r[p]['error']}" for r in fig.runs for p in fig.phases if "error" in r[p]],
         "cold_complete_stopped": [r["cold"].get("complete", {}).get("stopped") for r in fig.runs],
+        "complete_timeout_seconds": fig.pick(lambda r: r["cold"]["complete"]["timeout_seconds"]),
         "cold_complete_seconds": fig.pick(lambda r: r["cold"]["complete"]["complete_seconds"]),
+        "cold_complete_from_start_seconds": fig.pick(lambda r: r["cold"]["complete"]["complete_from_start_seconds"]),
+        "cold_complete_tree_cpu_seconds": fig.pick(lambda r: r["cold"]["complete"]["complete_tree_cpu_seconds"]),
+        "cold_start_to_initialize_result_seconds": fig.pick(lambda r: r["cold"]["start_to_initialize_result_seconds"]),
+        "cold_initialize_result_tree_cpu_seconds": fig.pick(lambda r: r["cold"]["initialize_result_tree_cpu_seconds"]),
         "cold_first_answer_seconds": fig.pick(lambda r: r["cold"]["complete"]["first_answer_seconds"]),
         "cold_complete_poll_sent_seconds": fig.pick(lambda r: r["cold"]["complete"]["complete_poll_sent_seconds"]),
         "cold_complete_poll_wait_seconds": fig.pick(lambda r: r["cold"]["complete"]["complete_poll_wait_seconds"]),
@@ -787,6 +816,10 @@ def _complete_figures(fig: RunFigures) -> dict[str, Any]:
             1 for r in fig.runs if r["cold"].get("complete", {}).get("complete_seconds") is not None
         ),
         "restart_complete_seconds": fig.pick(lambda r: r["restart"]["complete"]["complete_seconds"]),
+        "restart_complete_from_start_seconds": fig.pick(
+            lambda r: r["restart"]["complete"]["complete_from_start_seconds"]
+        ),
+        "restart_complete_tree_cpu_seconds": fig.pick(lambda r: r["restart"]["complete"]["complete_tree_cpu_seconds"]),
         "restart_first_answer_seconds": fig.pick(lambda r: r["restart"]["complete"]["first_answer_seconds"]),
         "restart_ready_seconds": fig.pick(lambda r: r["restart"]["ready_seconds"]),
     }
@@ -798,6 +831,7 @@ def _symbol_figures(fig: RunFigures) -> dict[str, Any]:
         "warm_symbol_p50_ms": fig.pick(lambda r: r["cold"]["warm_symbols"]["all"]["p50_ms"]),
         "warm_symbol_p95_ms": fig.pick(lambda r: r["cold"]["warm_symbols"]["all"]["p95_ms"]),
         "warm_symbol_max_ms": fig.pick(lambda r: r["cold"]["warm_symbols"]["all"]["max_ms"]),
+        "warm_symbol_cpu_ms_per_request": fig.pick(lambda r: r["cold"]["warm_symbols"]["tree_cpu_ms_per_request"]),
         "warm_symbol_asked": fig.pick(lambda r: r["cold"]["warm_symbols"]["asked"]),
         "warm_symbol_mean_results": fig.pick(lambda r: r["cold"]["warm_symbols"]["mean_results"]),
         "exact_name_symbol_p50_ms": fig.pick(lambda r: r["cold"]["completeness"]["latency"]["p50_ms"]),
@@ -814,6 +848,10 @@ def _symbol_figures(fig: RunFigures) -> dict[str, Any]:
 def _document_figures(fig: RunFigures) -> dict[str, Any]:
     return {
         "document_symbol_first_ms": fig.pick(lambda r: r["restart"]["document"]["first_seconds"] * 1000),
+        "document_symbol_first_cpu_ms": fig.pick(lambda r: r["restart"]["document"]["first_tree_cpu_seconds"] * 1000),
+        "document_symbol_warm_cpu_ms_per_request": fig.pick(
+            lambda r: r["restart"]["document"]["warm_tree_cpu_ms_per_request"]
+        ),
         "document_symbol_warm_p50_ms": fig.pick(lambda r: r["restart"]["document"]["warm"]["p50_ms"]),
         "document_symbol_warm_p95_ms": fig.pick(lambda r: r["restart"]["document"]["warm"]["p95_ms"]),
         "document_symbol_settled_p50_ms": fig.pick(lambda r: r["restart"]["document"]["warm_settled"]["p50_ms"]),
@@ -915,16 +953,23 @@ def ratios_over_peers(summaries: dict[str, dict[str, Any]]) -> dict[str, dict[st
 
 
 ROWS: list[tuple[str, str, str, float]] = [
+    ("cold: process start → complete answer, s", "cold_complete_from_start_seconds", ".2f", 1.0),
+    ("  CPU of the process tree by then, s", "cold_complete_tree_cpu_seconds", ".2f", 1.0),
+    ("cold: process start → initialize result, s", "cold_start_to_initialize_result_seconds", ".3f", 1.0),
+    ("  CPU of the process tree by then, s", "cold_initialize_result_tree_cpu_seconds", ".3f", 1.0),
     ("cold: initialize → complete answer, s", "cold_complete_seconds", ".2f", 1.0),
     ("  the completing request: sent at, s", "cold_complete_poll_sent_seconds", ".2f", 1.0),
     ("  the completing request: waited, s", "cold_complete_poll_wait_seconds", ".2f", 1.0),
     ("cold: initialize → first answer, s", "cold_first_answer_seconds", ".2f", 1.0),
     ("cold: initialize → index idle, s", "cold_ready_seconds", ".2f", 1.0),
+    ("restart: process start → complete answer, s", "restart_complete_from_start_seconds", ".3f", 1.0),
+    ("  CPU of the process tree by then, s", "restart_complete_tree_cpu_seconds", ".3f", 1.0),
     ("restart: initialize → complete answer, s", "restart_complete_seconds", ".3f", 1.0),
     ("restart: initialize → first answer, s", "restart_first_answer_seconds", ".3f", 1.0),
     ("warm workspace/symbol p50, ms", "warm_symbol_p50_ms", ".1f", 1.0),
     ("warm workspace/symbol p95, ms", "warm_symbol_p95_ms", ".1f", 1.0),
     ("warm workspace/symbol max, ms", "warm_symbol_max_ms", ".1f", 1.0),
+    ("  tree CPU per request, ms", "warm_symbol_cpu_ms_per_request", ".1f", 1.0),
     ("  requests asked (budget)", "warm_symbol_asked", ".0f", 1.0),
     ("  mean symbols per answer", "warm_symbol_mean_results", ".0f", 1.0),
     ("exact-name workspace/symbol p50, ms", "exact_name_symbol_p50_ms", ".1f", 1.0),
@@ -934,8 +979,10 @@ ROWS: list[tuple[str, str, str, float]] = [
     ("  definitions asked (budget)", "completeness_asked", ".0f", 1.0),
     ("  sample whose name has > 100 definitions", "completeness_name_over_limit_share", ".3f", 1.0),
     ("documentSymbol first, ms", "document_symbol_first_ms", ".1f", 1.0),
+    ("  tree CPU, ms", "document_symbol_first_cpu_ms", ".0f", 1.0),
     ("documentSymbol warm p50, ms", "document_symbol_warm_p50_ms", ".1f", 1.0),
     ("documentSymbol warm p95, ms", "document_symbol_warm_p95_ms", ".1f", 1.0),
+    ("  tree CPU per request, ms", "document_symbol_warm_cpu_ms_per_request", ".1f", 1.0),
     ("documentSymbol warm, 1 s later, p50, ms", "document_symbol_settled_p50_ms", ".1f", 1.0),
     ("documentSymbol warm, 1 s later, p95, ms", "document_symbol_settled_p95_ms", ".1f", 1.0),
     ("  class/def symbols (ast has)", "document_definition_symbols", "d", 1.0),
@@ -963,7 +1010,8 @@ WORKSPACE_SYMBOL_ROWS = frozenset(key for _, key, _, _ in ROWS if key.startswith
 # Counts and circumstances, not results: the table gives no ratio for them (the JSON does).
 NO_RATIO_ROWS = frozenset({"warm_symbol_asked", "warm_symbol_mean_results", "completeness_asked",
                            "completeness_name_over_limit_share", "document_definition_symbols", "server_log_bytes",
-                           "max_loadavg_1min", "other_cpu_seconds", "steal_cpu_seconds"})  # fmt: skip
+                           "max_loadavg_1min", "other_cpu_seconds", "steal_cpu_seconds",
+                           "complete_timeout_seconds"})  # fmt: skip
 
 
 def _cell(summary: dict[str, Any], key: str, fmt: str, scale: float) -> str:
@@ -971,7 +1019,9 @@ def _cell(summary: dict[str, Any], key: str, fmt: str, scale: float) -> str:
     if value is None:
         if key in WORKSPACE_SYMBOL_ROWS and not summary.get("workspace_symbol_supported"):
             return "n/s"
-        return "never" if key in ("cold_complete_seconds", "restart_complete_seconds") else "—"
+        if key.startswith(("cold_complete", "restart_complete")) and summary.get("complete_timeout_seconds"):
+            return f"not in {summary['complete_timeout_seconds']:.0f} s"
+        return "—"
     if key == "document_definition_symbols":
         return f"{value:.0f} ({summary.get('document_ast_definitions')})"
     return format(value / scale, fmt)
@@ -1000,7 +1050,7 @@ def print_table(
             ratio = key not in NO_RATIO_ROWS and is_number(a) and is_number(b) and b
             cells.append(f"{a / b:.3f}" if ratio else "")
         print(f"{label:<{label_width}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
-    print("n/s: the server does not support workspace/symbol; never: no complete answer within the "
+    print("n/s: the server does not support workspace/symbol; not in N s: no complete answer within the "
           "complete-timeout; —: no figure; ratios are left blank where either side is missing")  # fmt: skip
     for name in names:
         for error in summaries[name]["errors"]:
@@ -1118,8 +1168,13 @@ def notes(specs: list[ServerSpec], workspaces: list[WorkspaceSpec]) -> list[str]
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspace", action="append", choices=tuple(WORKSPACES),
-                        help="workspace(s) to run (default: all three)")  # fmt: skip
-    parser.add_argument("--only", action="append", choices=SERVERS, help="server(s) to run (default: all four)")
+                        help="workspace(s) to run (repeatable; default: django)")  # fmt: skip
+    parser.add_argument("--only", action="append", choices=SERVERS, help="server(s) to run (default: all six)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a quick try of the whole flow: " + ", ".join(f"{k} {v}" for k, v in QUICK.items()),
+    )
     parser.add_argument("--repeat", type=int, default=1, help="repetitions; the table gives medians")
     per_workspace = ", ".join(f"{w.name} {w.complete_timeout:.0f}" for w in WORKSPACES.values())
     parser.add_argument("--complete-timeout", type=float, default=None,
@@ -1142,7 +1197,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true", help=f"also Aurora once under py-spy, {PROFILE_WORKSPACE}")
     parser.add_argument("--profile-only", action="store_true", help="only the py-spy pass (no measurements)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
+    parser.add_argument("--plot", type=Path, default=PLOT, help="the headline's PNG (Django)")
+    parser.add_argument("--no-plot", action="store_true", help="no PNG (and no matplotlib install)")
     args = parser.parse_args(argv)
+    if args.quick:
+        for key, value in QUICK.items():
+            setattr(args, key, value)
     if args.repeat < 1 and not args.profile_only:
         parser.error("--repeat must be at least 1")
     return args
@@ -1217,7 +1277,14 @@ def new_report(
         "unavailable": unavailable,
         "summary": {},
         "targets_met": {},
+        "issue_targets": "issue 18, against ty in the same run: complete workspace/symbol cold <= 4x ty's and "
+        "<= 1.5 s (from process start); after a restart <= 0.5 s; warm workspace/symbol p95 <= 2x ty's; "
+        "peak tree RSS <= 1.0x ty's",
+        "issue_targets_met": {},
         "ratios_aurora_over_peer": {},
+        "headline_ratios": {},
+        "headline_markdown": {},
+        "ast_floor": {},
         "profile": None,
         "notes": notes(specs, workspaces),
         "runs": {},
@@ -1232,16 +1299,37 @@ def bench_workspace(
     cfg, facts = workspace_config(workspace, root, args)
     phases = ["cold", "restart"] + ([] if args.no_outline else ["outline"])
     runs: dict[str, list[dict[str, Any]]] = {spec.name: [] for spec in specs}
+    print(f"[{workspace.name}] ast floor …", file=sys.stderr, flush=True)
+    floors = [ast_floor(root)]
     for index in range(args.repeat):
         for spec in specs:  # servers alternate, so that load drifts touch them all
             print(f"[{workspace.name} {index + 1}/{args.repeat}] {spec.name}", file=sys.stderr, flush=True)
             runs[spec.name].append(run_server(spec, root, cfg, phases))
+    floors.append(ast_floor(root))  # before and after the servers: how the machine's speed drifted
+    floor = {**floors[0], **{k: median_or_none([f[k] for f in floors[0]["runs"] + floors[1]["runs"]])
+                             for k in ("wall_seconds", "cpu_seconds", "process_wall_seconds", "process_cpu_seconds")},
+             "before_servers": {k: v for k, v in floors[0].items() if k != "runs"},
+             "after_servers": {k: v for k, v in floors[1].items() if k != "runs"}}  # fmt: skip
+    floor["method"] += "; three runs before the servers and three after, median of the six"
     summaries = {name: summarize(results) for name, results in runs.items()}
     report["workspaces"][workspace.name] = {**pin, **facts}
+    report["ast_floor"][workspace.name] = floor
     report["summary"][workspace.name] = summaries
     report["targets_met"][workspace.name] = {name: check_targets(s) for name, s in summaries.items()}
+    report["issue_targets_met"][workspace.name] = peer_table.issue_targets(summaries)
     report["ratios_aurora_over_peer"][workspace.name] = ratios_over_peers(summaries)
+    report["headline_ratios"][workspace.name] = peer_table.ratios(summaries, floor)
+    report["headline_markdown"][workspace.name] = peer_table.markdown(summaries, titles(report), floor)
     report["runs"][workspace.name] = runs
+
+
+def titles(report: dict[str, Any]) -> dict[str, str]:
+    """Each server's name and version as the headline shows it."""
+    commit = (report["versions"].get("aurora_git_commit") or "")[:7]
+    dirty = "+" if report["versions"].get("aurora_server_dirty") else ""
+    found = {"aurora": f"Aurora ({commit}{dirty})" if commit else "Aurora"}
+    found.update({name: f"{name} {version}" for name, (version, _, _) in PEERS_PINNED.items()})
+    return found
 
 
 def print_results(report: dict[str, Any], specs: list[ServerSpec], workspaces: list[WorkspaceSpec]) -> None:
@@ -1249,6 +1337,12 @@ def print_results(report: dict[str, Any], specs: list[ServerSpec], workspaces: l
     for workspace in workspaces:
         print_table(workspace, report["summary"][workspace.name], report["targets_met"][workspace.name], shorts,
                     report["unavailable"])  # fmt: skip
+    for workspace in workspaces:
+        print(f"\n== {workspace.name}: the headline (wall, with the whole process tree's CPU in parentheses)")
+        print("\n".join(report["headline_markdown"][workspace.name]))
+        met = report["issue_targets_met"][workspace.name]
+        verdicts = {True: "met", False: "MISSED", None: "n/a"}
+        print("issue 18 targets, aurora: " + ", ".join(f"{k} {verdicts[v]}" for k, v in met.items()))
     print(f"\nload average at start {report['loadavg_at_start'][0]:.2f}, at end {report['loadavg_at_end'][0]:.2f}; "
           f"{report['wall_seconds'] / 60:.1f} minutes")  # fmt: skip
     if report["profile"]:
@@ -1256,12 +1350,24 @@ def print_results(report: dict[str, Any], specs: list[ServerSpec], workspaces: l
     warn_if_code_changed(report)
 
 
+PLOT_WORKSPACE = "django"
+
+
+def draw_plot(report: dict[str, Any], output: Path) -> bool:
+    """The headline figures of PLOT_WORKSPACE as a PNG (docs/lsp-peers.png)."""
+    load = report["loadavg_at_start"][0]
+    caption = (f"Django 5.2.19 wheel, one run {report['timestamp'][:10]}, load average {load:.1f} at the start; "
+               f"python benchmarks/lsp_bench.py")  # fmt: skip
+    return peer_table.plot(report["summary"][PLOT_WORKSPACE], titles(report), report["ast_floor"][PLOT_WORKSPACE],
+                           caption, output)  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     warnings.simplefilter("ignore", LspSpecificationWarning)
     if args.profile_only:
         return profile_only(args)
-    workspaces = [WORKSPACES[name] for name in WORKSPACES if name in (args.workspace or WORKSPACES)]
+    workspaces = [WORKSPACES[name] for name in WORKSPACES if name in (args.workspace or DEFAULT_WORKSPACES)]
     specs, unavailable, environments = prepare_servers(args.only or list(SERVERS))
     report = new_report(args, specs, unavailable, environments, workspaces)
     started = time.perf_counter()
@@ -1271,6 +1377,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         report["profile"] = profile_pass(args)
     report["finished"] = True
+    if not args.no_plot and PLOT_WORKSPACE in report["summary"]:
+        report["plot"] = str(args.plot) if draw_plot(report, args.plot) else None
     write_report(report, args.output, started)
     print_results(report, specs, workspaces)
     print(f"\nwritten to {args.output}")

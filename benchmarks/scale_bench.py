@@ -83,6 +83,7 @@ from harness.lsp import ServerSpec, Session, ask_context, plain_json_results, re
 from harness.machine import loadavg_1min, machine_facts, versions
 from harness.paths import CACHE
 from harness.paths import RESULTS as RESULTS_DIR
+from harness.plots import ensure_matplotlib
 from harness.profiles import PY_SPY_VERSION, Recording, py_spy, summarize_by_owner, summarize_snapshot
 from harness.report import timestamp, warn_if_code_changed, write_report
 from harness.stats import latency_summary, loglog_slope
@@ -94,7 +95,6 @@ SUBSETS = SCALE / "subsets"
 PROFILES = SCALE / "profiles"
 RESULTS = RESULTS_DIR / "scale.json"
 PLOT = RESULTS_DIR / "scale.png"
-MATPLOTLIB = "matplotlib>=3.8,<4"
 MANIFEST = ".scale-part"
 STDLIB = "stdlib"
 
@@ -933,18 +933,6 @@ def print_profile(profile: dict[str, Any]) -> None:
             print(f"    {entry['bytes'] / MIB:8.1f} MiB  {entry['blocks']:9d} blocks  {entry['function']}")
         for entry in snap["sites"][:8]:
             print(f"    {entry['bytes'] / MIB:8.1f} MiB  {entry['blocks']:9d} blocks  {entry['site']}")
-
-
-def ensure_matplotlib() -> bool:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        print(f"[plot] installing {MATPLOTLIB} into {sys.prefix}", file=sys.stderr, flush=True)
-        done = subprocess.run([sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-                               MATPLOTLIB], stdout=sys.stderr, check=False)  # fmt: skip
-        if done.returncode != 0:
-            return False
-    return True
 
 
 def _series(axis: Any, rows: list[dict[str, Any]], key: str, label: str, scale: float, marker: str) -> None:

@@ -11,6 +11,7 @@ Aurora's custom requests (`aurora/stats`, `aurora/context`) are asked here too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lsprotocol import types
+from pygls.exceptions import FeatureAlreadyRegisteredError
 from pygls.lsp.client import LanguageClient as PyglsLanguageClient
 from pygls.protocol import default_converter
 from pygls.uris import to_fs_path
@@ -26,7 +28,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import register_lsp_features
 
 from harness.machine import loadavg_1min
-from harness.proc import TreeSampler, machine_cpu, own_cpu
+from harness.proc import TreeSampler, machine_cpu, own_cpu, tree_cpu_seconds
 
 # Aurora answers workspace/symbol with at most 100 symbols (features/symbols.py); a
 # ServerSpec says so unless it gives its own limit (lsp_bench.py's peers).
@@ -79,6 +81,15 @@ async def _drain(stream: asyncio.StreamReader, path: Path | None) -> None:
             log.write(block)
 
 
+REFRESH_REQUESTS = (types.WORKSPACE_SEMANTIC_TOKENS_REFRESH, types.WORKSPACE_INLAY_HINT_REFRESH,
+                    types.WORKSPACE_CODE_LENS_REFRESH, types.WORKSPACE_DIAGNOSTIC_REFRESH,
+                    types.WORKSPACE_INLINE_VALUE_REFRESH, types.WORKSPACE_FOLDING_RANGE_REFRESH)  # fmt: skip
+
+
+def _accept_refresh(client: BenchClient, params: None) -> None:
+    """A server's workspace/*/refresh request, answered with null."""
+
+
 def client_factory(log_path: Path) -> Callable[[], BenchClient]:
     def make() -> BenchClient:
         client = BenchClient(converter_factory=default_converter)
@@ -96,6 +107,12 @@ def client_factory(log_path: Path) -> Callable[[], BenchClient]:
         @client.feature(types.CLIENT_UNREGISTER_CAPABILITY)
         def unregister_capability(client: BenchClient, params: types.UnregistrationParams) -> None:
             """Accepted."""
+
+        # pyrefly asks the editor to refresh its semantic tokens (and a server may ask for the
+        # others): an editor answers null and asks again if it shows them; nothing is shown here.
+        for refresh in REFRESH_REQUESTS:
+            with contextlib.suppress(FeatureAlreadyRegisteredError):  # pytest-lsp answers some itself
+                client.feature(refresh)(_accept_refresh)
 
         return client
 
@@ -130,6 +147,7 @@ class Session:
         self.request_timeout = REQUEST_TIMEOUT_S
         self.capabilities: types.ServerCapabilities | None = None
         self.t_initialize = 0.0
+        self.t_spawn = 0.0  # just before the server process is started: "from process start"
         self.facts: dict[str, Any] = {"phase": label}
 
     async def start(self) -> None:
@@ -139,7 +157,7 @@ class Session:
         self._machine_before = machine_cpu()
         self._own_before = own_cpu()
         log = self.state / f"{self.label}.stderr.log"
-        started = time.perf_counter()
+        started = self.t_spawn = time.perf_counter()
         config = ClientServerConfig(
             server_command=self.spec.command, client_factory=client_factory(log), server_env=server_env(self.state)
         )
@@ -168,6 +186,8 @@ class Session:
         self.t_initialize = time.perf_counter()
         result = await self.request(client.initialize_async(params))
         self.facts["initialize_seconds"] = time.perf_counter() - self.t_initialize
+        self.facts["start_to_initialize_result_seconds"] = self.since_start()
+        self.facts["initialize_result_tree_cpu_seconds"] = self.tree_cpu()
         info = result.server_info
         self.facts["server_info"] = {"name": info.name, "version": info.version} if info else None
         self.capabilities = result.capabilities
@@ -191,6 +211,14 @@ class Session:
 
     def since_initialize(self) -> float:
         return time.perf_counter() - self.t_initialize
+
+    def since_start(self) -> float:
+        """Seconds since the server process was started."""
+        return time.perf_counter() - self.t_spawn
+
+    def tree_cpu(self) -> float:
+        """CPU seconds the server's whole process tree has used since it started."""
+        return tree_cpu_seconds(self.server_pid)
 
     def _client(self) -> BenchClient:
         assert self.client is not None

@@ -1,7 +1,8 @@
-"""The servers lsp_bench.py compares: Aurora and three pinned peers, and how each is set up.
+"""The servers lsp_bench.py compares: Aurora and five pinned peers, and how each is set up.
 
-jedi-language-server, python-lsp-server and basedpyright are each installed on first use
-into a virtualenv of their own (venvs.py). A peer that cannot be installed, or whose
+ty, pyrefly, basedpyright, jedi-language-server and python-lsp-server are each installed
+from PyPI on first use into a virtualenv of their own (venvs.py); ty and pyrefly are Rust
+binaries inside their wheels. A peer that cannot be installed, or whose
 `--version` fails (basedpyright's bundled node may not run on a machine), is recorded as
 unavailable with the reason, and the other servers still run.
 """
@@ -24,7 +25,11 @@ PYLSP_PACKAGE = "python-lsp-server"
 PYLSP_VERSION = "1.15.0"
 BASEDPYRIGHT_PACKAGE = "basedpyright"
 BASEDPYRIGHT_VERSION = "1.40.2"
-SERVERS = ("aurora", JLS_PACKAGE, PYLSP_PACKAGE, BASEDPYRIGHT_PACKAGE)
+TY_PACKAGE = "ty"
+TY_VERSION = "1.0.0"
+PYREFLY_PACKAGE = "pyrefly"
+PYREFLY_VERSION = "1.5.1"
+SERVERS = ("aurora", TY_PACKAGE, PYREFLY_PACKAGE, BASEDPYRIGHT_PACKAGE, JLS_PACKAGE, PYLSP_PACKAGE)
 
 
 def aurora_spec() -> ServerSpec:
@@ -91,12 +96,39 @@ def basedpyright_spec(venv: Path) -> ServerSpec:
     )
 
 
+def ty_spec(venv: Path) -> ServerSpec:
+    return ServerSpec(
+        name=TY_PACKAGE,
+        command=[str(venv / "bin" / "ty"), "server"],
+        has_index=False,
+        options=lambda state: {},
+        short="ty",
+        symbol_limit=None,
+        setup="defaults; `ty server` from the PyPI wheel (a Rust binary). Its workspace/symbol answers carry no "
+        "containerName.",
+    )
+
+
+def pyrefly_spec(venv: Path) -> ServerSpec:
+    return ServerSpec(
+        name=PYREFLY_PACKAGE,
+        command=[str(venv / "bin" / "pyrefly"), "lsp"],
+        has_index=False,
+        options=lambda state: {},
+        short="pyrefly",
+        symbol_limit=None,
+        setup="defaults; `pyrefly lsp` from the PyPI wheel (a Rust binary).",
+    )
+
+
 # name → (pinned version, its ServerSpec given its virtualenv, a command of that virtualenv that
 # shows the server can start here at all)
 PEERS_PINNED: dict[str, tuple[str, Callable[[Path], ServerSpec], list[str]]] = {
     JLS_PACKAGE: (JLS_VERSION, jls_spec, ["jedi-language-server", "--version"]),
     PYLSP_PACKAGE: (PYLSP_VERSION, pylsp_spec, ["pylsp", "--version"]),
     BASEDPYRIGHT_PACKAGE: (BASEDPYRIGHT_VERSION, basedpyright_spec, ["basedpyright", "--version"]),
+    TY_PACKAGE: (TY_VERSION, ty_spec, ["ty", "--version"]),
+    PYREFLY_PACKAGE: (PYREFLY_VERSION, pyrefly_spec, ["pyrefly", "--version"]),
 }
 
 

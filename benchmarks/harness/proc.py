@@ -38,6 +38,28 @@ def stat(pid: int) -> tuple[int, str, float] | None:
         return None
 
 
+def cpu_with_reaped_children(pid: int) -> float | None:
+    """CPU seconds of a process plus those of its children it has waited for (utime, stime, cutime, cstime)."""
+    text = read_text(f"/proc/{pid}/stat")
+    if text is None:
+        return None
+    fields = text.rpartition(")")[2].split()
+    try:
+        return sum(int(field) for field in fields[11:15]) / CLOCK_TICKS
+    except (IndexError, ValueError):
+        return None
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds a process tree has used so far: every live process's own and its reaped children's.
+
+    A child that has exited is counted in its parent's cutime/cstime once reaped, and in its
+    own /proc entry until then, so each CPU second counts once (as long as no process of the
+    tree is re-parented away from it). Read at 1/CLK_TCK resolution.
+    """
+    return sum(cpu_with_reaped_children(member) or 0.0 for member in tree_by_children(pid))
+
+
 def status_kb(pid: int) -> tuple[int, int]:
     """(VmRSS, VmHWM) in KiB."""
     rss = hwm = 0

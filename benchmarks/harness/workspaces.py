@@ -262,3 +262,28 @@ def wheel_workspace(name: str) -> tuple[Path, Path]:
     """(the unpacked tree, the wheel) of the pinned wheel `name`, fetched and unpacked if need be."""
     wheel = fetch_wheel(name)
     return unpack_wheel(name, wheel), wheel
+
+
+OUTSIDE_GIT = Path(tempfile.gettempdir()) / "aurora-lsp-bench-src"
+
+
+def outside_git(root: Path) -> Path:
+    """A copy of an unpacked workspace (hard links where the file system allows) outside this repository.
+
+    The unpacked trees live under benchmarks/.cache/, which this repository's .gitignore
+    ignores; a server that honours the ignore files of an enclosing git repository (ty
+    does) would see almost none of the workspace there, which is no editor's situation.
+    The copy is made afresh each time, so it always matches the checked archive.
+    """
+    target = OUTSIDE_GIT / root.name
+    shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+    def link(source: str, destination: str) -> None:
+        try:
+            os.link(source, destination)
+        except OSError:
+            shutil.copy2(source, destination)
+
+    shutil.copytree(root, target, copy_function=link)
+    return target.resolve()

@@ -1,0 +1,222 @@
+"""Start-up: what each of Aurora's entry points pays before it does its work.
+
+    python benchmarks/startup_bench.py                  # about 1 minute on 2 cores
+    python benchmarks/startup_bench.py --repeat 9
+
+Every figure is a fresh process of the virtualenv's interpreter, --repeat times, the median
+(and the minimum, the least disturbed by other work on the machine):
+
+  import        `python -X importtime -c "import aurora_lsp.cli"` (what every command
+                loads before it parses its arguments) and `... aurora_lsp.features` (what
+                the language server loads): the total, the costliest modules (each
+                module's least self time over the runs) and which heavy packages loaded
+  commands      wall and CPU seconds (the process and its children, getrusage) from spawn
+                to exit of `aurora-lsp --version` and of `symbols`, `context` (a question,
+                and a file and line) and `stats` on the Django 5.2.19 wheel, indexed once
+                beforehand into a temporary database: as shipped (a no-change refresh
+                first) and with --no-refresh; `python -c pass` for the interpreter alone
+  initialize    `aurora-lsp` over stdio, raw JSON-RPC: from spawn to the `initialize`
+                result, with the server's CPU by then (/proc)
+
+Results go to benchmarks/results/startup.json with machine facts and versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from harness.aurora import console_command
+from harness.machine import machine_facts, versions
+from harness.paths import RESULTS as RESULTS_DIR
+from harness.proc import tree_cpu_seconds
+from harness.report import timestamp, warn_if_code_changed, write_report
+from harness.workspaces import WHEELS, wheel_workspace
+
+WORKSPACE = "django"
+RESULTS = RESULTS_DIR / "startup.json"
+HEAVY = ("lsprotocol", "pygls", "cattrs", "sqlite_utils", "parso", "jedi", "multiprocessing", "asyncio", "click",
+         "dateutil", "pathspec", "platformdirs", "attrs")  # fmt: skip
+IMPORTTIME = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str]) -> dict[str, float]:
+    """Wall and CPU seconds of one process (and the children it waited for), spawn to exit."""
+    cpu, started = _children_cpu(), time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{command} exited with {done.returncode}: {done.stderr[-500:]}")
+    return {"wall_seconds": wall, "cpu_seconds": _children_cpu() - cpu}
+
+
+def summary(runs: list[dict[str, float]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in runs[0]:
+        values = [run[key] for run in runs]
+        out[key] = statistics.median(values)
+        out[key.replace("_seconds", "_min_seconds")] = min(values)
+    out["runs"] = runs
+    return out
+
+
+def importtime(module: str, repeat: int) -> dict[str, Any]:
+    """`python -X importtime -c "import module"`, `repeat` times: totals, the costliest modules, what loaded."""
+    totals: list[float] = []
+    self_us: dict[str, int] = {}
+    cumulative_us: dict[str, int] = {}
+    loaded: list[str] = []
+    for _ in range(repeat):
+        code = f"import sys, {module}; print(' '.join(sorted(sys.modules)))"
+        done = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True,
+                              check=True)  # fmt: skip
+        loaded = done.stdout.split()
+        for line in done.stderr.splitlines():
+            match = IMPORTTIME.match(line)
+            if match is None:
+                continue
+            name, own, total = match[4], int(match[1]), int(match[2])
+            self_us[name] = min(self_us.get(name, own), own)
+            cumulative_us[name] = min(cumulative_us.get(name, total), total)
+            if name == module:
+                totals.append(total / 1e6)
+    packages: dict[str, float] = {}
+    for name, own in self_us.items():
+        top = name.split(".")[0]
+        packages[top] = packages.get(top, 0.0) + own / 1000
+    return {
+        "command": f'python -X importtime -c "import {module}"',
+        "total_seconds_median": statistics.median(totals),
+        "total_seconds_min": min(totals),
+        "modules_loaded": len(loaded),
+        "heavy_loaded": [name for name in HEAVY if name in loaded],
+        "packages_self_ms_of_least": dict(sorted(packages.items(), key=lambda kv: -kv[1])[:15]),
+        "modules_cumulative_ms_of_least": {
+            name: us / 1000 for name, us in sorted(cumulative_us.items(), key=lambda kv: -kv[1])[:25]
+        },
+    }
+
+
+def _frame(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message).encode()
+    return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+def _read_message(stream: Any) -> dict[str, Any]:
+    length = 0
+    while (line := stream.readline()) not in (b"\r\n", b""):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    result: dict[str, Any] = json.loads(stream.read(length))
+    return result
+
+
+def initialize_once(root: Path, db: Path) -> dict[str, float]:
+    """Spawn the server, send `initialize`, time its result; then shut it down."""
+    started = time.perf_counter()
+    process = subprocess.Popen([*console_command()], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    assert process.stdin is not None and process.stdout is not None
+    params = {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {},
+              "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
+              "initializationOptions": {"databasePath": str(db), "indexOnStartup": False}}  # fmt: skip
+    process.stdin.write(_frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params}))
+    process.stdin.flush()
+    while "result" not in (answer := _read_message(process.stdout)):
+        if answer.get("id") == 1:
+            raise RuntimeError(f"initialize failed: {answer}")
+    wall = time.perf_counter() - started
+    cpu = tree_cpu_seconds(process.pid)
+    for message in ({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}, {"jsonrpc": "2.0", "method": "exit"}):
+        process.stdin.write(_frame(message))
+        process.stdin.flush()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    return {"wall_seconds": wall, "cpu_seconds": cpu}
+
+
+def commands(root: Path, db: Path) -> dict[str, list[str]]:
+    aurora = console_command()
+    on = [str(root), "--db", str(db)]
+    found = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "aurora-lsp --version": [*aurora, "--version"],
+    }
+    for refresh in ([], ["--no-refresh"]):
+        suffix = " --no-refresh" if refresh else ""
+        found[f"symbols get_response{suffix}"] = [*aurora, "symbols", *on, "get_response", *refresh]
+        found[f"context --query{suffix}"] = [*aurora, "context", *on, "--query", "queryset filter lookup", *refresh]
+        found[f"context --file --line{suffix}"] = [*aurora, "context", *on, "--file", "django/db/models/query.py",
+                                                   "--line", "300", *refresh]  # fmt: skip
+        found[f"stats{suffix}"] = [*aurora, "stats", *on, *refresh]
+    return found
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=5, help="fresh processes per figure")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
+    return parser.parse_args(argv)
+
+
+def print_table(report: dict[str, Any]) -> None:
+    for module, info in report["import"].items():
+        print(f"import {module}: {info['total_seconds_median']:.3f} s median, {info['total_seconds_min']:.3f} s least; "
+              f"{info['modules_loaded']} modules; heavy: {', '.join(info['heavy_loaded']) or 'none'}")  # fmt: skip
+        print("  " + ", ".join(f"{k} {v:.1f} ms" for k, v in list(info["packages_self_ms_of_least"].items())[:8]))
+    width = max(len(name) for name in report["commands"])
+    print(f"\n{'':<{width}}  wall s (least)   CPU s (least)")
+    for name, info in {**report["commands"], "initialize result": report["initialize"]}.items():
+        print(f"{name:<{width}}  {info['wall_seconds']:.3f} ({info['wall_min_seconds']:.3f})    "
+              f"{info['cpu_seconds']:.3f} ({info['cpu_min_seconds']:.3f})")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    root, wheel = wheel_workspace(WORKSPACE)
+    root = root.resolve()
+    report: dict[str, Any] = {
+        "benchmark": "startup",
+        "timestamp": timestamp(),
+        "workspace": {"root": str(root), "wheel": wheel.name, "wheel_sha256": WHEELS[WORKSPACE]["sha256"]},
+        "settings": {"repeat": args.repeat},
+        "machine": machine_facts(),
+        "versions": versions(("lsprotocol", "cattrs", "attrs"), source_sha256=True),
+        "loadavg_at_start": os.getloadavg(),
+    }
+    report["import"] = {module: importtime(module, args.repeat) for module in ("aurora_lsp.cli", "aurora_lsp.features")}
+    with tempfile.TemporaryDirectory(prefix="aurora-startup-bench-") as state:
+        db = Path(state) / "index.sqlite3"
+        subprocess.run([*console_command(), "index", str(root), "--db", str(db)], capture_output=True, check=True)
+        report["commands"] = {}
+        for name, command in commands(root, db).items():
+            report["commands"][name] = summary([timed(command) for _ in range(args.repeat)])
+        report["initialize"] = summary([initialize_once(root, db) for _ in range(args.repeat)])
+    write_report(report, args.output, started)
+    print_table(report)
+    warn_if_code_changed(report)
+    print(f"\nwritten to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
