@@ -107,10 +107,12 @@ def test_goto_follows_imports_and_stays_in_the_workspace(depot: Path, tmp_path: 
         line = lines.index('    journal.record(f"placed {sku}")')
         found = workspace.goto(ORDERS, text, line, lines[line].index("record") + 2)
         assert found == Goto("record", (Site(STOCK, 26, 8, 14, "record", "function"),))
-        # from the file on disk when the document is not open
+        # through an import
         line = lines.index("    inventory = open_inventory()")
-        found = workspace.goto(ORDERS, None, line, lines[line].index("open_inventory"))
+        found = workspace.goto(ORDERS, text, line, lines[line].index("open_inventory"))
         assert [(site.path, site.name) for site in found.sites or ()] == [(STOCK, "open_inventory")]
+        # no name at the position (a keyword, a blank): jedi is not asked
+        assert workspace.goto(ORDERS, text, line - 1, 0) == Goto("def", ())
         # list.append lives outside the workspace: a site with no path, never a location
         line = lines.index('    lines.append("end")')
         found = workspace.goto(ORDERS, text, line, lines[line].index("append"))

@@ -19,6 +19,7 @@ one thread (the outline thread: parso's cache of editor buffers is process-wide)
 
 from __future__ import annotations
 
+import keyword
 import os
 import time
 from collections import OrderedDict
@@ -115,6 +116,8 @@ class JediWorkspace:
             return Goto("", None)
         column = codepoint_column(line_text, character)
         word = _word_at(line_text, column)
+        if not word.isidentifier() or keyword.iskeyword(word):
+            return Goto(word, ())  # no name here (`def`, a number, a blank): no Script to make
         try:
             found = self._script(path, text).goto(line + 1, column, follow_imports=True)
         except _JEDI_ERRORS:

@@ -174,14 +174,14 @@ class Folders:
     async def context(self, uri: str | None, request: ContextRequest, text: str | None = None) -> ContextAnswer:
         """A focus answers from its folder; a query alone from every folder, merged best first.
 
-        At a position, jedi resolves the name there (in `text`, the open document, or the file)
-        and its definitions in the workspace become sources too."""
+        At a position in an open document (`text`), jedi resolves the name there and its
+        definitions in the workspace become sources too."""
         located = self.locate(uri) if uri else None
         now = time.time()
         if located is not None:
             service, request.path = located
             targets = [service]
-            if request.line is not None:
+            if request.line is not None and text is not None:
                 found = await self.inference.goto(service, request.path, text, request.line, request.character)
                 sites = found.sites or () if found is not None else ()
                 request.definitions = tuple((s.path, s.line, s.name) for s in sites if s.in_workspace)
@@ -198,12 +198,13 @@ class Folders:
     async def definition(
         self, uri: str, line: int, character: int, text: str | None
     ) -> tuple[WorkspaceService, list[Definition]] | None:
-        """jedi's definitions of the name at a position (falling back to the edges), each a use."""
+        """jedi's definitions of the name at a position of an open document (`text`), else (and
+        when jedi finds nothing) the edges of the chunk there; each answer a use."""
         located = self.locate(uri)
         if located is None:
             return None
         service, path = located
-        found = await self.inference.goto(service, path, text, line, character)
+        found = await self.inference.goto(service, path, text, line, character) if text is not None else None
         answer = await self.threads.run(service.definitions, path, line, character, found)
         self.record_uses(service, sorted({d.chunk_id for d in answer if d.chunk_id}), "navigate")
         return service, answer

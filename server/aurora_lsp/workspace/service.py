@@ -27,7 +27,7 @@ from aurora_lsp.context.accesses import repeats_removed, shown_events
 from aurora_lsp.context.activation import ActivationParameters
 from aurora_lsp.context.engine import ContextEngine, ContextRequest
 from aurora_lsp.context.navigation import Call, Cursor, Place, Target
-from aurora_lsp.index.indexer import Indexer, IndexReport, Progress, read_regular_file
+from aurora_lsp.index.indexer import Indexer, IndexReport, Progress
 from aurora_lsp.index.inferred import Goto, InferredFile, MergeCounts
 from aurora_lsp.positions import codepoint_column
 from aurora_lsp.protocol import ContextAnswer, DatabaseFigures, IndexingState, MemoryFigures, RunCounts
@@ -411,14 +411,8 @@ class WorkspaceService:
         return self._jedi
 
     @runs_on(OUTLINE)
-    def goto(self, path: str, text: str | None, line: int, character: int) -> Goto:
-        """jedi's definitions of the name at a position: in an open document's `text`, or
-        (None) in the file as on disk."""
-        if text is None:
-            read = read_regular_file(str(self.root / path), self.settings.current.max_file_size_kb * 1024)
-            if isinstance(read, str):
-                return Goto("", ())
-            text = read[0].decode("utf-8", "replace")
+    def goto(self, path: str, text: str, line: int, character: int) -> Goto:
+        """jedi's definitions of the name at a position of an open document's `text`."""
         return self._jedi_workspace().goto(path, text, line, character)
 
     @runs_on(OUTLINE)
