@@ -1,5 +1,10 @@
 """The command line: argument parsing and output. The work is done by the same workspace
-service the language server uses (workspace/service.py); JSON output is protocol.py's."""
+service the language server uses (workspace/service.py); JSON output is protocol.py's.
+
+Each command imports what it uses when it runs: `--version` and a usage error load nothing
+of Aurora's, `serve` loads the language server and not this module's services, and no
+command but `serve` loads lsprotocol or pygls (tests/unit/test_process_weight.py).
+"""
 
 from __future__ import annotations
 
@@ -12,17 +17,16 @@ import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from aurora_lsp import __version__, protocol
-from aurora_lsp.config import Settings
-from aurora_lsp.context.engine import ContextRequest
-from aurora_lsp.index.indexer import IndexReport
-from aurora_lsp.protocol import IndexSummary, Range, SymbolItem
-from aurora_lsp.records import Chunk, ChunkId
-from aurora_lsp.store.sqlite import StoreError, busy_backoff, is_busy
-from aurora_lsp.workspace import figures
-from aurora_lsp.workspace.service import WorkspaceError, WorkspaceService
+from aurora_lsp import __version__
+
+if TYPE_CHECKING:
+    from aurora_lsp.config import Settings
+    from aurora_lsp.index.indexer import IndexReport
+    from aurora_lsp.protocol import SymbolItem
+    from aurora_lsp.records import Chunk
+    from aurora_lsp.workspace.service import WorkspaceService
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -52,9 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     workspace.add_argument(
         "--exclude", action="append", default=[], metavar="GLOB", help="extra glob to skip (repeatable)"
     )
-    workspace.add_argument("--max-file-size-kb", type=int, default=Settings().max_file_size_kb, metavar="KB")
-    workspace.add_argument("--memory-budget-mb", type=float, default=Settings().memory_budget_mb, metavar="MB")
-    workspace.add_argument("--max-chunks", type=int, default=Settings().max_chunks, metavar="N")
+    # no default here: Settings' own (config.py) apply, and parsing the arguments loads no Aurora module
+    workspace.add_argument("--max-file-size-kb", type=int, metavar="KB", help="default: the setting maxFileSizeKb")
+    workspace.add_argument("--memory-budget-mb", type=float, metavar="MB", help="default: the setting memoryBudgetMb")
+    workspace.add_argument("--max-chunks", type=int, metavar="N", help="default: the setting maxChunks")
     workspace.add_argument("--verbose", action="store_true", help="tracebacks on failure")
     common = argparse.ArgumentParser(add_help=False, parents=[workspace])
     common.add_argument("path", type=Path, help="the workspace folder")
@@ -100,6 +105,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         return _serve(args)
     if args.command == "mcp":
         return _mcp(args)
+    from aurora_lsp import protocol
+    from aurora_lsp.store.sqlite import StoreError
+    from aurora_lsp.workspace.service import WorkspaceError, WorkspaceService
+
     problem = _context_usage_problem(args) if args.command == "context" else None
     if args.command == "symbols" and not 1 <= args.limit <= protocol.MAX_LIMIT:
         problem = f"--limit must be from 1 to {protocol.MAX_LIMIT:,}"
@@ -176,13 +185,15 @@ MCP_INSTALL = "pip install 'aurora-lsp[mcp]'"
 
 def _settings(args: argparse.Namespace, **more: bool) -> Settings | None:
     """The settings the common options give, or None after saying on stderr which is bad."""
+    from aurora_lsp.config import Settings
+
+    given = {"memory_budget_mb": args.memory_budget_mb, "max_chunks": args.max_chunks,
+             "max_file_size_kb": args.max_file_size_kb}  # fmt: skip
     try:
         return Settings(
-            memory_budget_mb=args.memory_budget_mb,
-            max_chunks=args.max_chunks,
             database_path=str(args.db) if args.db else None,
             exclude=tuple(args.exclude),
-            max_file_size_kb=args.max_file_size_kb,
+            **{name: value for name, value in given.items() if value is not None},
             **more,
         )
     except ValueError as error:
@@ -198,6 +209,8 @@ def _mcp(args: argparse.Namespace) -> int:
         print(f"aurora-lsp mcp: needs the MCP Python SDK (mcp 2.x): {MCP_INSTALL}", file=sys.stderr)
         return EXIT_FAILURE
     from aurora_lsp.mcp_server import serve
+    from aurora_lsp.store.sqlite import StoreError
+    from aurora_lsp.workspace.service import WorkspaceError
 
     settings = _settings(args, record_accesses=not args.no_record)
     if settings is None:
@@ -230,6 +243,8 @@ def _refresh_until_done(
 ) -> IndexReport:
     """The refresh, tried again with backoff for up to LOCK_WAIT_SECONDS while another
     process holds the database's lock; said once on stderr while it waits."""
+    from aurora_lsp.store.sqlite import busy_backoff, is_busy
+
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     waited = False
     for delay in busy_backoff():
@@ -255,6 +270,9 @@ def _tell_notice(workspace: WorkspaceService) -> None:
 
 
 def _index(workspace: WorkspaceService, args: argparse.Namespace, out: TextIO) -> int:
+    from aurora_lsp import protocol
+    from aurora_lsp.protocol import IndexSummary
+
     report = _refresh(workspace, args, full=args.full)
     database = workspace.chunks.database_figures()
     if args.json:
@@ -286,6 +304,8 @@ def _index(workspace: WorkspaceService, args: argparse.Namespace, out: TextIO) -
 
 
 def _symbols(workspace: WorkspaceService, args: argparse.Namespace, out: TextIO) -> int:
+    from aurora_lsp import protocol
+
     if not args.no_refresh:
         _refresh(workspace, args)
     items = [_symbol_item(workspace, hit.chunk, hit.container) for hit in workspace.symbols(args.query, args.limit)]
@@ -303,6 +323,8 @@ def _symbols(workspace: WorkspaceService, args: argparse.Namespace, out: TextIO)
 
 
 def _symbol_item(workspace: WorkspaceService, chunk: Chunk, container: str) -> SymbolItem:
+    from aurora_lsp.protocol import Range, SymbolItem
+
     return SymbolItem(
         id=chunk.id,
         path=chunk.path,
@@ -323,6 +345,8 @@ def _symbol_item(workspace: WorkspaceService, chunk: Chunk, container: str) -> S
 
 
 def _context_usage_problem(args: argparse.Namespace) -> str | None:
+    from aurora_lsp import protocol
+
     if args.query is None and args.file is None:
         return "give --query TEXT, or --file FILE --line N"
     if (args.file is None) != (args.line is None):
@@ -346,10 +370,16 @@ def _relative_file(workspace: WorkspaceService, file: Path) -> str:
             return candidate.resolve().relative_to(workspace.root).as_posix()
         except ValueError:
             continue
+    from aurora_lsp.workspace.service import WorkspaceError
+
     raise WorkspaceError(f"{file} is not inside the workspace {workspace.root}")
 
 
 def _context(workspace: WorkspaceService, args: argparse.Namespace, out: TextIO) -> int:
+    from aurora_lsp import protocol
+    from aurora_lsp.context.engine import ContextRequest
+    from aurora_lsp.records import ChunkId
+
     if not args.no_refresh:
         _refresh(workspace, args)
     request = ContextRequest(
@@ -382,6 +412,9 @@ def _context(workspace: WorkspaceService, args: argparse.Namespace, out: TextIO)
 
 
 def _stats(workspace: WorkspaceService, args: argparse.Namespace, out: TextIO) -> int:
+    from aurora_lsp import protocol
+    from aurora_lsp.workspace import figures
+
     if not args.no_refresh:
         _refresh(workspace, args)
     stats = figures.stats([workspace.figures(warm=True)], workspace.indexing, workspace.settings.current)

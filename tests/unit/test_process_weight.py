@@ -54,11 +54,44 @@ def test_sqlite_utils_loads_without_numpy_or_pandas_but_they_stay_importable(tmp
     assert out.splitlines() == ["False False", "installed installed"]
 
 
-def test_indexing_and_the_command_line_never_load_lsprotocol() -> None:
+def test_indexing_and_the_command_line_never_load_lsprotocol(tmp_path: Path) -> None:
     """lsprotocol's types cost 0.4 s to import: only the language server needs them, not a
-    parsing process, the command line's indexing or the workspace service."""
+    parsing process, the workspace service or any command of the command line as it runs."""
+    (tmp_path / "shop.py").write_text("class Cart:\n    def total(self):\n        return 1\n")
+    db = tmp_path / "index.sqlite3"
     code = (
-        "import sys, aurora_lsp.index.worker, aurora_lsp.cli, aurora_lsp.workspace.service;"
+        "import io, sys, aurora_lsp.index.worker, aurora_lsp.workspace.service\n"
+        "from aurora_lsp.cli import main\n"
+        f"on = [{str(tmp_path)!r}, '--db', {str(db)!r}]\n"
+        "out = io.StringIO()\n"
+        "codes = [main(['index', *on], out), main(['symbols', *on, 'total'], out),\n"
+        "         main(['context', *on, '--query', 'cart total'], out), main(['stats', *on], out)]\n"
+        "print(codes, 'Cart.total' in out.getvalue())\n"
         "print(sorted(name for name in sys.modules if name.startswith(('lsprotocol', 'pygls'))))"
     )
-    assert _python(code) == "[]"
+    assert _python(code).splitlines() == ["[0, 0, 0, 0] True", "[]"]
+
+
+def test_the_command_line_loads_what_a_command_uses_only_when_it_runs() -> None:
+    """`--version`, `--help` and a usage error answer before any of Aurora's services,
+    SQLite, parso or cattrs is imported: each command pays for its own modules."""
+    code = (
+        "import sys\n"
+        "from aurora_lsp.cli import main\n"
+        "def loaded():\n"
+        "    heavy = ('aurora_lsp.', 'sqlite_utils', 'cattrs', 'parso', 'lsprotocol', 'pygls')\n"
+        "    return sorted(name for name in sys.modules if name.startswith(heavy))\n"
+        "print(loaded())\n"
+        "for argv in (['--version'], ['symbols', '--help'], ['symbols']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit as stop:\n"
+        "        print(stop.code, loaded())\n"
+    )
+    lines = _python(code).splitlines()
+    assert lines[0] == "['aurora_lsp.cli']"
+    assert [line for line in lines[1:] if line.startswith(("0 ", "2 "))] == [
+        "0 ['aurora_lsp.cli']",
+        "0 ['aurora_lsp.cli']",
+        "2 ['aurora_lsp.cli']",
+    ]
