@@ -1,18 +1,21 @@
-"""LSP benchmark: Aurora and three peers driven by the same LSP client over stdio, on three workspaces.
+"""LSP benchmark: Aurora and five peers driven by the same LSP client over stdio, on pinned workspaces.
 
-    python benchmarks/lsp_bench.py                         # 4 servers x flask, Django, sympy
-    python benchmarks/lsp_bench.py --workspace flask       # one workspace, every server
+    python benchmarks/lsp_bench.py                         # the headline: 6 servers on Django
+    python benchmarks/lsp_bench.py --quick --only aurora --only ty   # the whole flow, quickly
+    python benchmarks/lsp_bench.py --workspace flask --workspace sympy
     python benchmarks/lsp_bench.py --only aurora --only basedpyright --workspace django --repeat 3
     python benchmarks/lsp_bench.py --profile               # also one Aurora pass on Django under py-spy
     python benchmarks/lsp_bench.py --profile-only          # only that (profiles in .cache/profiles)
 
-Servers: Aurora; jedi-language-server, python-lsp-server and basedpyright, each pinned and
-installed on first use into a virtualenv of its own under benchmarks/.cache/peers/ so that
+Servers: Aurora; ty, pyrefly, basedpyright, jedi-language-server and python-lsp-server, each
+pinned and installed on first use into a virtualenv of its own under benchmarks/.cache/peers/ so that
 its dependencies never touch ours (a peer that cannot be installed or started is recorded
 as unavailable, with the reason, and the run goes on). Workspaces (WORKSPACES), each pinned
 by version and sha256 and unpacked by harness/workspaces.py under benchmarks/.cache/src:
 the flask 3.1.3 sdist (its source tree as shipped: src/, tests/, docs/, examples/), the
-Django 5.2.19 wheel and the sympy 1.14.0 wheel. Every server is started by pytest-lsp's
+Django 5.2.19 wheel and the sympy 1.14.0 wheel; the servers open a hard-linked copy outside
+this repository (workspaces.outside_git: ty honours an enclosing repository's .gitignore,
+which ignores benchmarks/.cache). Every server is started by pytest-lsp's
 `ClientServerConfig(...).start()` (a pygls LanguageClient over stdio, with Visual Studio
 Code's client capabilities), in a fresh process per phase, with a clean environment and a
 fresh cache folder (XDG_CACHE_HOME: where jedi keeps its parso cache; Aurora gets a fresh
@@ -51,6 +54,10 @@ process and all its descendants (Aurora's indexer starts a fork server and one p
 core; basedpyright's Python entry point runs node): the peak of the summed VmRSS (the
 headline), the peak of the summed PSS (shared pages split between processes) and each
 process's own VmHWM (kernel-kept peak).
+CPU: every span of work is also given in CPU-seconds of the server's whole process tree
+(proc.tree_cpu_seconds), the complete answers and `initialize` from the process's spawn; the
+`ast.parse` floor (floor.py) is measured before and after the servers; peer_table.py makes
+the headline (Markdown, Aurora/peer ratios, issue 18's targets) and docs/lsp-peers.png.
 Latencies are client-side wall times (sending the request to a structured answer), so
 all servers pay the same client costs. Percentiles are nearest-rank.
 Results go to benchmarks/results/lsp.json (keyed by workspace, then server) with machine
