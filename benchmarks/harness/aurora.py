@@ -23,6 +23,7 @@ from harness.paths import REPOSITORY
 if TYPE_CHECKING:  # for readers and type checkers; at run time __getattr__ imports them
     from aurora_lsp.config import Settings
     from aurora_lsp.context.activation import ABLATIONS, ActivationParameters
+    from aurora_lsp.context.question import PART_ABLATIONS
     from aurora_lsp.index.indexer import RACY_WINDOW_NS
     from aurora_lsp.index.scan import scan_workspace
     from aurora_lsp.records import ChunkId, plain_qualname
@@ -33,11 +34,13 @@ if TYPE_CHECKING:  # for readers and type checkers; at run time __getattr__ impo
 
 __all__ = [
     "ABLATIONS",
+    "PART_ABLATIONS",
     "RACY_WINDOW_NS",
     "ActivationParameters",
     "Settings",
     "Workspace",
     "ask",
+    "ask_question",
     "console_command",
     "importable",
     "module_command",
@@ -80,6 +83,10 @@ def __getattr__(name: str) -> Any:
         from aurora_lsp.context import activation
 
         return getattr(activation, name)
+    if name == "PART_ABLATIONS":
+        from aurora_lsp.context.question import PART_ABLATIONS
+
+        return PART_ABLATIONS
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -90,6 +97,36 @@ def ask(workspace: Workspace, path: str | None, line: int | None, budget: int, p
 
     request = ContextRequest(path=path, line=line, token_budget=budget)
     return protocol.to_wire(workspace.ask(request, parameters=parameters))
+
+
+def ask_question(workspace: Workspace, query: str, budget: int, parts_off: dict[str, bool] | None = None) -> Any:
+    """The context answer to a question as the wire has it (JSON), with some parts of question
+    answering off (question.PART_ABLATIONS); nothing recorded. The same engine the server runs."""
+    import time
+
+    from aurora_lsp import protocol
+    from aurora_lsp.context.engine import ContextEngine, ContextRequest
+    from aurora_lsp.context.question import QuestionParts
+
+    request = ContextRequest(query=query, token_budget=budget)
+    engine = ContextEngine(workspace.shown_root, workspace.chunks)
+    return protocol.to_wire(engine.answer(request, time.time(), None, QuestionParts(**(parts_off or {}))))
+
+
+def answer_at(workspace: Workspace, path: str, line: int, budget: int, now: float, parameters: Any = None) -> Any:
+    """The context answer at a 0-based line at time `now` (JSON, as the wire has it); it records no use."""
+    from aurora_lsp import protocol
+    from aurora_lsp.context.engine import ContextRequest
+
+    request = ContextRequest(path=path, line=line, token_budget=budget)
+    return protocol.to_wire(workspace.context(request, now, parameters))
+
+
+def forget_uses(workspace: Workspace) -> None:
+    """Delete every recorded use (the replay gives each commit only its author's own)."""
+    store = workspace.db
+    with store.transaction():
+        store.db.execute("DELETE FROM accesses")
 
 
 def importable() -> bool:

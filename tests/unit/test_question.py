@@ -49,3 +49,13 @@ def test_hostile_text_is_read_and_names_no_file() -> None:
     for text in ("a" * 50_000, "." * 50_000, "x.py" * 20_000, 'File "' * 20_000, "a(" * 30_000):
         question = read_question(text)
         assert question.frames == () and question.paths == ()
+
+
+def test_each_reading_part_can_be_turned_off_for_the_ablation() -> None:
+    from aurora_lsp.context.question import QuestionParts
+
+    assert read_question(ISSUE, QuestionParts(tracebacks=False)).frames == ()
+    assert "requests/sessions.py" not in read_question(ISSUE, QuestionParts(tracebacks=False)).paths
+    no_mentions = read_question("the `flush` of Session.request breaks", QuestionParts(mentions=False))
+    assert no_mentions.mentions == ("flush",) and no_mentions.qualified == ()
+    assert read_question("the `flush` of x breaks badly", QuestionParts(backticks=False)).mentions == ()

@@ -21,6 +21,7 @@ from aurora_lsp.context.packing import (
     pack,
     signature_text,
 )
+from aurora_lsp.context.question import ALL_PARTS, QuestionParts
 from aurora_lsp.context.ranking import Focus, Scored, rank
 from aurora_lsp.protocol import ContextAnswer
 from aurora_lsp.records import Chunk
@@ -49,11 +50,15 @@ class ContextEngine:
         self.chunks = chunks
 
     def answer(
-        self, request: ContextRequest, now: float, parameters: ActivationParameters | None = None
+        self,
+        request: ContextRequest,
+        now: float,
+        parameters: ActivationParameters | None = None,
+        parts: QuestionParts = ALL_PARTS,
     ) -> ContextAnswer:
         focus = self._focus(request)
-        scored = rank(self.chunks, request.query, focus, now, parameters or ActivationParameters())
-        question = bool(request.query) and focus.chunk is None
+        scored = rank(self.chunks, request.query, focus, now, parameters or ActivationParameters(), parts)
+        question = bool(request.query) and focus.chunk is None and parts.question_packing
         items = pack(
             self._with_chunks(scored),
             request.token_budget,

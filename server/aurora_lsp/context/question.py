@@ -37,6 +37,33 @@ _NOT_CODE_SUFFIXES = {"py", "txt", "cfg", "toml", "ini", "md", "rst", "com", "or
 
 
 @dataclass(frozen=True, slots=True)
+class QuestionParts:
+    """Which parts of question answering are on: all of them, except in the ablation of
+    benchmarks/question_quality.py, which turns each off in turn to show what it adds."""
+
+    mentions: bool = True  # code names read as mentions (dotted names, calls, snake/Camel words)
+    tracebacks: bool = True  # frames of a traceback, and file paths
+    backticks: bool = True  # names in `backticks`
+    body_index: bool = True  # the words of the chunks' text (identifiers used, strings, comments)
+    file_evidence: bool = True  # chunks in files the question names
+    spreading: bool = True  # from the best matches along links and class structure
+    question_packing: bool = True  # code over names to the end of the budget, big classes as signatures
+
+
+ALL_PARTS = QuestionParts()
+# Each part off in turn (the ablation).
+PART_ABLATIONS: dict[str, dict[str, bool]] = {
+    "question reading: mentions": {"mentions": False},
+    "question reading: tracebacks and paths": {"tracebacks": False},
+    "question reading: backticks": {"backticks": False},
+    "body index": {"body_index": False},
+    "file-level evidence": {"file_evidence": False},
+    "spreading": {"spreading": False},
+    "question packing": {"question_packing": False},
+}
+
+
+@dataclass(frozen=True, slots=True)
 class Question:
     words: tuple[str, ...]  # every identifier, mentions first, then the rest in order
     mentions: tuple[str, ...]  # names the question gives as code
@@ -45,21 +72,21 @@ class Question:
     paths: tuple[str, ...]  # .py files named as written (posix separators), then module paths of dotted names
 
 
-def read_question(text: str) -> Question:
+def read_question(text: str, on: QuestionParts = ALL_PARTS) -> Question:
     """The mentions of code in `text`, and all its words."""
     all_words = list(dict.fromkeys(match.group() for match in _WORD.finditer(text)))
-    frames = _frames(text)
+    frames = _frames(text) if on.tracebacks else []
     mentions: dict[str, None] = {}
     qualified: dict[tuple[str, str], None] = {}
     modules: dict[str, None] = {}  # `_pytest.fixtures` may be `_pytest/fixtures.py`
     for _, function in frames:
         mentions.setdefault(function)
-    spans = [span for span in _BACKTICKS.findall(text)]
+    spans = _BACKTICKS.findall(text) if on.backticks else []
     for span in spans:
         for word in _WORD.findall(span):
             if not word.isdigit():
                 mentions.setdefault(word)
-    for dotted in _DOTTED.findall(text):
+    for dotted in _DOTTED.findall(text) if on.mentions else []:
         parts = dotted.split(".")
         if parts[-1].lower() in _NOT_CODE_SUFFIXES:
             continue
@@ -67,9 +94,9 @@ def read_question(text: str) -> Question:
             mentions.setdefault(part)
         qualified.setdefault((parts[-1], ".".join(parts[-2:])))
         modules.update(dict.fromkeys("/".join(parts[:end]) + ".py" for end in range(len(parts), 1, -1)))
-    for name in _CALL.findall(text):
+    for name in _CALL.findall(text) if on.mentions else []:
         mentions.setdefault(name)
-    for word in all_words:
+    for word in all_words if on.mentions else []:
         if _looks_like_code(word) or len(all_words) <= SHORT_QUESTION_WORDS:
             mentions.setdefault(word)
     # code named late in a long issue is read before the prose around it
@@ -79,7 +106,7 @@ def read_question(text: str) -> Question:
         mentions=tuple(mentions),
         qualified=tuple(qualified),
         frames=tuple(frames),
-        paths=tuple(_paths(text)) + tuple(modules)[:MAX_PATHS],
+        paths=(tuple(_paths(text)) if on.tracebacks else ()) + tuple(modules)[:MAX_PATHS],
     )
 
 

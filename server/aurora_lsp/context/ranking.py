@@ -24,7 +24,7 @@ from aurora_lsp.context.activation import (
     context_match,
     proximity,
 )
-from aurora_lsp.context.question import Question, path_suffixes, read_question
+from aurora_lsp.context.question import ALL_PARTS, Question, QuestionParts, path_suffixes, read_question
 from aurora_lsp.context.spreading import RECENT_ROLE, Reach, Sources, spread
 from aurora_lsp.records import Chunk, ChunkId, name_words
 from aurora_lsp.store.chunks import ChunkStore
@@ -97,11 +97,16 @@ class Focus:
 
 
 def rank(
-    chunks: ChunkStore, query: str | None, focus: Focus, now: float, parameters: ActivationParameters
+    chunks: ChunkStore,
+    query: str | None,
+    focus: Focus,
+    now: float,
+    parameters: ActivationParameters,
+    parts: QuestionParts = ALL_PARTS,
 ) -> list[Scored]:
     """Every candidate with its activation parts, the focus first, then best first."""
     focus_chunk = focus.chunk
-    found = query_matches(chunks, query, focus_chunk)
+    found = query_matches(chunks, query, focus_chunk, parts)
     matches = found.bm25
     # what the person used lately; chunks merely shown in answers are not sources (no feedback loop)
     recent = chunks.recently_accessed(now - RECENT_WINDOW_SECONDS, parameters.recent_sources, "context")
@@ -121,7 +126,7 @@ def rank(
     for cid, value in found.body.items():
         words = parameters.context_weight * context_match(value, best_body, False, parameters.query_body_scale, 0.0)
         contexts[cid] = contexts.get(cid, 0.0) + words
-    sources = _sources(focus_chunk, query, contexts, recent, parameters)
+    sources = _sources(focus_chunk, query if parts.spreading else None, contexts, recent, parameters)
     for cid in focus.definitions:  # what the person is looking at: a source as the focus is
         sources.setdefault(cid, (parameters.source_activation * CURSOR_SHARE / len(focus.definitions), CURSOR_ROLE))
     reaches = spread(chunks, sources, parameters) if sources else {}
@@ -225,11 +230,13 @@ class QueryMatches:
     body: dict[str, float] = field(default_factory=dict)  # chunk id -> BM25 over its text's words (questions)
 
 
-def query_matches(chunks: ChunkStore, query: str | None, focus: Chunk | None) -> QueryMatches:
+def query_matches(
+    chunks: ChunkStore, query: str | None, focus: Chunk | None, parts: QuestionParts = ALL_PARTS
+) -> QueryMatches:
     """The chunks the request's words match, and those it names."""
     question: Question | None = None
     if query:
-        question = read_question(query)
+        question = read_question(query, parts)
         words = list(question.words[:QUERY_WORDS])
         names = list(question.mentions[:QUERY_WORDS])
     elif focus is not None:
@@ -247,7 +254,8 @@ def query_matches(chunks: ChunkStore, query: str | None, focus: Chunk | None) ->
     if question is None:
         named = dict.fromkeys(chunks.ids_named(sorted(set(names)), CONTEXT_MATCHES), 1.0)
     else:
-        _named_by(chunks, question, names, matches, named, how, weak)
+        _named_by(chunks, question, names, matches, named, how, weak, parts)
+    if question is not None and parts.body_index:
         body_postings = max(1, int(MATCH_POSTINGS * BODY_POSTINGS_SHARE))
         body_terms = telling_terms(chunks, terms, chunks.body_term_chunk_counts, body_postings) if terms else []
         body_expression = " OR ".join(f'"{term}"' for term in body_terms)
@@ -272,6 +280,7 @@ def _named_by(
     named: dict[str, float],
     how: dict[str, str],
     weak: set[str],
+    on: QuestionParts,
 ) -> None:
     """Fill `named` and `how` with the chunks the question names: by name, dotted name,
     traceback frame, the names their text uses (those also in `weak`), and (for chunks its
@@ -293,7 +302,7 @@ def _named_by(
     looked_up = 0
     for name in names:
         parts = [part for part in name_words(name).split() if len(part) > 2]
-        if name in by_name or len(parts) < 2 or looked_up >= USED_MENTIONS:
+        if name in by_name or len(parts) < 2 or looked_up >= USED_MENTIONS or not on.body_index:
             continue
         looked_up += 1
         users = chunks.body_ids(" AND ".join(f'"{part}"' for part in parts), USED_MATCHES)
@@ -313,7 +322,7 @@ def _named_by(
                     note(chunk.id, QUALIFIED_MENTION, f"traceback frame {file} in {function}")
     for path in question.paths:
         files.update(dict.fromkeys(_files_ending(chunks, path)))
-    for cid in list(matches) + list(named):
+    for cid in list(matches) + list(named) if on.file_evidence else []:
         if ChunkId.path(cid) in files:
             note(cid, max(named.get(cid, 0.0), FILE_MENTION), "in a file the question names")
 
