@@ -208,7 +208,7 @@ def _mcp(args: argparse.Namespace) -> int:
     except ImportError:
         print(f"aurora-lsp mcp: needs the MCP Python SDK (mcp 2.x): {MCP_INSTALL}", file=sys.stderr)
         return EXIT_FAILURE
-    from aurora_lsp.mcp_server import serve
+    from aurora_lsp.agent.tools import serve
     from aurora_lsp.store.sqlite import StoreError
     from aurora_lsp.workspace.service import WorkspaceError
 

@@ -17,7 +17,7 @@ PACKAGE = Path(aurora_lsp.__file__).parent
 # Lowest last. A module may import modules of its own layer or of any layer below it.
 LAYERS = [
     ("entry points", {"__main__", "cli"}),
-    ("features", {"features", "mcp_server"}),
+    ("features", {"features", "agent"}),
     ("server", {"server"}),
     ("workspace", {"workspace"}),
     ("engines", {"index", "context", "search"}),

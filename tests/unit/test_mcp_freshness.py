@@ -1,5 +1,5 @@
 """When the MCP server refreshes: before a call on a quick workspace, after it on a slow one,
-and before the first answer on a workspace never indexed (mcp_server.AgentWorkspace)."""
+and before the first answer on a workspace never indexed (agent.workspace.AgentWorkspace)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from aurora_lsp.workspace.threads import Threads
 
 pytest.importorskip("mcp.server", reason="the MCP SDK is the aurora-lsp[mcp] extra")
 
-from aurora_lsp.mcp_server import AgentWorkspace  # noqa: E402
+from aurora_lsp.agent.workspace import AgentWorkspace  # noqa: E402
 
 
 async def opened(root: Path, db: Path) -> AgentWorkspace:
