@@ -7,13 +7,12 @@ import asyncio
 from pathlib import Path
 
 import pytest
+
+# the MCP SDK is the aurora-lsp[mcp] extra, which the [test] extra installs: missing, these fail
+from aurora_lsp.agent.workspace import AgentWorkspace  # noqa: E402
 from aurora_lsp.config import LiveSettings, Settings
 from aurora_lsp.workspace.service import WorkspaceService
 from aurora_lsp.workspace.threads import Threads
-
-pytest.importorskip("mcp.server", reason="the MCP SDK is the aurora-lsp[mcp] extra")
-
-from aurora_lsp.agent.workspace import AgentWorkspace  # noqa: E402
 
 
 async def opened(root: Path, db: Path) -> AgentWorkspace:
