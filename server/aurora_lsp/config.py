@@ -64,6 +64,7 @@ class Settings:
     index_on_startup: bool = True
     context_token_budget: int = attrs.field(default=2000, validator=_within(0, MAX_CONTEXT_TOKEN_BUDGET, False))
     record_accesses: bool = True  # false: a read-only memory (benchmarks, shared machines)
+    history: bool = True  # learn associations from the workspace's git history (workspace/learning.py)
 
     @property
     def memory_budget_bytes(self) -> int:

@@ -25,6 +25,7 @@ from aurora_lsp.config import LiveSettings
 from aurora_lsp.protocol import ReindexResult
 from aurora_lsp.workspace.documents import Documents
 from aurora_lsp.workspace.folders import Folders
+from aurora_lsp.workspace.learning import Learner
 from aurora_lsp.workspace.threads import Threads
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ class AuroraServer(LanguageServer):
         self.exit_code = 0  # the process's exit status once serving ends (see features/settings.py)
         self.threads = Threads()
         self.folders = Folders(self.settings, self.threads, self.warn, self.fail)
+        self.learner = Learner(self.threads)  # the git history, after each refresh, in the background
         self.documents = Documents(self.threads, self.folders.locate, lambda: self.refresh(full=False, progress=False))
 
     def warn(self, message: str) -> None:
@@ -112,9 +114,12 @@ class AuroraServer(LanguageServer):
 
     def apply_settings(self, raw: object) -> bool:
         """Take settings from the wire; warn once per bad value. True if indexing must rerun."""
+        history = self.settings.current.history
         warnings, rescan = self.settings.apply(raw)
         for warning in warnings:
             self.warn(warning)
+        if self.settings.current.history != history and self.folders.services:
+            self.learner.schedule(self.folders.services.values())  # mine, or drop what was learned
         return rescan
 
     async def refresh(self, full: bool, progress: bool) -> ReindexResult:
@@ -126,6 +131,7 @@ class AuroraServer(LanguageServer):
         try:
             report = functools.partial(self._report_progress, token) if token is not None else None
             result = await self.folders.refresh(full, report, self.documents.buffers_of)
+            self.learner.schedule(self.folders.services.values())
             return result
         finally:
             if token is not None:
@@ -158,5 +164,6 @@ class AuroraServer(LanguageServer):
         )
 
     async def close(self) -> None:
+        self.learner.stop()
         await self.folders.close()
         self.threads.shutdown()

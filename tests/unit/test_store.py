@@ -44,7 +44,7 @@ def test_a_schema_3_index_is_migrated_and_symbol_prefixes_read_only_an_index(
     connection.commit()
     connection.close()
     store = SqliteStore(path)
-    assert store.schema_version() == SCHEMA_VERSION == 6
+    assert store.schema_version() == SCHEMA_VERSION == 7
     assert sorted(store.name_prefix_candidates("to", 100)) == sorted(before)
     assert {qualname for _, qualname in before} >= {"total_price", "Cart.total_cents"}
     plan = " ".join(

@@ -79,6 +79,10 @@ class ActivationParameters:
     # to the best such match: evidence, weaker than the same words in its names.
     query_body_scale: float = 6.0
     context_weight: float = 1.0
+    # learned associations (the workspace's git history, context/learned.py): S_ji = ln P(i|j)/P(i),
+    # P(i|j) estimated with `learned_prior_commits` pseudo-commits in which i occurs at its base rate
+    learned_weight: float = 1.0
+    learned_prior_commits: float = 1.0
 
     def without(self, **changes: float) -> ActivationParameters:
         changed: ActivationParameters = attrs.evolve(self, **changes)  # type: ignore[arg-type]
@@ -116,6 +120,18 @@ def base_floor(parameters: ActivationParameters) -> float:
 def associative_strength(fan: int, max_associative_strength: float) -> float:
     """S_ji = S − ln(fan_j), never below 0: a source linked to many chunks primes each less."""
     return max(0.0, max_associative_strength - math.log(max(fan, 1)))
+
+
+def learned_strength(together: int, source_changes: int, target_changes: int, commits: int, prior: float) -> float:
+    """S_ji = ln P(i|j) / P(i) from commit counts (Anderson's rational analysis of association).
+
+    P(i) = (n_i + 1) / (N + 1); P(i|j) = (n_ij + prior · P(i)) / (n_j + prior): `prior`
+    pseudo-commits of j in which i occurs at its base rate, so one commit together says
+    less than seven of nine. Never below 0 (a pair seen together is not evidence against).
+    """
+    base_rate = (target_changes + 1) / (commits + 1)
+    conditional = (together + prior * base_rate) / (source_changes + prior)
+    return max(0.0, math.log(conditional / base_rate))
 
 
 def hop_factor(hop: int, spread_per_hop: float) -> float:

@@ -26,6 +26,8 @@ def explain(entry: Scored) -> str:
         role, *steps = entry.reach.path
         readable = [f"{steps[i]} {ChunkId.qualname(steps[i + 1])}" for i in range(0, len(steps) - 1, 2)]
         parts.append(f"{role} " + " → ".join(readable))
+    if entry.reach is not None and entry.reach.learned:
+        parts.append(entry.reach.learned)
     if entry.proximity_distance is not None:
         distance = entry.proximity_distance
         parts.append(f"same file, {distance} chunk{'s' if distance != 1 else ''} away")

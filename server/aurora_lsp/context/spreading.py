@@ -1,7 +1,8 @@
 """Spreading activation: from the sources along links, both ways, for a bounded number of hops.
 
 Links are the resolved dependency edges (calls, references, decorators, base classes) and
-the class structure (the enclosing chunk, its children, sibling methods). A node linked to
+the class structure (the enclosing chunk, its children, sibling methods), and, one hop from
+the sources, what the git history changed together (learned.py). A node linked to
 many chunks primes each less (the fan effect); only the most active nodes of a hop spread
 further, so the walk is bounded by the neighbourhood of the request, not the repository.
 """
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aurora_lsp.context.activation import ActivationParameters, associative_strength, hop_factor
+from aurora_lsp.context.learned import learned_reaches
 from aurora_lsp.store.chunks import ChunkStore
 
 HOP_FRONTIER = 40  # nodes expanded per further hop, the most active first
@@ -36,6 +38,7 @@ class Reach:
     value: float = 0.0
     best: float = 0.0
     path: tuple[str, ...] = ()  # the source's role, then steps: ("focus", "calls", "<id>", ...)
+    learned: str = ""  # why the git history links it to a source, if it does
 
 
 def spread(chunks: ChunkStore, sources: Sources, parameters: ActivationParameters) -> dict[str, Reach]:
@@ -81,6 +84,10 @@ def spread(chunks: ChunkStore, sources: Sources, parameters: ActivationParameter
             frontier = sorted(reached, key=lambda cid: -reached[cid][0])[:HOP_FRONTIER]
             if not frontier:
                 break
+    for cid, (value, why) in learned_reaches(chunks, sources, parameters).items():
+        reach = reaches.setdefault(cid, Reach())
+        reach.value += value
+        reach.learned = why
     return reaches
 
 

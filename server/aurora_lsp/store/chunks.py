@@ -135,6 +135,14 @@ class ChunkStore:
     def children(self, chunk_ids: Sequence[str]) -> list[tuple[str, str]]:
         return self.db.children(chunk_ids)
 
+    # -- the git history (learned associations) -------------------------------------------
+
+    def history_partners(self, keys: Sequence[str], limit: int) -> list[tuple[str, str, int]]:
+        return self.db.history_partners(keys, limit)
+
+    def history_changes(self, keys: Sequence[str]) -> dict[str, int]:
+        return self.db.history_changes(keys)
+
     # -- uses ----------------------------------------------------------------------------
 
     def access_history(self, chunk_ids: Sequence[str]) -> dict[str, list[tuple[float, str]]]:

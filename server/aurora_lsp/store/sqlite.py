@@ -3,7 +3,8 @@
 One database file per workspace, in WAL mode, with a schema version (`PRAGMA
 user_version`) and forward migrations. Tables: `files` (what was indexed, by content
 hash), `chunks` (every chunk with its source text), `edges` (dependencies, with how each
-was resolved), `accesses` (time-stamped uses, for activation), `meta`, and the full-text
+was resolved), `accesses` (time-stamped uses, for activation), `history_changes` and `history_pairs`
+(what the git history changed together), `meta`, and the full-text
 index `chunks_fts` over names, qualified names, signatures and docstrings, and
 `chunks_body_fts` over the distinct words of each chunk's text (identifier parts, string
 literals, comments) for questions.
@@ -49,7 +50,7 @@ finally:
         if sys.modules.get(_name, False) is None:
             del sys.modules[_name]
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # In the database header (offset 68): this file is Aurora's, readable even when the rest is damaged.
 APPLICATION_ID = 0x41555241  # "AURA"
@@ -216,8 +217,27 @@ def _migrate_to_6(db: sqlite_utils.Database) -> None:
         )
 
 
+def _migrate_to_7(db: sqlite_utils.Database) -> None:
+    """What the workspace's git history changed together (index/history.py): how many counted
+    commits changed each chunk id or file path, and each pair of them, stored both ways so
+    one key's partners are one range read."""
+    db.execute("CREATE TABLE IF NOT EXISTS history_changes (key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS history_pairs (a TEXT NOT NULL, b TEXT NOT NULL, n INTEGER NOT NULL,"
+        " PRIMARY KEY (a, b)) WITHOUT ROWID"
+    )
+
+
 # MIGRATIONS[n] takes a database at schema version n to n + 1.
-MIGRATIONS = [_migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4, _migrate_to_5, _migrate_to_6]
+MIGRATIONS = [
+    _migrate_to_1,
+    _migrate_to_2,
+    _migrate_to_3,
+    _migrate_to_4,
+    _migrate_to_5,
+    _migrate_to_6,
+    _migrate_to_7,
+]
 
 
 def body_words(text: str) -> str:
@@ -715,6 +735,49 @@ class SqliteStore:
     def accesses(self, chunk_id: str) -> list[tuple[float, str]]:
         rows = self.db.execute("SELECT at, event FROM accesses WHERE chunk_id = ? ORDER BY at", [chunk_id])
         return [(float(at), str(event)) for at, event in rows]
+
+    # -- history (learned associations) --------------------------------------------------
+
+    def add_history(self, changes: Iterable[tuple[str, int]], pairs: Iterable[tuple[str, str, int]]) -> None:
+        """Add counts of changes (key, n) and of pairs changed together (a, b, n; stored both ways)."""
+        self.db.conn.executemany(
+            "INSERT INTO history_changes (key, n) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET n = n + excluded.n",
+            list(changes),
+        )
+        both = [row for a, b, n in pairs for row in ((a, b, n), (b, a, n))]
+        self.db.conn.executemany(
+            "INSERT INTO history_pairs (a, b, n) VALUES (?, ?, ?) ON CONFLICT(a, b) DO UPDATE SET n = n + excluded.n",
+            both,
+        )
+
+    def clear_history(self) -> None:
+        self.db.execute("DELETE FROM history_changes")
+        self.db.execute("DELETE FROM history_pairs")
+
+    def history_partners(self, keys: Sequence[str], limit: int) -> list[tuple[str, str, int]]:
+        """(key, partner, commits together) for each key's `limit` most frequent partners."""
+        found: list[tuple[str, str, int]] = []
+        for key in keys:
+            rows = self.db.execute(
+                "SELECT b, n FROM history_pairs WHERE a = ? ORDER BY n DESC, b LIMIT ?", [key, limit]
+            )
+            found.extend((key, str(b), int(n)) for b, n in rows)
+        return found
+
+    def history_changes(self, keys: Sequence[str]) -> dict[str, int]:
+        """key -> how many counted commits changed it (absent: none)."""
+        found: dict[str, int] = {}
+        for batch, marks in _batches(keys):
+            rows = self.db.execute(f"SELECT key, n FROM history_changes WHERE key IN ({marks})", batch)
+            found.update((str(key), int(n)) for key, n in rows)
+        return found
+
+    def history_rows(self) -> dict[str, int]:
+        one = self.db.execute
+        return {
+            "changes": int(one("SELECT count(*) FROM history_changes").fetchone()[0]),
+            "pairs": int(one("SELECT count(*) FROM history_pairs").fetchone()[0]),
+        }
 
     # -- figures ------------------------------------------------------------------------
 

@@ -1,13 +1,15 @@
 """The threads that own everything that blocks, and the marks that say which runs where.
 
-Three single-thread executors: the *writer* (the indexer thread) owns the writing
+Four single-thread executors: the *writer* (the indexer thread) owns the writing
 connection (refreshes, recorded uses); the *reader* owns a second connection and the
 memory tier (symbol, context and stats queries); the *outline* thread parses open
-documents for documentSymbol. SQLite in WAL mode lets the reader answer from what is
-already indexed while the writer writes. The outline thread is the only user of parso's
-process-wide cache of editor trees (its diff parser; the indexer parses without a cache),
-and with a thread of its own the outline no longer waits behind a refresh: during a
-typing burst on sympy it had waited 1.8 s, the length of one refresh.
+documents for documentSymbol; the *history* thread mines the workspace's git history in
+the background (index/history.py) and hands its counts to the writer. SQLite in WAL mode
+lets the reader answer from what is already indexed while the writer writes. The outline
+thread is the only user of parso's process-wide cache of editor trees (its diff parser;
+the indexer parses without a cache), and with a thread of its own the outline no longer
+waits behind a refresh: during a typing burst on sympy it had waited 1.8 s, the length of
+one refresh.
 
 A service method declares its thread with `@runs_on(WRITER)` (or READER, OUTLINE);
 `Threads.run` sends it there. The command line has one thread and calls the same
@@ -28,7 +30,8 @@ T = TypeVar("T")
 WRITER = "writer"
 READER = "reader"
 OUTLINE = "outline"
-THREADS = (WRITER, READER, OUTLINE)
+HISTORY = "history"  # reads the git history (subprocesses and parsing); writes go to the writer
+THREADS = (WRITER, READER, OUTLINE, HISTORY)
 _MARK = "__aurora_thread__"
 
 
@@ -53,7 +56,7 @@ def thread_of(function: Callable[..., object]) -> str:
 
 
 class Threads:
-    """The three single-thread executors every folder shares."""
+    """The single-thread executors every folder shares."""
 
     def __init__(self) -> None:
         self._executors = {
