@@ -15,9 +15,13 @@ first characters and its length.
 
 from __future__ import annotations
 
+import re
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aurora_lsp.positions import is_utf8
+from aurora_lsp.records import Chunk
 from aurora_lsp.store.chunks import ChunkStore
 
 CANDIDATE_LIMIT = 20000
@@ -175,3 +179,51 @@ def _ranked(query: str, candidates: list[tuple[str, str]]) -> list[SymbolMatch]:
         if ranked is not None:
             matches.append(SymbolMatch(chunk_id, qualname, ranked[0], ranked[1]))
     return matches
+
+
+class FirstPassNames:
+    """Definitions the first pass of a large refresh found, findable before the full index
+    has written them (`indexer.Indexer.first_pass`).
+
+    Filled on the writer's thread a batch at a time, searched on the reader's, emptied
+    once a refresh has written everything. A search ranks every name held with `rank`,
+    as `search_symbols` ranks what SQLite narrows, so a definition ranks the same here as
+    in the finished index; the chunks carry what a symbol answer shows (id, kind, range,
+    parent), nothing more.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # id -> (qualified name, folded, chunk); a refresh tried again finds the same ids
+        self._held: dict[str, tuple[str, str, Chunk]] = {}
+
+    def add(self, chunks: Iterable[Chunk]) -> None:
+        found = {chunk.id: (chunk.qualname, fold(chunk.qualname), chunk) for chunk in chunks}
+        with self._lock:
+            self._held.update(found)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._held = {}
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def search(self, query: str, limit: int) -> list[tuple[SymbolMatch, Chunk]]:
+        """The best `limit` names held for `query`, best first, each with its chunk."""
+        query = query.strip()
+        if not self._held or not query or limit < 1 or not is_utf8(query):
+            return []
+        with self._lock:
+            held = list(self._held.values())
+        # every tier holds the query's characters in order (caseless): a cheap test first
+        spelled = re.compile(".*?".join(re.escape(char) for char in fold(query)), re.DOTALL)
+        found: list[tuple[SymbolMatch, Chunk]] = []
+        for qualname, folded, chunk in held:
+            if spelled.search(folded) is None:
+                continue
+            ranked = rank(query, qualname)
+            if ranked is not None:
+                found.append((SymbolMatch(chunk.id, qualname, ranked[0], ranked[1]), chunk))
+        found.sort(key=lambda pair: pair[0].sort_key)
+        return found[:limit]

@@ -129,6 +129,28 @@ class ChunkBuilder:
         decorators: tuple[str, ...],
     ) -> ParsedChunk:
         """Record one definition; positions are 1-based lines and code-point columns."""
+        text = self._chunk_text(start, end)
+        chunk = self.add_outline(outer, name, is_class, start=start, end=end, name_start=name_start)
+        chunk.signature = signature
+        chunk.docstring = docstring
+        chunk.decorators = decorators
+        chunk.content_hash = content_hash(text.encode("utf-8", "surrogatepass"))
+        chunk.tokens = count_tokens(text)
+        chunk.text = text
+        return chunk
+
+    def add_outline(
+        self,
+        outer: Scope,
+        name: str,
+        is_class: bool,
+        *,
+        start: tuple[int, int],
+        end: tuple[int, int],
+        name_start: tuple[int, int],
+    ) -> ParsedChunk:
+        """Record one definition's id, names, kind and range only (the first pass's answer):
+        made exactly as `add_chunk` makes them, without text, signature or hashes."""
         parent_chunk = outer.chunk
         qualname = (parent_chunk.qualname + "." if parent_chunk is not None else "") + name
         count = self.seen_qualnames.get(qualname, 0) + 1
@@ -136,7 +158,6 @@ class ChunkBuilder:
         kind = "class" if is_class else "method" if outer.class_scope else "function"
         start_line, start_col = start
         end_line, end_col = end
-        text = self._chunk_text(start, end)
         start_char = self._utf16(start_line, start_col)  # mapped left to right (see _utf16)
         sel_char = self._utf16(name_start[0], name_start[1])
         chunk = ParsedChunk(
@@ -150,13 +171,13 @@ class ChunkBuilder:
             end_char=self._utf16(end_line, end_col),
             sel_line=name_start[0] - 1,
             sel_char=sel_char,
-            signature=signature,
-            docstring=docstring,
-            decorators=decorators,
+            signature="",
+            docstring="",
+            decorators=(),
             parent=parent_chunk.id if parent_chunk is not None else None,
-            content_hash=content_hash(text.encode("utf-8", "surrogatepass")),
-            tokens=count_tokens(text),
-            text=text,
+            content_hash="",
+            tokens=0,
+            text="",
         )
         self.chunks.append(chunk)
         outer.bound.add(name)

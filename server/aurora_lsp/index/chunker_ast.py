@@ -68,18 +68,8 @@ class AstWalk:
             self._walk_as_code(node, outer, stack)
             return
         is_class = isinstance(node, ast.ClassDef)
-        def_line, def_col = node.lineno, self._column(node.lineno, node.col_offset)
-        start = (def_line, def_col)
-        if node.decorator_list:
-            first = node.decorator_list[0]
-            line_text = self.lines[first.lineno - 1]
-            at = line_text.rfind("@", 0, self._column(first.lineno, first.col_offset))
-            start = (first.lineno, max(at, 0))
-        end_line = node.end_lineno or node.lineno
-        end = (end_line, self._column(end_line, node.end_col_offset or 0))
-        match = _DEFINITION.match(self.lines[def_line - 1], def_col)
-        name = match.group(1) if match else node.name
-        name_col = match.start(1) if match else def_col
+        name, start, end, (def_line, name_col) = self.place(node)
+        def_col = self._column(node.lineno, node.col_offset)
         decorators = tuple(_WHITESPACE.sub(" ", self._source(d)).strip() for d in node.decorator_list)
         chunk = self.builder.add_chunk(
             outer,
@@ -119,6 +109,23 @@ class AstWalk:
             if node.returns is not None:
                 stack.append((node.returns, scope, "r"))
         stack.extend((decorator, scope, "d") for decorator in node.decorator_list)
+
+    def place(self, node: Definition) -> tuple[str, tuple[int, int], tuple[int, int], tuple[int, int]]:
+        """A definition's name, start (its first decorator), end and the name's own start
+        (1-based lines, code-point columns), as the parso walk places them."""
+        def_line, def_col = node.lineno, self._column(node.lineno, node.col_offset)
+        start = (def_line, def_col)
+        if node.decorator_list:
+            first = node.decorator_list[0]
+            line_text = self.lines[first.lineno - 1]
+            at = line_text.rfind("@", 0, self._column(first.lineno, first.col_offset))
+            start = (first.lineno, max(at, 0))
+        end_line = node.end_lineno or node.lineno
+        end = (end_line, self._column(end_line, node.end_col_offset or 0))
+        match = _DEFINITION.match(self.lines[def_line - 1], def_col)
+        name = match.group(1) if match else node.name
+        name_col = match.start(1) if match else def_col
+        return name, start, end, (def_line, name_col)
 
     def _walk_as_code(self, node: Definition, outer: Scope, stack: list[tuple[ast.AST, Scope, str]]) -> None:
         """A definition past MAX_DEFINITION_DEPTH: its name, parameters and code belong to `outer`."""
@@ -246,6 +253,30 @@ class AstWalk:
         if text.isascii():
             return utf8_offset
         return len(text.encode("utf-8")[:utf8_offset].decode("utf-8", "ignore"))
+
+
+def outline(builder: ChunkBuilder, tree: ast.Module) -> None:
+    """Only the definitions of a tree, into the builder (`add_outline`): the first pass.
+
+    Definitions are statements, so only statement lists are walked, in source order as
+    the full walk meets them: the ids (`#2` included) and ranges are the full walk's.
+    """
+    walk = AstWalk(builder)
+    stack: list[tuple[ast.AST, Scope]] = [(tree, Scope(None, None, False))]
+    while stack:
+        node, scope = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if builder.too_deep(scope):
+                continue  # everything inside is deeper still: code of the enclosing chunk
+            name, start, end, name_start = walk.place(node)
+            is_class = isinstance(node, ast.ClassDef)
+            chunk = builder.add_outline(scope, name, is_class, start=start, end=end, name_start=name_start)
+            scope = builder.open_scope(scope, chunk, None, is_class)
+        children = [child for child in ast.iter_child_nodes(node) if isinstance(child, _HOLDS_STATEMENTS)]
+        stack.extend((child, scope) for child in reversed(children))
+
+
+_HOLDS_STATEMENTS = (ast.stmt, ast.excepthandler, ast.match_case)
 
 
 def _add_ref(scope: Scope, usage: str, chain: str) -> None:

@@ -45,7 +45,7 @@ from aurora_lsp.index.scan import (
     ScanResult,
     scan_workspace,
 )
-from aurora_lsp.index.worker import chunk_batch
+from aurora_lsp.index.worker import OutlineRow, chunk_batch, outline_batch
 from aurora_lsp.records import Chunk, ChunkId, FileRecord, FileState, ParsedFile, RefSource
 from aurora_lsp.store.sqlite import SqliteStore
 
@@ -55,6 +55,7 @@ RACY_WINDOW_NS = 2_000_000_000
 PARALLEL_MIN_FILES = 24
 PARALLEL_MIN_BYTES = 256 * 1024
 BATCH_FILES = 16
+OUTLINE_BATCH_FILES = 32  # the first pass's batches: a definition is findable when its batch is back
 IN_FLIGHT_BATCHES_PER_WORKER = 4
 RESOLVE_BATCH = 2000  # chunks whose edges are resolved and written together
 WRITE_BATCH_FILES = 50
@@ -62,6 +63,7 @@ PREFILTER_MAX_NAMES = 500  # past this many changed names, a regex of them costs
 _EDGES_DIRTY = "edges_dirty"
 
 Progress = Callable[[int, int], None]
+FirstPass = Callable[[list[OutlineRow]], None]
 
 
 @dataclass(slots=True)
@@ -135,6 +137,9 @@ class Indexer:
         self.max_file_size_kb = max_file_size_kb
         self.workers = workers
         self.buffers: dict[str, str] = {}
+        # Called (on this thread) with each batch of definitions the first pass finds in a
+        # refresh large enough for worker processes; None: no first pass (the command line).
+        self.first_pass: FirstPass | None = None
         # jedi's answers for open documents (path -> the version they are for), and the static
         # edges of the chunks they joined (chunk id -> edges), so joining again, or closing
         # the document, starts from what static resolution said
@@ -174,76 +179,84 @@ class Indexer:
         states = self.db.file_states()
         modules = _modules(scan)
         work, touched = self._find_changes(scan, states, modules, full, report)
-        scanned_paths = {f.path for f in scan.files}
-        removed = sorted(set(states) - scanned_paths)
-        report.unchanged = len(scan.files) - len(work)
+        pool = self._pool_for(work)
+        try:
+            if pool is not None and self.first_pass is not None:
+                # before anything is written: a database locked elsewhere does not hold it up
+                self._first_pass(pool, work)
+            scanned_paths = {f.path for f in scan.files}
+            removed = sorted(set(states) - scanned_paths)
+            report.unchanged = len(scan.files) - len(work)
 
-        written_paths: list[str] = []
-        failed_paths: set[str] = set()
-        # Edges left unfinished by a run that was killed are redone in full.
-        was_dirty = self.db.get_meta(_EDGES_DIRTY) == "1"
-        old_bases: dict[str, tuple[str, ...]] = {}
-        # What resolution knew of the files about to change, and what it knows of them after.
-        before: dict[str, _Definitions] = {}
-        after: dict[str, _Definitions] = {}
-        if work or removed:
-            old_bases = self.db.base_edges()
-            before = self._definitions([w.path for w in work if w.path in states] + removed)
-            self.db.set_meta(_EDGES_DIRTY, "1")
-        if touched:
-            with self.db.transaction():
-                self.db.touch_files(touched)
-        if removed:
-            with self.db.transaction():
-                self.db.remove_files(removed)
-        total = len(work)
-        done = 0
-        if progress is not None:
-            progress(0, total)
-        pending: list[FileRecord] = []
-        for item, result in self._chunk_all(work):
-            done += 1
-            item.data = b""  # chunked: its bytes need not live through the writes and resolution
-            if item.unread:
-                result = item.unread
-            if isinstance(result, str):
-                reason = result.partition(":")[0]
-                report.skip(reason, item.path)
-                failed_paths.add(item.path)
-            else:
-                pending.append(FileRecord(result, item.size, item.mtime_ns, item.checked_ns, item.module))
-                after[item.path] = _Definitions.of(result)
-                if result.problems:
-                    report.problems[item.path] = list(result.problems)
-            if len(pending) >= WRITE_BATCH_FILES:
-                written_paths.extend(self._write(pending))
-                pending = []
+            written_paths: list[str] = []
+            failed_paths: set[str] = set()
+            # Edges left unfinished by a run that was killed are redone in full.
+            was_dirty = self.db.get_meta(_EDGES_DIRTY) == "1"
+            old_bases: dict[str, tuple[str, ...]] = {}
+            # What resolution knew of the files about to change, and what it knows of them after.
+            before: dict[str, _Definitions] = {}
+            after: dict[str, _Definitions] = {}
+            if work or removed:
+                old_bases = self.db.base_edges()
+                before = self._definitions([w.path for w in work if w.path in states] + removed)
+                self.db.set_meta(_EDGES_DIRTY, "1")
+            if touched:
+                with self.db.transaction():
+                    self.db.touch_files(touched)
+            if removed:
+                with self.db.transaction():
+                    self.db.remove_files(removed)
+            total = len(work)
+            done = 0
             if progress is not None:
-                progress(done, total)
-        written_paths.extend(self._write(pending))
-        # A file that turned binary or broke the chunker has no chunks now: drop its old ones.
-        stale = sorted(failed_paths & set(states))
-        if stale:
-            with self.db.transaction():
-                self.db.remove_files(stale)
-        report.changed = len(written_paths)
-        report.changed_paths = written_paths
-        report.removed_paths = removed + stale
-        report.removed = len(report.removed_paths)
-        if written_paths or report.removed_paths or was_dirty:
-            affected_names, exports_changed = _changed_names(before, after)
-            module_changed = any(states[p].module != modules[p] for p in states if p in modules)
-            report.resolved_sources = self._resolve(
-                set(written_paths),
-                affected_names,
-                old_bases,
-                full_resolution=full or module_changed or exports_changed or not states or was_dirty,
-            )
-        counts = self.db.counts()
-        report.files, report.chunks, report.edges = counts["files"], counts["chunks"], counts["edges"]
-        report.seconds = time.perf_counter() - started
-        self.db.set_meta("last_run_seconds", f"{report.seconds:.3f}")
-        return report
+                progress(0, total)
+            pending: list[FileRecord] = []
+            for item, result in self._chunk_all(work, pool):
+                done += 1
+                item.data = b""  # chunked: its bytes need not live through the writes and resolution
+                if item.unread:
+                    result = item.unread
+                if isinstance(result, str):
+                    reason = result.partition(":")[0]
+                    report.skip(reason, item.path)
+                    failed_paths.add(item.path)
+                else:
+                    pending.append(FileRecord(result, item.size, item.mtime_ns, item.checked_ns, item.module))
+                    after[item.path] = _Definitions.of(result)
+                    if result.problems:
+                        report.problems[item.path] = list(result.problems)
+                if len(pending) >= WRITE_BATCH_FILES:
+                    written_paths.extend(self._write(pending))
+                    pending = []
+                if progress is not None:
+                    progress(done, total)
+            written_paths.extend(self._write(pending))
+            # A file that turned binary or broke the chunker has no chunks now: drop its old ones.
+            stale = sorted(failed_paths & set(states))
+            if stale:
+                with self.db.transaction():
+                    self.db.remove_files(stale)
+            report.changed = len(written_paths)
+            report.changed_paths = written_paths
+            report.removed_paths = removed + stale
+            report.removed = len(report.removed_paths)
+            if written_paths or report.removed_paths or was_dirty:
+                affected_names, exports_changed = _changed_names(before, after)
+                module_changed = any(states[p].module != modules[p] for p in states if p in modules)
+                report.resolved_sources = self._resolve(
+                    set(written_paths),
+                    affected_names,
+                    old_bases,
+                    full_resolution=full or module_changed or exports_changed or not states or was_dirty,
+                )
+            counts = self.db.counts()
+            report.files, report.chunks, report.edges = counts["files"], counts["chunks"], counts["edges"]
+            report.seconds = time.perf_counter() - started
+            self.db.set_meta("last_run_seconds", f"{report.seconds:.3f}")
+            return report
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
 
     # -- finding what changed ----------------------------------------------------------
 
@@ -311,33 +324,50 @@ class Indexer:
 
     # -- chunking -----------------------------------------------------------------------
 
-    def _chunk_all(self, work: list[_Work]) -> Iterator[tuple[_Work, ParsedFile | str]]:
-        batches = [work[i : i + BATCH_FILES] for i in range(0, len(work), BATCH_FILES)]
-        total_bytes = sum(w.size for w in work)
+    def _pool_for(self, work: list[_Work]) -> Executor | None:
+        """Worker processes for work large enough to pay for starting them, else None."""
         parallel = (
             (self.workers or os.cpu_count() or 1) > 1
             and len(work) >= PARALLEL_MIN_FILES
-            and total_bytes >= PARALLEL_MIN_BYTES
+            and sum(w.size for w in work) >= PARALLEL_MIN_BYTES
         )
-        if not parallel:
+        return make_pool(self.workers) if parallel else None
+
+    def _first_pass(self, pool: Executor, work: list[_Work]) -> None:
+        """Every definition of the files not read yet, from Python's parser in the workers,
+        handed to `first_pass` a batch at a time, so that workspace/symbol finds them long
+        before the full chunking (about ten times the work) has written them."""
+        handed = self.first_pass
+        assert handed is not None
+        unread = [w for w in work if w.data is None]
+        limit = self.max_file_size_kb * 1024
+        futures = [
+            pool.submit(outline_batch, [(w.path, w.absolute, limit) for w in unread[i : i + OUTLINE_BATCH_FILES]])
+            for i in range(0, len(unread), OUTLINE_BATCH_FILES)
+        ]
+        for future in futures:
+            handed([row for rows in future.result() for row in rows])
+
+    def _chunk_all(self, work: list[_Work], pool: Executor | None) -> Iterator[tuple[_Work, ParsedFile | str]]:
+        batches = [work[i : i + BATCH_FILES] for i in range(0, len(work), BATCH_FILES)]
+        if pool is None:
             for batch in batches:
                 yield from zip(batch, chunk_batch([self._task(w) for w in batch]), strict=False)
             return
-        with make_pool(self.workers) as pool:
-            # A few batches in flight per worker: submitting all at once kept a pickled copy of
-            # every file's bytes in the pool's queue, and results piled up if writing lagged.
-            window = IN_FLIGHT_BATCHES_PER_WORKER * (self.workers or os.cpu_count() or 1)
-            waiting = iter(batches)
-            in_flight: deque[tuple[list[_Work], Future[list[ParsedFile | str]]]] = deque()
-            for batch in itertools.islice(waiting, window):
-                in_flight.append((batch, pool.submit(chunk_batch, [self._task(w) for w in batch])))
-            while in_flight:
-                batch, future = in_flight.popleft()
-                results = future.result()
-                following = next(waiting, None)
-                if following is not None:
-                    in_flight.append((following, pool.submit(chunk_batch, [self._task(w) for w in following])))
-                yield from zip(batch, results, strict=True)
+        # A few batches in flight per worker: submitting all at once kept a pickled copy of
+        # every file's bytes in the pool's queue, and results piled up if writing lagged.
+        window = IN_FLIGHT_BATCHES_PER_WORKER * (self.workers or os.cpu_count() or 1)
+        waiting = iter(batches)
+        in_flight: deque[tuple[list[_Work], Future[list[ParsedFile | str]]]] = deque()
+        for batch in itertools.islice(waiting, window):
+            in_flight.append((batch, pool.submit(chunk_batch, [self._task(w) for w in batch])))
+        while in_flight:
+            batch, future = in_flight.popleft()
+            results = future.result()
+            following = next(waiting, None)
+            if following is not None:
+                in_flight.append((following, pool.submit(chunk_batch, [self._task(w) for w in following])))
+            yield from zip(batch, results, strict=True)
 
     def _task(self, work: _Work) -> tuple[str, bytes, str, bool]:
         """What a worker gets for one file, reading it now if it was left unread."""
@@ -442,7 +472,6 @@ class Indexer:
         elif sources:
             self.db.replace_edges([s.id for s in sources], resolve_edges(resolver, sources))
         return len(sources)
-
 
     # -- jedi's edges of open documents --------------------------------------------------
 

@@ -153,7 +153,9 @@ class Folders:
         waited = False
         for delay in busy_backoff():
             try:
-                report = await self.threads.run(service.refresh, progress, full=full, buffers=buffers(service))
+                report = await self.threads.run(
+                    service.refresh, progress, full=full, buffers=buffers(service), first_pass=True
+                )
             except Exception as error:
                 if not is_busy(error):
                     raise

@@ -29,10 +29,11 @@ from aurora_lsp.context.engine import ContextEngine, ContextRequest
 from aurora_lsp.context.navigation import Call, Cursor, Place, Target
 from aurora_lsp.index.indexer import Indexer, IndexReport, Progress
 from aurora_lsp.index.inferred import Goto, InferredFile, MergeCounts
+from aurora_lsp.index.worker import OutlineRow
 from aurora_lsp.positions import codepoint_column
 from aurora_lsp.protocol import ContextAnswer, DatabaseFigures, IndexingState, MemoryFigures, RunCounts
 from aurora_lsp.records import Chunk, ChunkId, Event
-from aurora_lsp.search import SymbolMatch, search_symbols
+from aurora_lsp.search import FirstPassNames, SymbolMatch, search_symbols
 from aurora_lsp.store.chunks import ChunkStore
 from aurora_lsp.store.recovery import memory_notice, memory_store, open_store
 from aurora_lsp.store.sqlite import SqliteStore, is_busy, is_disk_full
@@ -133,6 +134,8 @@ class WorkspaceService:
         self._pending_uses: list[Event] = []
         self._indexer: Indexer | None = None
         self._reader: ChunkStore | None = None
+        # definitions a large refresh's first pass found, answered before they are written
+        self.first_pass_names = FirstPassNames()
         self._jedi: JediWorkspace | None = None
 
     @classmethod
@@ -182,8 +185,14 @@ class WorkspaceService:
         full: bool = False,
         buffers: dict[str, str] | None = None,
         workers: int | None = None,
+        first_pass: bool = False,
     ) -> IndexReport:
-        """Bring the index up to date; `buffers` (path → text) stand in for open files."""
+        """Bring the index up to date; `buffers` (path → text) stand in for open files.
+
+        With `first_pass`, a refresh large enough for worker processes first finds the
+        definitions of the files it has not indexed yet (Python's parser, names and ranges
+        only), and `symbols` answers with them until the refresh has written everything.
+        """
         started = time.perf_counter()
         last = self.indexing
         self.indexing = attrs.evolve(last, state="indexing", done=0, total=0)
@@ -194,10 +203,12 @@ class WorkspaceService:
                 progress(done, total)
 
         try:
-            report = self._run_indexer(counted, full, buffers, workers)
+            report = self._run_indexer(counted, full, buffers, workers, first_pass)
         except BaseException:
+            # the first pass's names stay: a refresh stopped by a lock held elsewhere is tried again
             self.indexing = attrs.evolve(self.indexing, state="idle")
             raise
+        self.first_pass_names.clear()  # everything is written
         self.db.set_meta("last_skipped", json.dumps(dict(sorted(report.skipped.items()))))
         if self._pending_uses:
             self.record_uses([])
@@ -211,7 +222,7 @@ class WorkspaceService:
         return report
 
     def _run_indexer(
-        self, progress: Progress, full: bool, buffers: dict[str, str] | None, workers: int | None
+        self, progress: Progress, full: bool, buffers: dict[str, str] | None, workers: int | None, first_pass: bool
     ) -> IndexReport:
         """The indexer with the settings in force; on a full disk, again in memory."""
         for attempt in (1, 2):
@@ -223,6 +234,7 @@ class WorkspaceService:
                 settings.max_file_size_kb,
                 workers,
             )
+            indexer.first_pass = self._found_first if first_pass else None
             try:
                 return indexer.refresh(progress, full=full or attempt == 2, buffers=buffers)
             except sqlite3.OperationalError as error:
@@ -230,6 +242,13 @@ class WorkspaceService:
                     raise
                 self._switch_to_memory(str(error))
         raise AssertionError("unreachable")
+
+    def _found_first(self, rows: list[OutlineRow]) -> None:
+        """A batch of the first pass: chunks with what a symbol answer shows (worker.OutlineRow)."""
+        self.first_pass_names.add(
+            Chunk(chunk_id, kind, sl, sc, el, ec, nl, nc, "", "", (), parent, "", 0)
+            for chunk_id, kind, sl, sc, el, ec, nl, nc, parent in rows
+        )
 
     def _switch_to_memory(self, reason: str) -> None:
         """The disk cannot take the index any more: go on in memory (indexing again from scratch)."""
@@ -304,7 +323,17 @@ class WorkspaceService:
     def symbols(self, query: str, limit: int) -> list[SymbolHit]:
         """The best `limit` chunks for a symbol query, best first."""
         matches = search_symbols(self.chunks, query, limit)
-        chunks = {chunk.id: chunk for chunk in self.chunks.get_many(match.id for match in matches)}
+        early: dict[str, Chunk] = {}
+        if len(self.first_pass_names):
+            # while a refresh writes: the first pass's names too, each id once (SQLite's if written)
+            known = {match.id for match in matches}
+            for match, found in self.first_pass_names.search(query, limit):
+                if match.id not in known:
+                    matches.append(match)
+                    early[match.id] = found
+            matches = sorted(matches, key=lambda match: match.sort_key)[:limit]
+        chunks = {chunk.id: chunk for chunk in self.chunks.get_many(m.id for m in matches if m.id not in early)}
+        chunks.update(early)
         return [
             SymbolHit(match, chunk, ChunkId.plain_qualname(chunk.parent) if chunk.parent else "")
             for match in matches
