@@ -3,6 +3,7 @@
     python benchmarks/jedi_bench.py --files 30         # 30 files, 10 definitions each (about 2 minutes on 2 cores)
     python benchmarks/jedi_bench.py --files 5 --seed 2
     python benchmarks/jedi_bench.py --recheck        # precision again, after editing jedi_checked.json
+    python benchmarks/jedi_bench.py --files 30 --lsp # the LSP phase, added to the last results
 
 The workspace is the pinned Django wheel (harness/workspaces.py), indexed into a fresh
 database by the same WorkspaceService the server runs. --files Python files of at least
@@ -22,6 +23,10 @@ Precision: 30 of the edges jedi made (`--sample`, by the seed) are listed with t
 that made them, and 10 of the guesses it dropped; benchmarks/jedi_checked.json holds a
 person's verdict on each ("source -> target": {"right": bool, "why": ...}; for a dropped
 guess, right means the guess was wrong); precision is right / checked.
+With --lsp, the same files are opened in the server (the virtualenv's `aurora-lsp` over
+stdio, harness/lsp.py's Session, a fresh database) and at the same positions
+textDocument/definition is asked twice (`first`, then `warm`) and aurora/context once
+(warm), timed from the client; this phase is added to the last results.
 Results go to benchmarks/results/jedi.json with machine facts and versions.
 """
 
@@ -29,7 +34,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import asyncio
 import json
+import os
 import random
 import sys
 import tempfile
@@ -37,7 +44,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.aurora import Settings, Workspace
+from lsprotocol import types
+
+from harness.aurora import Settings, Workspace, console_command
+from harness.lsp import OpenDocument, ServerSpec, Session, plain_json_results, wait_indexed
 from harness.machine import machine_facts, versions
 from harness.paths import BENCHMARKS
 from harness.paths import RESULTS as RESULTS_DIR
@@ -81,7 +91,7 @@ def edges_by_how(workspace: Any, path: str) -> dict[str, list[tuple[str, str, st
     return found
 
 
-def one_file(workspace: Any, root: Path, path: str, positions: int, chooser: random.Random) -> dict[str, Any]:
+def one_file(workspace: Any, root: Path, path: str, picked: list[tuple[int, int, str]]) -> dict[str, Any]:
     text = (root / path).read_text(encoding="utf-8")
     before = edges_by_how(workspace, path)
     started = time.perf_counter()
@@ -113,8 +123,6 @@ def one_file(workspace: Any, root: Path, path: str, positions: int, chooser: ran
             name = target.rpartition("::")[2].rpartition(".")[2].split("#")[0]
             evidence = sorted({lines[use.line].strip() for use in inference.inferred.uses if use.name == name})
             dropped.append({"source": source, "target": target, "lines": evidence[:3]})
-    spots = positions_in(text.encode("utf-8"))
-    picked = chooser.sample(spots, min(positions, len(spots)))
     workspace.forget_document(path)  # the first definition below meets a new Script: cold
     timings: list[float] = []
     answered = 0
@@ -154,6 +162,9 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=30, help="jedi edges listed for checking by hand")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--lsp", action="store_true", help="only the LSP phase, added to the last results (same files and positions)"
+    )
+    parser.add_argument(
         "--recheck", action="store_true", help="only recount precision in the last results with jedi_checked.json"
     )
     args = parser.parse_args()
@@ -178,6 +189,17 @@ def main() -> None:
         p.relative_to(root).as_posix() for p in root.rglob("*.py") if p.stat().st_size >= args.min_bytes
     )
     paths = chooser.sample(candidates, args.files)
+    picked = {}
+    for path in paths:  # in this order, after the paths: the same positions as every earlier run
+        spots = positions_in((root / path).read_bytes())
+        picked[path] = chooser.sample(spots, min(args.definitions, len(spots)))
+    if args.lsp:
+        last = json.loads(RESULTS.read_text())
+        last["lsp"] = asyncio.run(over_lsp(root, paths, picked))
+        last["lsp"]["timestamp"] = timestamp()
+        RESULTS.write_text(json.dumps(last, indent=2, default=str) + "\n", encoding="utf-8")
+        print(json.dumps({k: v for k, v in last["lsp"].items() if k != "samples"}, indent=2))
+        return
     with tempfile.TemporaryDirectory() as state:
         workspace = Workspace.open(root, Settings(database_path=str(Path(state) / "index.sqlite3")))
         try:
@@ -185,7 +207,7 @@ def main() -> None:
             report["index"] = {"files": indexed.files, "chunks": indexed.chunks, "edges": indexed.edges}
             files = []
             for number, path in enumerate(paths, 1):
-                result = one_file(workspace, root, path, args.definitions, chooser)
+                result = one_file(workspace, root, path, picked[path])
                 files.append(result)
                 print(
                     f"[jedi] {number}/{len(paths)} {path}: {result['names']} names in {result['pass_seconds']:.1f} s,"
@@ -201,6 +223,56 @@ def main() -> None:
     write_report(report, RESULTS, started)
     warn_if_code_changed(report)
     print(json.dumps({"summary": report["summary"], "precision": report["precision"]["figures"]}, indent=2))
+
+
+async def over_lsp(root: Path, paths: list[str], picked: dict[str, list[tuple[int, int, str]]]) -> dict[str, Any]:
+    """Definitions and context requests over LSP at the same positions, the files open."""
+    with tempfile.TemporaryDirectory() as state:
+        options = {"databasePath": str(Path(state) / "index.sqlite3")}
+        spec = ServerSpec(name="aurora", command=console_command(), has_index=True, options=lambda _folder: options)
+        session = Session(spec, root, Path(state), "jedi", sample_interval=0.5)
+        await session.start()
+        plain_json_results(session)  # context results as JSON, as an editor takes them
+        try:
+            await session.initialize()
+            await wait_indexed(session)
+            for path in paths:
+                OpenDocument(session, root / path).open()
+            await asyncio.sleep(1.0)  # past the debounce: the refresh that indexes the open buffers
+            await wait_indexed(session)
+            client = session.client
+            assert client is not None
+            rounds: dict[str, list[float]] = {"definition_first": [], "definition_warm": [], "context_warm": []}
+            answered = 0
+            for round_name in ("first", "warm"):
+                for path in paths:
+                    document = types.TextDocumentIdentifier((root / path).as_uri())
+                    for line, character, _ in picked[path]:
+                        position = types.Position(line, character)
+                        started = time.perf_counter()
+                        found = await session.request(
+                            client.text_document_definition_async(types.DefinitionParams(document, position))
+                        )
+                        rounds[f"definition_{round_name}"].append(time.perf_counter() - started)
+                        if round_name == "warm":
+                            answered += bool(found)
+                            params = {
+                                "textDocument": {"uri": document.uri},
+                                "position": {"line": line, "character": character},
+                            }
+                            started = time.perf_counter()
+                            await session.custom("aurora/context", params)
+                            rounds["context_warm"].append(time.perf_counter() - started)
+            stats = await session.stats()
+            return {
+                "open_documents": len(paths),
+                "server_rss_mib_at_end": round(stats["processRssBytes"] / 2**20, 1),
+                "loadavg_at_end": os.getloadavg(),
+                "definitions_answered": answered,
+                **{name: latency_summary(values) for name, values in rounds.items()},
+            }
+        finally:
+            await session.close()
 
 
 def summarize(files: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:

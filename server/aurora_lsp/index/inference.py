@@ -37,7 +37,7 @@ jedi.settings.auto_import_modules = []
 jedi.settings.dynamic_params_for_other_modules = False
 
 MAX_NAMES_PER_PASS = 3000  # attribute names one pass resolves at most (a long file's first ones)
-SCRIPTS_KEPT = 8  # documents whose jedi Script (and its inference caches) stay warm
+SCRIPTS_KEPT = 32  # documents whose jedi Script (and its inference caches) stay warm
 _DEFINITION_TYPES = frozenset({"class", "function"})  # what a chunk can be
 _OWN_INSTANCE = frozenset({"self", "cls"})  # static resolution reads these (`self` edges)
 _JEDI_ERRORS = (ValueError, AttributeError, TypeError, KeyError, IndexError, RecursionError, NotImplementedError)
