@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aurora_lsp.index.inferred import Goto, MergeCounts, text_hash
+from aurora_lsp.index.inferred import Goto, text_hash
 from aurora_lsp.workspace.service import WorkspaceService
 from aurora_lsp.workspace.threads import Threads
 
@@ -39,7 +39,6 @@ class Inference:
         self.threads = threads
         self._running: dict[Key, tuple[str, asyncio.Task[None]]] = {}  # the version a pass is for
         self._done: dict[Key, str] = {}  # the version whose edges were written
-        self.counts: dict[Key, MergeCounts] = {}  # what the last pass of each document changed
         # One pass steps at a time: with every open document's pass queueing steps on the
         # outline thread, a definition waited behind all of them (30 open Django files: p50
         # 250 ms, the timeout); now it waits behind one step at most.
@@ -64,7 +63,6 @@ class Inference:
         if running is not None:
             running[1].cancel()
         self._done.pop(key, None)
-        self.counts.pop(key, None)
         service, path = key
         self.threads.submit(service.forget_inferred, path)
         self.threads.submit(service.forget_document, path)
@@ -73,11 +71,8 @@ class Inference:
         """A folder goes: its passes stop."""
         for key in [k for k in self._running if k[0] is service]:
             self._running.pop(key)[1].cancel()
-
-    async def idle(self) -> None:
-        """Until no pass runs (tests and benchmarks wait for the edges)."""
-        while self._running:
-            await asyncio.gather(*(task for _, task in self._running.values()), return_exceptions=True)
+        for key in [k for k in self._done if k[0] is service]:
+            del self._done[key]
 
     async def _pass(self, service: WorkspaceService, path: str, text: str, version: str) -> None:
         key = (service, path)
@@ -91,9 +86,8 @@ class Inference:
                         logger.info("jedi pass of %s stopped after %.0f s", path, PASS_SECONDS)
                         break
             counts = await self.threads.run(service.record_inferred, inference.inferred)
-            if counts is not None:
+            if counts is not None:  # None: another version is indexed now
                 self._done[key] = version
-                self.counts[key] = counts
         except asyncio.CancelledError:
             raise
         except Exception:  # a task nobody awaits: say what failed instead of losing it
