@@ -25,8 +25,10 @@ person's verdict on each ("source -> target": {"right": bool, "why": ...}; for a
 guess, right means the guess was wrong); precision is right / checked.
 With --lsp, the same files are opened in the server (the virtualenv's `aurora-lsp` over
 stdio, harness/lsp.py's Session, a fresh database) and at the same positions
-textDocument/definition is asked twice (`first`, then `warm`) and aurora/context once
-(warm), timed from the client; this phase is added to the last results.
+textDocument/definition is asked twice — at once, while the passes over the just opened
+files run (`during_passes`), then once the index's edge count has been still for 5 s
+(`warm`) — and aurora/context once (warm), timed from the client; this phase is added to
+the last results.
 Results go to benchmarks/results/jedi.json with machine facts and versions.
 """
 
@@ -225,6 +227,16 @@ def main() -> None:
     print(json.dumps({"summary": report["summary"], "precision": report["precision"]["figures"]}, indent=2))
 
 
+async def passes_done(session: Session, quiet_seconds: float = 5.0) -> None:
+    """Until the index's edge count has not moved for `quiet_seconds`: jedi's passes are written."""
+    last, since = None, time.perf_counter()
+    while time.perf_counter() - since < quiet_seconds:
+        edges = (await session.stats())["edges"]
+        if edges != last:
+            last, since = edges, time.perf_counter()
+        await asyncio.sleep(0.5)
+
+
 async def over_lsp(root: Path, paths: list[str], picked: dict[str, list[tuple[int, int, str]]]) -> dict[str, Any]:
     """Definitions and context requests over LSP at the same positions, the files open."""
     with tempfile.TemporaryDirectory() as state:
@@ -242,9 +254,11 @@ async def over_lsp(root: Path, paths: list[str], picked: dict[str, list[tuple[in
             await wait_indexed(session)
             client = session.client
             assert client is not None
-            rounds: dict[str, list[float]] = {"definition_first": [], "definition_warm": [], "context_warm": []}
+            rounds: dict[str, list[float]] = {"definition_during_passes": [], "definition_warm": [], "context_warm": []}
             answered = 0
-            for round_name in ("first", "warm"):
+            for round_name in ("during_passes", "warm"):
+                if round_name == "warm":
+                    await passes_done(session)
                 for path in paths:
                     document = types.TextDocumentIdentifier((root / path).as_uri())
                     for line, character, _ in picked[path]:
