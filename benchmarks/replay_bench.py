@@ -270,6 +270,7 @@ def replay(args: argparse.Namespace, root: Path, records: list[dict[str, Any]], 
                                    "previous": [c.sha for c in previous],
                                    "uses": {"edit": sum(1 for e in events if e[2] == "edit"),
                                             "open": sum(1 for e in events if e[2] == "open")}}  # fmt: skip
+            row["by_use"] = by_use(pairs, answers, events, chunks, prefix)
             first_pair = pairs[:1]
             for name in CONFIGURATIONS:
                 row[name] = {s: score(pairs, {f: a[s] for f, a in answers[name].items()}, chunks) for s in SCORINGS}
@@ -280,6 +281,58 @@ def replay(args: argparse.Namespace, root: Path, records: list[dict[str, Any]], 
                       file=sys.stderr, flush=True)  # fmt: skip
     stop_forkserver()
     return {"per_commit": per_commit, "log_commits": len(log), "indexed_chunks": report.chunks}
+
+
+def use_of(target: str, focus: str, edited: set[str], opened: set[str], chunks: dict[str, Any]) -> str:
+    """What the author's recent work did to a target: edited it, opened its file, or neither."""
+    if target in edited:
+        return "edited"
+    if chunks[target].path in opened:
+        return "same file, opened" if chunks[target].path == chunks[focus].path else "other file, opened"
+    return "not used"
+
+
+Answers = dict[str, dict[str, dict[str, list[str]]]]  # configuration -> focus -> scoring -> eval ids
+
+
+def empty_counts() -> dict[str, Any]:
+    return {"targets": 0, **{name: dict.fromkeys(SCORINGS, 0) for name in CONFIGURATIONS}}
+
+
+def by_use(pairs: Sequence[Pair], answers: Answers, events: Sequence[tuple[str, float, str]],
+           chunks: dict[str, Any], prefix: str) -> dict[str, Any]:  # fmt: skip
+    """Target pairs by what use did to the target, and how many each configuration found, per scoring."""
+    eval_ids = [(cid[len(prefix) :] if cid.startswith(prefix) else cid, kind) for cid, _, kind in events]
+    edited = {cid for cid, kind in eval_ids if kind == "edit"}
+    opened = {cid.split("::")[0] for cid, kind in eval_ids if kind == "open"}
+    counts: dict[str, Any] = {}
+    for pair in pairs:
+        for target in pair.targets:
+            entry = counts.setdefault(use_of(target, pair.focus, edited, opened, chunks), empty_counts())
+            entry["targets"] += 1
+            for name in CONFIGURATIONS:
+                for scoring in SCORINGS:
+                    entry[name][scoring] += target in answers[name][pair.focus][scoring]
+    return counts
+
+
+def use_shares(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Target-level shares (hit target pairs / target pairs) by what use did to the target."""
+    totals: dict[str, Any] = {}
+    for row in rows:
+        for use, entry in row["by_use"].items():
+            total = totals.setdefault(use, empty_counts())
+            total["targets"] += entry["targets"]
+            for name in CONFIGURATIONS:
+                for scoring in SCORINGS:
+                    total[name][scoring] += entry[name][scoring]
+    return {
+        use: {
+            "targets": t["targets"],
+            **{n: {s: t[n][s] / t["targets"] for s in SCORINGS} for n in CONFIGURATIONS},
+        }  # fmt: skip
+        for use, t in sorted(totals.items())
+    }
 
 
 def summarize(per_commit: list[dict[str, Any]]) -> dict[str, Any]:
@@ -296,6 +349,7 @@ def summarize(per_commit: list[dict[str, Any]]) -> dict[str, Any]:
             }
             for better, worse in (("with uses", "base level off"), ("with uses", "no uses"))
         }
+        figures["target_share_by_use"] = use_shares(rows)
         summary[subset] = figures
     return summary
 
@@ -318,6 +372,15 @@ def print_summary(summary: dict[str, Any]) -> None:
                 counts = f"{sign['better']}+/{sign['worse']}-/{sign['ties']}="
                 print(f"  {comparison}, {s}: {test['mean']:+.4f} [{low:+.4f}, {high:+.4f}] per commit; "
                       f"sign test {counts} p={sign['p_two_sided']:.3g}")  # fmt: skip
+
+
+def print_uses(summary: dict[str, Any]) -> None:
+    print("\ntargets by what the author's recent work did to them (target share, answered / in full)")
+    for use, shares in summary["all commits"]["target_share_by_use"].items():
+        cells = "  ".join(
+            f"{name} {shares[name]['answered']:.3f}/{shares[name]['full']:.3f}" for name in CONFIGURATIONS
+        )
+        print(f"  {use:<20}{shares['targets']:>6} targets  {cells}")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -363,6 +426,10 @@ def main(argv: list[str] | None = None) -> int:
     existing = json.loads(output.read_text(encoding="utf-8")) if output.exists() else {}
     runs = existing.get("runs", {}) if existing.get("benchmark") == "replay" else {}
     run_name = f"{args.set}, history {'on' if args.history else 'off'}"
+    if (args.count, args.window_days, args.budget) != (PREVIOUS_COMMITS, WINDOW_DAYS, BUDGET):
+        run_name += f", {args.count} previous commits in {args.window_days:g} days, {args.budget} tokens"
+    if args.limit_commits:
+        run_name += f", first {args.limit_commits} commits"
     runs[run_name] = {
         "timestamp": timestamp(),
         "versions": started_versions,
@@ -408,6 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     write_report(report, output, wall_started)
     print_summary(summary)
+    print_uses(summary)
     warn_if_code_changed(report)
     print(f"\nwall time {report['wall_seconds']:.0f} s; written to {output} ({run_name})")
     return 0
