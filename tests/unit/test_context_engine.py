@@ -218,3 +218,18 @@ def test_a_name_no_chunk_has_finds_the_chunks_whose_text_uses_it(shop: Path, tmp
     why = {item["id"]: item["why"] for item in answer["items"]}
     assert "uses discount_percent" in why[f"{PRICING}::total_price"]
     assert _ids(answer).index(f"{PRICING}::total_price") < 3
+
+
+def test_a_code_name_in_a_file_the_question_names_points_at_the_chunk_there_using_it(
+    shop: Path, tmp_path: Path
+) -> None:
+    """`TAX_RATE` is a module constant, no chunk; the question names its file, so the chunk
+    of that file whose text uses it is what the question means."""
+    question = "In shop/services/pricing.py the tax is added twice: discounted * (1 + TAX_RATE)"
+    with _indexed(shop, tmp_path, record_accesses=False) as workspace:
+        answer = ask(workspace, None, None, query=question)
+        unnamed = ask(workspace, None, None, query=question.replace("In shop/services/pricing.py", "Here"))
+    why = {item["id"]: item["why"] for item in answer["items"]}
+    assert "uses TAX_RATE in a file the question names" in why[f"{PRICING}::total_price"]
+    assert _ids(answer)[0] == f"{PRICING}::total_price"
+    assert all("in a file the question names" not in item["why"] for item in unnamed["items"])

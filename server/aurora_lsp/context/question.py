@@ -97,7 +97,7 @@ def read_question(text: str, on: QuestionParts = ALL_PARTS) -> Question:
     for name in _CALL.findall(text) if on.mentions else []:
         mentions.setdefault(name)
     for word in all_words if on.mentions else []:
-        if _looks_like_code(word) or len(all_words) <= SHORT_QUESTION_WORDS:
+        if looks_like_code(word) or len(all_words) <= SHORT_QUESTION_WORDS:
             mentions.setdefault(word)
     # code named late in a long issue is read before the prose around it
     words = list(dict.fromkeys([*mentions, *all_words]))
@@ -110,7 +110,7 @@ def read_question(text: str, on: QuestionParts = ALL_PARTS) -> Question:
     )
 
 
-def _looks_like_code(word: str) -> bool:
+def looks_like_code(word: str) -> bool:
     """snake_case, a dunder or CamelCase inside a word: no prose word is so spelled."""
     return "_" in word.strip("_") or word.startswith("__") or _CAMEL.search(word) is not None
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -24,7 +25,14 @@ from aurora_lsp.context.activation import (
     context_match,
     proximity,
 )
-from aurora_lsp.context.question import ALL_PARTS, Question, QuestionParts, path_suffixes, read_question
+from aurora_lsp.context.question import (
+    ALL_PARTS,
+    Question,
+    QuestionParts,
+    looks_like_code,
+    path_suffixes,
+    read_question,
+)
 from aurora_lsp.context.spreading import RECENT_ROLE, Reach, Sources, spread
 from aurora_lsp.records import Chunk, ChunkId, name_words
 from aurora_lsp.store.chunks import ChunkStore
@@ -60,6 +68,9 @@ USED_MENTION = 0.5
 USED_MENTIONS = 8  # such names looked up, the first written first
 USED_MATCHES = 20
 FILES_PER_PATH = 3  # a path that ends more files than this names none of them
+USED_IN_FILE_NAMES = 16  # code names looked up in the text of the files the question names
+FILES_READ = 4  # named files whose chunks' text is read
+FILE_USERS = 3  # chunks of one file that may use a name for it to point at them
 FILES_NAMED = 64  # files of one name read at once to find a path's longest ending
 
 
@@ -320,11 +331,43 @@ def _named_by(
             for chunk in chunks.chunks_in_file(file):
                 if chunk.name == function:
                     note(chunk.id, QUALIFIED_MENTION, f"traceback frame {file} in {function}")
+    named_files: dict[str, None] = {}
     for path in question.paths:
-        files.update(dict.fromkeys(_files_ending(chunks, path)))
+        named_files.update(dict.fromkeys(_files_ending(chunks, path)))
+    files.update(named_files)
+    if on.file_evidence:
+        code_names = [name for name in names if looks_like_code(name)]
+        users = _users_in_files(chunks, code_names, list(named_files)[:FILES_READ])
+        for cid, name in users.items():
+            note(cid, QUALIFIED_MENTION / (1.0 + math.log(len(users))), f"uses {name} in a file the question names")
     for cid in list(matches) + list(named) if on.file_evidence else []:
         if ChunkId.path(cid) in files:
             note(cid, max(named.get(cid, 0.0), FILE_MENTION), "in a file the question names")
+
+
+def _users_in_files(chunks: ChunkStore, names: list[str], files: list[str]) -> dict[str, str]:
+    """The innermost chunks of these files whose text uses a code name the question gives
+    (`In requests/sessions.py: method = builtin_str(method)` points at the chunk there that
+    says it), with the name; a name used in more than FILE_USERS chunks of a file points at none."""
+    wanted = names[:USED_IN_FILE_NAMES]
+    if not wanted:
+        return {}
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, wanted)) + r")\b")
+    found: dict[str, str] = {}
+    for file in files:
+        users: dict[str, list[str]] = {}
+        for chunk in chunks.chunks_in_file(file):
+            text = chunks.text(chunk.id) or ""
+            for name in dict.fromkeys(match.group() for match in pattern.finditer(text)):
+                if name != chunk.name:
+                    users.setdefault(name, []).append(chunk.id)
+        for name, ids in users.items():
+            # a class using it through a method is the method's container, not a user of its own
+            inner = [cid for cid in ids if not any(other.startswith(cid + ".") for other in ids)]
+            if len(inner) <= FILE_USERS:
+                for cid in inner:
+                    found.setdefault(cid, name)
+    return found
 
 
 def _files_ending(chunks: ChunkStore, path: str) -> list[str]:
