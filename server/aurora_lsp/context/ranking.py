@@ -337,9 +337,9 @@ def _named_by(
     files.update(named_files)
     if on.file_evidence:
         code_names = [name for name in names if looks_like_code(name)]
-        users = _users_in_files(chunks, code_names, list(named_files)[:FILES_READ])
-        for cid, name in users.items():
-            note(cid, QUALIFIED_MENTION / (1.0 + math.log(len(users))), f"uses {name} in a file the question names")
+        in_files = _users_in_files(chunks, code_names, list(named_files)[:FILES_READ])
+        for cid, name in in_files.items():
+            note(cid, QUALIFIED_MENTION / (1.0 + math.log(len(in_files))), f"uses {name} in a file the question names")
     for cid in list(matches) + list(named) if on.file_evidence else []:
         if ChunkId.path(cid) in files:
             note(cid, max(named.get(cid, 0.0), FILE_MENTION), "in a file the question names")
