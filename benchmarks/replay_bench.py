@@ -231,7 +231,7 @@ def replay(args: argparse.Namespace, root: Path, records: list[dict[str, Any]], 
     first = dt.datetime.fromisoformat(records[0]["date"]) - dt.timedelta(days=args.window_days + 2)
     log = author_log(args.mirror, REVISION, since=first.isoformat())
     by_sha = {commit.sha: commit for commit in log}
-    shipped = ActivationParameters()
+    shipped = ActivationParameters().without(**dict(args.parameter))
     parameters = {"no uses": shipped, "base level off": shipped.without(**ABLATIONS["base"]), "with uses": shipped}
     static: dict[str, dict[str, list[str]]] = {}
     per_commit: list[dict[str, Any]] = []
@@ -326,6 +326,14 @@ def use_shares(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             for name in CONFIGURATIONS:
                 for scoring in SCORINGS:
                     total[name][scoring] += entry[name][scoring]
+    everything = empty_counts()
+    for total in list(totals.values()):
+        everything["targets"] += total["targets"]
+        for name in CONFIGURATIONS:
+            for scoring in SCORINGS:
+                everything[name][scoring] += total[name][scoring]
+    if everything["targets"]:
+        totals["all targets"] = everything
     return {
         use: {
             "targets": t["targets"],
@@ -383,6 +391,13 @@ def print_uses(summary: dict[str, Any]) -> None:
         print(f"  {use:<20}{shares['targets']:>6} targets  {cells}")
 
 
+def parameter_change(text: str) -> tuple[str, float]:
+    name, _, value = text.partition("=")
+    if not name or not value:
+        raise argparse.ArgumentTypeError(f"NAME=VALUE, not {text!r}")
+    return name, float(value)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", choices=("history", "snapshot"), default="history", help="which eval set")
@@ -394,6 +409,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--window-days", type=float, default=WINDOW_DAYS, help="how far back they may be")
     parser.add_argument("--budget", type=int, default=BUDGET, help="token budget")
     parser.add_argument("--limit-commits", type=int, default=None, metavar="N", help="only the first N commits")
+    parser.add_argument("--parameter", type=parameter_change, action="append", default=[], metavar="NAME=VALUE",
+                        help="an activation parameter changed (e.g. base_weight=1.0)")  # fmt: skip
     parser.add_argument("--history", action="store_true", help="learned history associations on (if they exist)")
     parser.add_argument("--output", type=Path, default=None, help="JSON results (default results/replay.json)")
     return parser.parse_args(argv)
@@ -428,6 +445,8 @@ def main(argv: list[str] | None = None) -> int:
     run_name = f"{args.set}, history {'on' if args.history else 'off'}"
     if (args.count, args.window_days, args.budget) != (PREVIOUS_COMMITS, WINDOW_DAYS, BUDGET):
         run_name += f", {args.count} previous commits in {args.window_days:g} days, {args.budget} tokens"
+    if args.parameter:
+        run_name += ", " + ", ".join(f"{name}={value:g}" for name, value in args.parameter)
     if args.limit_commits:
         run_name += f", first {args.limit_commits} commits"
     runs[run_name] = {
@@ -448,6 +467,7 @@ def main(argv: list[str] | None = None) -> int:
             "open_lead_seconds": OPEN_LEAD_SECONDS,
         },
         "budget": args.budget,
+        "parameter_changes": dict(args.parameter),
         "uses": {
             "commits_with_uses": sum(1 for r in per_commit if r["uses"]["edit"] + r["uses"]["open"]),
             "mean_edits": statistics.fmean(r["uses"]["edit"] for r in per_commit) if per_commit else None,
