@@ -82,7 +82,7 @@ def markdown(summaries: dict[str, dict[str, Any]], titles: dict[str, str], floor
         row = []
         for peer in peers:
             parts = [ratio(mine.get(k), summaries[peer].get(k)) for k in keys]
-            row.append(" / ".join("—" if r is None else f"{r:.2f}" for r in parts))
+            row.append(" / ".join("—" if r is None else f"{r:.3g}" for r in parts))
         floor_cell = ""
         if wall_key == "cold_complete_from_start_seconds":
             walls = ratio(mine.get(wall_key), floor["wall_seconds"])
@@ -174,7 +174,7 @@ def plot(summaries: dict[str, dict[str, Any]], titles: dict[str, str], floor: di
         if cpu_key:
             axis.legend(fontsize=7, loc="lower right")
     figure.suptitle(caption, fontsize=9)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 1, 0.98))
     output.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(output, dpi=110)
     plt.close(figure)
