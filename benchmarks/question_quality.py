@@ -77,12 +77,15 @@ def load_runner(questions: Path) -> Any:
 
 
 QUICK = False  # --quick: the full configuration in process only (a look at the misses, not a result)
+QUICK_ALSO: list[str] = []  # --also: ablation configurations asked with --quick
 
 
 def configurations() -> dict[str, dict[str, bool]]:
     from harness.aurora import PART_ABLATIONS
 
-    return {FULL: {}} if QUICK else {FULL: {}, **PART_ABLATIONS}
+    if QUICK:
+        return {FULL: {}} | {name: PART_ABLATIONS[name] for name in QUICK_ALSO}
+    return {FULL: {}, **PART_ABLATIONS}
 
 
 def items_of(answer: Any) -> list[tuple[str, str]]:
@@ -378,10 +381,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", default="issues,subjects", help="issues, subjects or both")
     parser.add_argument("--limit", type=int, default=None, help="at most this many questions per repository / set")
     parser.add_argument("--quick", action="store_true", help="the full configuration in process only, no ablation")
+    parser.add_argument("--also", action="append", default=[], help="with --quick: an ablation configuration too")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    global QUICK
-    QUICK = args.quick
+    global QUICK, QUICK_ALSO
+    QUICK, QUICK_ALSO = args.quick, args.also
     if "issues" in args.sets and not args.mirrors:
         parser.error("set MIRRORS or --mirrors to the folder of git mirrors")
     warnings.simplefilter("ignore", LspSpecificationWarning)

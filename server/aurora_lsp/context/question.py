@@ -47,6 +47,7 @@ class QuestionParts:
     body_index: bool = True  # the words of the chunks' text (identifiers used, strings, comments)
     file_evidence: bool = True  # chunks in files the question names
     spreading: bool = True  # from the best matches along links and class structure
+    named_as_text: bool = True  # a chunk named outright (unique or dotted name, frame) as the best text match
     question_packing: bool = True  # code over names to the end of the budget, big classes as signatures
 
 
@@ -59,6 +60,7 @@ PART_ABLATIONS: dict[str, dict[str, bool]] = {
     "body index": {"body_index": False},
     "file-level evidence": {"file_evidence": False},
     "spreading": {"spreading": False},
+    "named chunks as the best text match": {"named_as_text": False},
     "question packing": {"question_packing": False},
 }
 

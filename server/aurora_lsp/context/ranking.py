@@ -271,6 +271,14 @@ def query_matches(
         body_terms = telling_terms(chunks, terms, chunks.body_term_chunk_counts, body_postings) if terms else []
         body_expression = " OR ".join(f'"{term}"' for term in body_terms)
         body = dict(chunks.body_text(body_expression, CONTEXT_MATCHES)) if body_terms else {}
+        if body and parts.named_as_text:
+            # a chunk the question names outright is what it is about: its text counts as the
+            # best text match, so a long chunk sharing many of a long issue's words does not
+            # outrank the function the issue names
+            best_body = min(body.values())
+            for cid, strength in named.items():
+                if strength >= 1.0 and cid not in weak:
+                    body[cid] = min(body.get(cid, 0.0), best_body)
     if focus is not None:
         matches.pop(focus.id, None)
         named.pop(focus.id, None)
