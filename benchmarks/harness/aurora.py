@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # for readers and type checkers; at run time __getattr__ impo
     from aurora_lsp.index.indexer import RACY_WINDOW_NS
     from aurora_lsp.index.scan import scan_workspace
     from aurora_lsp.records import ChunkId, plain_qualname
+    from aurora_lsp.workspace.learning import learn_now as learn_history
 
     split_id = ChunkId.split
     from aurora_lsp.workspace.figures import process_rss_bytes
@@ -40,6 +41,7 @@ __all__ = [
     "Settings",
     "Workspace",
     "ask",
+    "learn_history",
     "ask_question",
     "console_command",
     "importable",
@@ -83,6 +85,10 @@ def __getattr__(name: str) -> Any:
         from aurora_lsp.context import activation
 
         return getattr(activation, name)
+    if name == "learn_history":
+        from aurora_lsp.workspace.learning import learn_now
+
+        return learn_now
     if name == "PART_ABLATIONS":
         from aurora_lsp.context.question import PART_ABLATIONS
 

@@ -137,7 +137,7 @@ def test_learning_is_incremental_and_a_co_changed_chunk_in_another_file_is_expla
     workspace.refresh()
     second = learn_now(workspace)
     assert second is not None and second.seen == 1  # only the new commit
-    assert workspace.db.history_partners(["a.py::alpha"], 5)[0] == ("a.py::alpha", "b.py::helper", 4)
+    assert workspace.db.history_partners(["a.py::alpha"], 5)[0][:3] == ("a.py::alpha", "b.py::helper", 4)
     answer = ask(workspace, "a.py", 0)
     items = {item["id"]: item for item in answer["items"]}
     assert "b.py::helper" in items
@@ -189,7 +189,7 @@ def test_a_schema_6_database_gains_the_history_tables(tmp_path: Path) -> None:
     assert migrated.schema_version() == SCHEMA_VERSION == 7
     assert migrated.get_meta("kept") == "yes"
     with migrated.transaction():
-        migrated.add_history([("a.py::f", 2), ("a.py::f", 1)], [("a.py::f", "b.py::g", 2)])
+        migrated.add_history([("a.py::f", 2), ("a.py::f", 1)], [("a.py::f", "b.py::g", 2, 1.5)])
     assert migrated.history_changes(["a.py::f"]) == {"a.py::f": 3}
-    assert migrated.history_partners(["b.py::g"], 5) == [("b.py::g", "a.py::f", 2)]
+    assert migrated.history_partners(["b.py::g"], 5) == [("b.py::g", "a.py::f", 2, 1.5)]
     migrated.close()

@@ -30,7 +30,7 @@ import shutil
 import subprocess
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -59,7 +59,10 @@ class Mined:
     skipped: int = 0  # too large to mean anything
     chunk_changes: Counter[str] = field(default_factory=Counter)
     file_changes: Counter[str] = field(default_factory=Counter)
-    pairs: Counter[tuple[str, str]] = field(default_factory=Counter)  # (a, b), a < b, chunks or files
+    pairs: Counter[tuple[str, str]] = field(default_factory=Counter)  # (a, b), a < b, chunks or files: commits
+    # the same pairs weighed by the commit's fan: a commit of k chunks (files) gives each pair
+    # 1 / (k − 1), so P(i|j) = weight(i, j) / changes(j) sums to at most 1 over i (context/learned.py)
+    weights: defaultdict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
     complete: bool = True  # false when a bound stopped the run before the oldest commit
     renamed: bool = False  # a commit renamed a Python file: counts made before this run hold its old path
     rebuilt: bool = False  # `since` was not in HEAD's history: these are the whole history's counts
@@ -241,8 +244,11 @@ def _count(mined: Mined, commit: _Commit, prefix: str, blobs: _Blobs) -> None:
     mined.commits += 1
     mined.chunk_changes.update(chunks)
     mined.file_changes.update(paths)
-    mined.pairs.update(combinations(sorted(chunks), 2))
-    mined.pairs.update(combinations(sorted(paths), 2))
+    for group in (sorted(chunks), sorted(paths)):
+        pairs = list(combinations(group, 2))
+        mined.pairs.update(pairs)
+        for pair in pairs:
+            mined.weights[pair] += 1.0 / (len(group) - 1)
 
 
 Definition = tuple[str, int, int]  # (qualname with any #n, first line, last line), 1-based
@@ -250,7 +256,7 @@ Definition = tuple[str, int, int]  # (qualname with any #n, first line, last lin
 
 def _touched(definitions: list[Definition], change: _FileChange) -> set[str]:
     """The innermost definitions holding the changed lines (all of them for a new file)."""
-    if change.status == "A" and not change.lines:
+    if change.status == "A":
         return {name for name, _, _ in definitions}
     touched: set[str] = set()
     for first, count in change.lines:

@@ -137,7 +137,7 @@ class ChunkStore:
 
     # -- the git history (learned associations) -------------------------------------------
 
-    def history_partners(self, keys: Sequence[str], limit: int) -> list[tuple[str, str, int]]:
+    def history_partners(self, keys: Sequence[str], limit: int) -> list[tuple[str, str, int, float]]:
         return self.db.history_partners(keys, limit)
 
     def history_changes(self, keys: Sequence[str]) -> dict[str, int]:

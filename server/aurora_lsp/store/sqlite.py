@@ -220,11 +220,12 @@ def _migrate_to_6(db: sqlite_utils.Database) -> None:
 def _migrate_to_7(db: sqlite_utils.Database) -> None:
     """What the workspace's git history changed together (index/history.py): how many counted
     commits changed each chunk id or file path, and each pair of them, stored both ways so
-    one key's partners are one range read."""
+    one key's partners are one range read. A pair has its commits together (`n`) and the same
+    weighed by each commit's fan (`weight`, 1 / (changes − 1) per commit)."""
     db.execute("CREATE TABLE IF NOT EXISTS history_changes (key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
     db.execute(
         "CREATE TABLE IF NOT EXISTS history_pairs (a TEXT NOT NULL, b TEXT NOT NULL, n INTEGER NOT NULL,"
-        " PRIMARY KEY (a, b)) WITHOUT ROWID"
+        " weight REAL NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID"
     )
 
 
@@ -738,15 +739,16 @@ class SqliteStore:
 
     # -- history (learned associations) --------------------------------------------------
 
-    def add_history(self, changes: Iterable[tuple[str, int]], pairs: Iterable[tuple[str, str, int]]) -> None:
-        """Add counts of changes (key, n) and of pairs changed together (a, b, n; stored both ways)."""
+    def add_history(self, changes: Iterable[tuple[str, int]], pairs: Iterable[tuple[str, str, int, float]]) -> None:
+        """Add counts of changes (key, n) and of pairs changed together (a, b, n, weight; stored both ways)."""
         self.db.conn.executemany(
             "INSERT INTO history_changes (key, n) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET n = n + excluded.n",
             list(changes),
         )
-        both = [row for a, b, n in pairs for row in ((a, b, n), (b, a, n))]
+        both = [row for a, b, n, w in pairs for row in ((a, b, n, w), (b, a, n, w))]
         self.db.conn.executemany(
-            "INSERT INTO history_pairs (a, b, n) VALUES (?, ?, ?) ON CONFLICT(a, b) DO UPDATE SET n = n + excluded.n",
+            "INSERT INTO history_pairs (a, b, n, weight) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(a, b) DO UPDATE SET n = n + excluded.n, weight = weight + excluded.weight",
             both,
         )
 
@@ -754,14 +756,13 @@ class SqliteStore:
         self.db.execute("DELETE FROM history_changes")
         self.db.execute("DELETE FROM history_pairs")
 
-    def history_partners(self, keys: Sequence[str], limit: int) -> list[tuple[str, str, int]]:
-        """(key, partner, commits together) for each key's `limit` most frequent partners."""
-        found: list[tuple[str, str, int]] = []
+    def history_partners(self, keys: Sequence[str], limit: int) -> list[tuple[str, str, int, float]]:
+        """(key, partner, commits together, weight) for each key's `limit` heaviest partners."""
+        found: list[tuple[str, str, int, float]] = []
         for key in keys:
-            rows = self.db.execute(
-                "SELECT b, n FROM history_pairs WHERE a = ? ORDER BY n DESC, b LIMIT ?", [key, limit]
-            )
-            found.extend((key, str(b), int(n)) for b, n in rows)
+            query = "SELECT b, n, weight FROM history_pairs WHERE a = ? ORDER BY weight DESC, b LIMIT ?"
+            rows = self.db.execute(query, [key, limit])
+            found.extend((key, str(b), int(n), float(w)) for b, n, w in rows)
         return found
 
     def history_changes(self, keys: Sequence[str]) -> dict[str, int]:

@@ -58,7 +58,7 @@ def store(service: WorkspaceService, mined: Mined, since: str) -> None:
         if mined.rebuilt:
             db.clear_history()
         changes = [*mined.chunk_changes.items(), *mined.file_changes.items()]
-        db.add_history(changes, [(a, b, n) for (a, b), n in mined.pairs.items()])
+        db.add_history(changes, [(a, b, n, mined.weights[a, b]) for (a, b), n in mined.pairs.items()])
         db.set_meta(COMMITS_KEY, str(commits + mined.commits))
         db.set_meta(HEAD_KEY, mined.head)
     logger.info(
