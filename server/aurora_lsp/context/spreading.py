@@ -81,7 +81,8 @@ def spread(chunks: ChunkStore, sources: Sources, parameters: ActivationParameter
                     reach.best, reach.path = value, path
             seen.update(reached)
             arrived.update(reached)
-            frontier = sorted(reached, key=lambda cid: -reached[cid][0])[:HOP_FRONTIER]
+            # ties broken by id: the same answer whatever order the database returned rows in
+            frontier = sorted(reached, key=lambda cid: (-reached[cid][0], cid))[:HOP_FRONTIER]
             if not frontier:
                 break
     for cid, (value, why) in learned_reaches(chunks, sources, parameters).items():
@@ -118,4 +119,6 @@ def links(chunks: ChunkStore, nodes: Sequence[str], guess_factor: float) -> dict
             for sibling in children.get(enclosing, []):
                 if sibling != node:
                     found[node].append((sibling, "sibling", 0, 1.0))
+    for neighbours in found.values():  # in a fixed order, so sums add up the same in every process
+        neighbours.sort()
     return found
