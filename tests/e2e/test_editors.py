@@ -16,7 +16,7 @@ SCRIPT = Path(__file__).parent / "editors" / "neovim_check.lua"
 
 
 @pytest.mark.skipif(NVIM is None and not os.environ.get("CI"), reason="Neovim is not installed (CI installs it)")
-def test_neovim_client_gets_outline_symbols_references_and_calls(shop: Path, tmp_path: Path) -> None:
+def test_neovim_client_gets_outline_symbols_definition_references_and_calls(shop: Path, tmp_path: Path) -> None:
     assert NVIM is not None, "CI must install Neovim (apt-get install neovim)"
     out = tmp_path / "neovim.json"
     env = {
@@ -47,6 +47,7 @@ def test_neovim_client_gets_outline_symbols_references_and_calls(shop: Path, tmp
         {"file": "base.py", "line": 22, "character": 14},
         {"file": "cart.py", "line": 16, "character": 11},
     ]
+    assert seen["definition"] == [{"file": "base.py", "line": 7}]
     assert seen["incoming"] == {
         "item": "CartLine",
         "calls": [

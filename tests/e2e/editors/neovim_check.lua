@@ -70,6 +70,19 @@ local function calls(position, method, side)
   end
   return { item = items[1] and items[1].name or vim.NIL, calls = found }
 end
+-- the definition of Record from `class Cart(Record):` (jedi, through the import)
+local definition = {}
+local answer = request("textDocument/definition", at(16, 13)) or {}
+if answer.uri then
+  answer = { answer }
+end
+for _, location in ipairs(answer) do
+  local target = location.targetUri and location or { targetUri = location.uri, targetSelectionRange = location.range }
+  table.insert(definition, {
+    file = vim.fn.fnamemodify(vim.uri_to_fname(target.targetUri), ":t"),
+    line = target.targetSelectionRange.start.line,
+  })
+end
 local incoming = calls(at(24, 16), "callHierarchy/incomingCalls", "from")
 local outgoing = calls(at(23, 9), "callHierarchy/outgoingCalls", "to")
 
@@ -80,6 +93,7 @@ file:write(vim.fn.json_encode({
   workspace_symbol = found[1] and { name = found[1].name, container = found[1].containerName } or vim.NIL,
   chunks = stats.chunks,
   references = references,
+  definition = definition,
   incoming = incoming,
   outgoing = outgoing,
   errors = found_err and vim.inspect(found_err) or vim.NIL,
