@@ -138,7 +138,7 @@ def chunk_text(
 
 def forget_buffer(buffer_key: str) -> None:
     """Drop the tree parso keeps for an editor buffer (the document closed)."""
-    for trees in parso.cache.parser_cache.values():
+    for trees in list(parso.cache.parser_cache.values()):  # jedi's thread may add a grammar
         trees.pop(buffer_key, None)
 
 

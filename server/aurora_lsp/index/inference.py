@@ -14,7 +14,7 @@ jedi reads the workspace and never runs it:
 jedi cannot be interrupted inside a call, so the work is cut into calls that are each small:
 a definition is one `goto`; a document's pass resolves its attribute names a few at a time
 (`InferencePass.step`), the caller checking its clock between steps. Everything here runs on
-one thread (the outline thread: parso's cache of editor buffers is process-wide).
+one thread, the jedi thread (workspace/threads.py), so jedi's caches have one user.
 """
 
 from __future__ import annotations

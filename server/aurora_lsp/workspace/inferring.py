@@ -1,11 +1,11 @@
 """jedi on the open documents, driven from the event loop: a pass over each indexed version,
-and the definition at a position. jedi itself runs on the outline thread (its calls cannot be
+and the definition at a position. jedi itself runs on its own thread (its calls cannot be
 interrupted, so each is kept small); the edges a pass finds go to the writer, the indexer.
 
 - After each refresh, every open document whose version has no pass yet gets one, once that
   version has stood QUIET_SECONDS (so none runs during a typing burst): its
   attribute names are resolved in steps of STEP_SECONDS, one pass at a time, so a
-  documentSymbol or a definition waits behind one step at most; a pass stops after
+  definition waits behind one step at most (a documentSymbol never does); a pass stops after
   PASS_SECONDS of its own. A newer version cancels
   the pass of an older one; the indexer drops a pass whose version is no longer indexed.
 - A closed document's pass is forgotten and its chunks get back their static edges.
@@ -23,11 +23,10 @@ from aurora_lsp.index.inferred import Goto, text_hash
 from aurora_lsp.workspace.service import WorkspaceService
 from aurora_lsp.workspace.threads import Threads
 
-STEP_SECONDS = 0.05  # the longest one step of a pass holds the outline thread (plus one jedi call)
+STEP_SECONDS = 0.05  # the longest one step of a pass holds the jedi thread (plus one jedi call)
 PASS_SECONDS = 60.0  # a pass still running after this long stops with what it has
 # A pass starts once its version has stood this long: starting one parses the buffer with jedi
-# (0.3-0.5 s for Django's query.py) on the outline thread, which a documentSymbol during a
-# typing burst would wait behind (edit -> documentSymbol p95 went from 52 ms to 2.6 s).
+# (0.3-0.5 s for Django's query.py), work thrown away if the buffer changes again.
 QUIET_SECONDS = 1.0
 # How long a definition or a context request waits for jedi: a warm goto takes 1 ms (p50),
 # 14 ms (p95) on Django (benchmarks/jedi_bench.py); a first one in a large file parses it.

@@ -37,7 +37,7 @@ from aurora_lsp.search import FirstPassNames, SymbolMatch, search_symbols
 from aurora_lsp.store.chunks import ChunkStore
 from aurora_lsp.store.recovery import memory_notice, memory_store, open_store
 from aurora_lsp.store.sqlite import SqliteStore, is_busy, is_disk_full
-from aurora_lsp.workspace.threads import OUTLINE, READER, WRITER, runs_on
+from aurora_lsp.workspace.threads import JEDI, READER, WRITER, runs_on
 
 if TYPE_CHECKING:
     from aurora_lsp.index.inference import InferencePass, JediWorkspace
@@ -430,7 +430,7 @@ class WorkspaceService:
             targets = [chunk.id] if word else []
         return [Definition(target.path, target.selection_range, target.id) for target in self.chunks.get_many(targets)]
 
-    # -- jedi (the outline thread: parso's cache of editor buffers is process-wide) ----------
+    # -- jedi (its own thread: one call can take a second; the outline never waits for it) ---
 
     def _jedi_workspace(self) -> JediWorkspace:
         if self._jedi is None:
@@ -439,22 +439,22 @@ class WorkspaceService:
             self._jedi = JediWorkspace(self.root)
         return self._jedi
 
-    @runs_on(OUTLINE)
+    @runs_on(JEDI)
     def goto(self, path: str, text: str, line: int, character: int) -> Goto:
         """jedi's definitions of the name at a position of an open document's `text`."""
         return self._jedi_workspace().goto(path, text, line, character)
 
-    @runs_on(OUTLINE)
+    @runs_on(JEDI)
     def start_inference(self, path: str, text: str) -> InferencePass:
         """A pass of jedi over an open document's attribute names (see `continue_inference`)."""
         return self._jedi_workspace().start(path, text)
 
-    @runs_on(OUTLINE)
+    @runs_on(JEDI)
     def continue_inference(self, inference: InferencePass, seconds: float) -> bool:
         """Some `seconds` more of a pass; True once it is done."""
         return inference.step(self._jedi_workspace(), seconds)
 
-    @runs_on(OUTLINE)
+    @runs_on(JEDI)
     def forget_document(self, path: str) -> None:
         if self._jedi is not None:
             self._jedi.forget(path)

@@ -1,17 +1,20 @@
 """The threads that own everything that blocks, and the marks that say which runs where.
 
-Four single-thread executors: the *writer* (the indexer thread) owns the writing
+Five single-thread executors: the *writer* (the indexer thread) owns the writing
 connection (refreshes, recorded uses); the *reader* owns a second connection and the
 memory tier (symbol, context and stats queries); the *outline* thread parses open
-documents for documentSymbol; the *history* thread mines the workspace's git history in
-the background (index/history.py) and hands its counts to the writer. SQLite in WAL mode
-lets the reader answer from what is already indexed while the writer writes. The outline
-thread is the only user of parso's process-wide cache of editor trees (its diff parser;
-the indexer parses without a cache), and with a thread of its own the outline no longer
-waits behind a refresh: during a typing burst on sympy it had waited 1.8 s, the length of
-one refresh.
+documents for documentSymbol; the *jedi* thread runs jedi on open documents (passes and
+`goto`, index/inference.py) apart from the outline, since one jedi call can take a second
+and a documentSymbol during a typing burst had waited behind it (p95 1.4 s on Django's
+query.py); the *history* thread mines the workspace's git history in the background
+(index/history.py) and hands its counts to the writer. SQLite in WAL mode lets the reader
+answer from what is already indexed while the writer writes. The outline thread is the only
+user of parso's diff cache of editor buffers (jedi caches the modules it reads under their
+file paths, never a buffer's key; the indexer parses without a cache), and with a thread of
+its own the outline no longer waits behind a refresh: during a typing burst on sympy it had
+waited 1.8 s, the length of one refresh.
 
-A service method declares its thread with `@runs_on(WRITER)` (or READER, OUTLINE);
+A service method declares its thread with `@runs_on(WRITER)` (or READER, OUTLINE, JEDI, HISTORY);
 `Threads.run` sends it there. The command line has one thread and calls the same
 methods directly, one after another.
 """
@@ -30,8 +33,9 @@ T = TypeVar("T")
 WRITER = "writer"
 READER = "reader"
 OUTLINE = "outline"
+JEDI = "jedi"  # jedi's Scripts and passes over open documents (index/inference.py)
 HISTORY = "history"  # reads the git history (subprocesses and parsing); writes go to the writer
-THREADS = (WRITER, READER, OUTLINE, HISTORY)
+THREADS = (WRITER, READER, OUTLINE, JEDI, HISTORY)
 _MARK = "__aurora_thread__"
 
 
