@@ -132,8 +132,11 @@ def ask_cli(root: Path, db: Path, question: str, budget: int) -> Any:
 
 async def ask_lsp(root: Path, db: Path, questions: list[str], budgets: tuple[int, ...], state: Path) -> dict[str, Any]:
     """Every question at every budget over one `aurora-lsp` process on the index in `db`."""
+    # history off: the in-process engine learns nothing from git, and the server mining a git
+    # workspace's history while it answers would make the three ways differ
     spec = ServerSpec(name="aurora", command=console_command(), has_index=True,
-                      options=lambda _: {"databasePath": str(db), "recordAccesses": False})  # fmt: skip
+                      options=lambda _: {"databasePath": str(db), "recordAccesses": False,
+                                         "history": False})  # fmt: skip
     session = Session(spec, root, state, "question-quality", sample_interval=1.0)
     await session.start()
     plain_json_results(session)
