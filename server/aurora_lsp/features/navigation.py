@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from aurora_lsp.context.navigation import Cursor, Target
+from aurora_lsp.context.navigation import Call, Cursor, Target
 from aurora_lsp.convert import HierarchyItem, hierarchy_item, lsp_range
 from aurora_lsp.positions import split_lines
 from aurora_lsp.records import Chunk, ChunkId
@@ -73,36 +73,24 @@ def register(server: AuroraServer) -> None:
     async def incoming_calls(
         ls: AuroraServer, params: types.CallHierarchyIncomingCallsParams
     ) -> list[types.CallHierarchyIncomingCall]:
-        found = await _target(ls, params.item)
-        if found is None:
-            return []
-        service, target = found
-        subject, calls = await ls.threads.run(service.calls, target, True)
-        _used(ls, service, subject)
         return [
             types.CallHierarchyIncomingCall(
-                from_=hierarchy_item(call.chunk, service.uri(call.chunk.path), types.CallHierarchyItem),
+                from_=hierarchy_item(call.chunk, uri, types.CallHierarchyItem),
                 from_ranges=[lsp_range(site) for site in call.ranges],
             )
-            for call in calls
+            for call, uri in await _calls(ls, params.item, incoming=True)
         ]
 
     @server.feature(types.CALL_HIERARCHY_OUTGOING_CALLS)
     async def outgoing_calls(
         ls: AuroraServer, params: types.CallHierarchyOutgoingCallsParams
     ) -> list[types.CallHierarchyOutgoingCall]:
-        found = await _target(ls, params.item)
-        if found is None:
-            return []
-        service, target = found
-        subject, calls = await ls.threads.run(service.calls, target, False)
-        _used(ls, service, subject)
         return [
             types.CallHierarchyOutgoingCall(
-                to=hierarchy_item(call.chunk, service.uri(call.chunk.path), types.CallHierarchyItem),
+                to=hierarchy_item(call.chunk, uri, types.CallHierarchyItem),
                 from_ranges=[lsp_range(site) for site in call.ranges],
             )
-            for call in calls
+            for call, uri in await _calls(ls, params.item, incoming=False)
         ]
 
     @server.feature(types.TEXT_DOCUMENT_PREPARE_TYPE_HIERARCHY)
@@ -135,6 +123,17 @@ async def _prepare(
         return None
     _used(ls, service, subject)
     return [hierarchy_item(subject, service.uri(subject.path), item)]
+
+
+async def _calls(ls: AuroraServer, item: types.CallHierarchyItem, incoming: bool) -> list[tuple[Call, str]]:
+    """The calls into (or out of) a call hierarchy item's chunk, each with the other chunk's uri."""
+    found = await _target(ls, item)
+    if found is None:
+        return []
+    service, target = found
+    subject, calls = await ls.threads.run(service.calls, target, incoming)
+    _used(ls, service, subject)
+    return [(call, service.uri(call.chunk.path)) for call in calls]
 
 
 async def _relatives(
