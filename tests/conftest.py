@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from aurora_lsp import protocol
 from aurora_lsp.config import Settings
 from aurora_lsp.context.activation import ActivationParameters
@@ -22,6 +23,9 @@ from aurora_lsp.store.sqlite import SqliteStore
 from aurora_lsp.workspace.service import WorkspaceService
 
 sys.path.insert(0, str(Path(__file__).parent / "e2e"))
+from lsp_client import start_server  # noqa: E402
+from pytest_lsp import LanguageClient  # noqa: E402
+
 FIXTURES = Path(__file__).parent / "fixtures" / "workspaces"
 STDLIB = Path(json.__file__).resolve().parent.parent
 # stdlib packages present on every supported Python (3.10 to 3.13), tests excluded
@@ -48,6 +52,15 @@ def shop(tmp_path: Path) -> Path:
     target = tmp_path / "shop"
     shutil.copytree(FIXTURES / "shop", target)
     return target
+
+
+@pytest_asyncio.fixture
+async def server(shop: Path, tmp_path: Path) -> AsyncIterator[tuple[LanguageClient, Path]]:
+    """A language server on a copy of `shop` over a real LSP client, and the workspace's root."""
+    client = await start_server(shop, tmp_path / "index.sqlite3")
+    yield client, shop
+    if not client.stopped:
+        await client.shutdown_session()
 
 
 def open_workspace(root: Path, db: Path, **settings: object) -> WorkspaceService:

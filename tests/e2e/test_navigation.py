@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from lsp_client import TIMEOUT, RawSession, start_server
 from lsprotocol import types
 from pytest_lsp import LanguageClient
@@ -55,14 +53,6 @@ def navigated(db: Path) -> list[str]:
     with sqlite3.connect(db) as connection:
         rows = connection.execute("SELECT chunk_id FROM accesses WHERE event = 'navigate' ORDER BY at, chunk_id")
         return [row[0] for row in rows]
-
-
-@pytest_asyncio.fixture
-async def server(shop: Path, tmp_path: Path) -> AsyncIterator[tuple[LanguageClient, Path]]:
-    client = await start_server(shop, tmp_path / "index.sqlite3")
-    yield client, shop
-    if not client.stopped:
-        await client.shutdown_session()
 
 
 @pytest.mark.asyncio

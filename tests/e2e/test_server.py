@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from lsp_client import TIMEOUT, RawSession, eventually, outline, start_server, stats_of, symbols
 from lsprotocol import types
-from pytest_lsp import LanguageClient
 
 
 def names(tree: list[Any]) -> list[Any]:
     return [(s.name, names(s.children or [])) if s.children else s.name for s in tree]
-
-
-@pytest_asyncio.fixture
-async def server(shop: Path, tmp_path: Path) -> AsyncIterator[tuple[LanguageClient, Path]]:
-    client = await start_server(shop, tmp_path / "index.sqlite3")
-    yield client, shop
-    if not client.stopped:
-        await client.shutdown_session()
 
 
 @pytest.mark.asyncio
