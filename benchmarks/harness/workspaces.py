@@ -37,6 +37,12 @@ WHEELS: dict[str, dict[str, str]] = {
         "wheel": "sympy-1.14.0-py3-none-any.whl",
         "sha256": "e091cc3e99d2141a0ba2847328f5479b05d94a6635cb96148ccb3f34671bd8f5",
     },
+    # the branch switch of refresh_bench.py: this tree indexed, then replaced by 1.14.0's
+    "sympy-1.13.3": {
+        "requirement": "sympy==1.13.3",
+        "wheel": "sympy-1.13.3-py3-none-any.whl",
+        "sha256": "54612cf55a62755ee71824ce692986f23c88ffa77207b30c1368eda4a7060f73",
+    },
     # the co-change evaluation's workspace (context_quality.py); not indexed by index_bench.py by default
     "pytest": {
         "requirement": "pytest==8.3.5",
