@@ -119,14 +119,24 @@ def in_process(workspace: Any, parts_off: dict[str, bool]) -> Asker:
     return asker
 
 
-def ask_cli(root: Path, db: Path, question: str, budget: int) -> Any:
+def forget_uses_in(db: Path) -> None:
     con = sqlite3.connect(db)
     con.execute("DELETE FROM accesses")
     con.commit()
     con.close()
+
+
+def ask_cli(root: Path, db: Path, question: str, budget: int) -> Any:
+    """The CLI's answer. The CLI records the uses of what it showed, as it does for a person;
+    they are deleted again, or every later question (in process, over LSP, through the CLI)
+    would start from this answer's uses: 2 of 3 LSP answers differed from the in-process ones
+    for that reason before (the LSP server and the in-process engine record nothing but read
+    the uses in the database)."""
+    forget_uses_in(db)
     command = [*console_command(), "context", str(root), f"--query={question}", "--budget", str(budget), "--json",
                "--db", str(db), "--no-refresh"]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    forget_uses_in(db)
     return json.loads(done.stdout) if done.returncode == 0 else {"error": done.stderr[-300:]}
 
 
