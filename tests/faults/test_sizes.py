@@ -65,7 +65,8 @@ def assert_linear(work: Callable[[int], int], n: int) -> None:
 
 
 def chunked(source: str) -> Callable[[], object]:
-    return lambda: chunk_file("m.py", source.encode(), "m", False)
+    """Both readers: Python's parser (files on disk), parso (buffers, and what Python cannot compile)."""
+    return lambda: (chunk_file("m.py", source.encode(), "m", False), chunk_text("m.py", source, "m", False))
 
 
 # -- reference chains ------------------------------------------------------------------
@@ -220,15 +221,15 @@ def test_a_long_line_of_fstrings_is_not_rescanned_per_field(monkeypatch: pytest.
     def work(n: int) -> int:
         nonlocal rescanned
         rescanned = 0
-        chunk_file("m.py", source(n).encode())
+        chunk_text("m.py", source(n))  # a buffer: parso reads it
         return rescanned
 
     assert_linear(work, 1_000)
     # parso sees plain strings there, but the chunks are those of its own reading of them
-    code = (source(300) + "def g(y=f'{b}' " + "+ 'x'" * 300 + '):\n    "Doc."\n').encode()
-    parsed = chunk_file("m.py", code)
+    code = source(300) + "def g(y=f'{b}' " + "+ 'x'" * 300 + '):\n    "Doc."\n'
+    parsed = chunk_text("m.py", code)
     monkeypatch.setattr(chunker, "LONG_LINE_CHARS", 10**9)
-    assert parsed == chunk_file("m.py", code)
+    assert parsed == chunk_text("m.py", code)
     assert parsed.chunks[1].signature.startswith("def g(y=f'{b}' + 'x'")
     assert parsed.chunks[1].docstring == "Doc."
 

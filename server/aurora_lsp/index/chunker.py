@@ -1,11 +1,14 @@
-"""Source → chunks. The only module that imports jedi and parso.
+"""Source → chunks. With `inference.py`, the only module that reads code with parso.
 
-parso (jedi's parser, with error recovery) gives the structure: every class, def and
-async def at any depth, their ranges, signatures, docstrings, decorators, and the names
-each body uses. Imports are recorded per file so that `resolve.py` can turn names into
-chunk ids without running inference over the whole workspace. The walk reports what it
-finds to a `ChunkBuilder` (`builder.py`), which makes the records; valid Python that
-parso cannot read is walked with `ast` instead (`chunker_ast.py`), into the same builder.
+A file on disk is read with Python's own parser (`ast`, walked by `chunker_ast.py`): about
+ten times faster than parso and with a fraction of its memory. parso (jedi's parser, with
+error recovery) reads what Python cannot compile, and every editor buffer: a buffer is
+often mid-edit, and parso's diff parser re-reads only what changed. Both walks report
+definitions, the names each body uses and imports to the same `ChunkBuilder`
+(`builder.py`), and give the same records for the same valid code
+(`tests/unit/test_walk_equivalence.py`, `benchmarks/walk_equivalence.py`). parso is
+imported when it is first needed: a parsing process that meets no broken file never loads
+it.
 """
 
 from __future__ import annotations
@@ -13,12 +16,9 @@ from __future__ import annotations
 import ast
 import inspect
 import re
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
-
-import parso
-import parso.cache
-from parso.grammar import load_grammar as parso_grammar
 
 from aurora_lsp.index.builder import (
     MAX_CHAIN_SEGMENTS,
@@ -64,9 +64,11 @@ _grammar: Any = None
 
 
 def load_grammar() -> Any:
-    """parso's grammar for the running Python, loaded once per process."""
+    """parso's grammar for the running Python, imported and loaded once per process, when first needed."""
     global _grammar
     if _grammar is None:
+        from parso.grammar import load_grammar as parso_grammar
+
         _grammar = parso_grammar()
     return _grammar
 
@@ -116,10 +118,21 @@ def without_surrogates(text: str) -> str:
 
 
 def chunk_file(path: str, data: bytes, module: str = "", is_package: bool = False) -> ParsedFile:
-    """Chunk one file. `path` is workspace-relative POSIX; `module` its dotted module name."""
+    """Chunk one file. `path` is workspace-relative POSIX; `module` its dotted module name.
+
+    Python's parser first; parso's error recovery only for a file Python cannot compile.
+    """
     file_hash = content_hash(data)
     text, problems = decode_source(data)
-    return _chunk(ChunkBuilder(path, text, file_hash, module, is_package, problems), None)
+    builder = ChunkBuilder(path, text, file_hash, module, is_package, problems)
+    tree = parse_module(text, path)
+    if tree is not None:
+        AstWalk(builder).walk(tree)
+        return builder.result()
+    error_line = _walk_parso(builder, None)
+    if error_line is not None:
+        builder.problems.append(f"syntax error near line {error_line}; kept the definitions that parse")
+    return builder.result()
 
 
 def chunk_text(
@@ -138,12 +151,34 @@ def chunk_text(
 
 def forget_buffer(buffer_key: str) -> None:
     """Drop the tree parso keeps for an editor buffer (the document closed)."""
-    for trees in list(parso.cache.parser_cache.values()):  # jedi's thread may add a grammar
+    cache = sys.modules.get("parso.cache")
+    if cache is None:
+        return  # parso never read a buffer in this process
+    for trees in list(cache.parser_cache.values()):  # jedi's thread may add a grammar
         trees.pop(buffer_key, None)
 
 
 def _chunk(builder: ChunkBuilder, buffer_key: str | None) -> ParsedFile:
     """Walk parso's tree; if parso found an error that Python does not, walk `ast` instead."""
+    error_line = _walk_parso(builder, buffer_key)
+    if error_line is None:
+        return builder.result()
+    tree = parse_module(builder.text, builder.path)
+    if tree is None:
+        builder.problems.append(f"syntax error near line {error_line}; kept the definitions that parse")
+        return builder.result()
+    # Valid Python that parso 0.8 cannot read (a `match` body, `*Ts`, PEP 695): Python's
+    # own parser gives every definition instead.
+    fresh = ChunkBuilder(
+        builder.path, builder.text, builder.file_hash, builder.module, builder.is_package, tuple(builder.problems)
+    )
+    AstWalk(fresh).walk(tree)
+    fresh.problems.append(f"parso cannot read the syntax near line {error_line} (valid Python); chunked with ast")
+    return fresh.result()
+
+
+def _walk_parso(builder: ChunkBuilder, buffer_key: str | None) -> int | None:
+    """Walk parso's tree into the builder; the line of the first syntax error parso met, if any."""
     grammar = load_grammar()
     plain = _fstrings_as_plain_strings(builder.text, builder.lines)
     text = builder.text if plain is None else plain
@@ -157,22 +192,7 @@ def _chunk(builder: ChunkBuilder, buffer_key: str | None) -> ParsedFile:
         module_node = grammar.parse(text, error_recovery=True, cache=False)
     walk = _ParsoWalk(builder, texts_from_source=plain is not None)
     walk.walk(module_node)
-    if walk.syntax_error_line is None:
-        return builder.result()
-    tree = parse_module(builder.text, builder.path)
-    if tree is None:
-        builder.problems.append(f"syntax error near line {walk.syntax_error_line}; kept the definitions that parse")
-        return builder.result()
-    # Valid Python that parso 0.8 cannot read (a `match` body, `*Ts`, PEP 695): Python's
-    # own parser gives every definition instead.
-    fresh = ChunkBuilder(
-        builder.path, builder.text, builder.file_hash, builder.module, builder.is_package, tuple(builder.problems)
-    )
-    AstWalk(fresh).walk(tree)
-    fresh.problems.append(
-        f"parso cannot read the syntax near line {walk.syntax_error_line} (valid Python); chunked with ast"
-    )
-    return fresh.result()
+    return walk.syntax_error_line
 
 
 def _fstrings_as_plain_strings(text: str, lines: list[str]) -> str | None:
@@ -245,14 +265,12 @@ class _ParsoWalk:
                 "lambdef",
             ):
                 self._bind_targets(node, scope)
-            elif (
-                node_type == "argument"
-                and len(children) >= 3
-                and children[1].type == "operator"
-                and children[1].value == "="
-            ):
-                stack.append((children[2], scope, usage))  # skip the keyword's name
-                continue
+            elif node_type == "argument" and len(children) >= 3 and children[1].type == "operator":
+                if children[1].value == "=":
+                    stack.append((children[2], scope, usage))  # skip the keyword's name
+                    continue
+                if children[1].value == ":=":  # f(x := ...) binds x, as parso reads it in arguments
+                    self._bind_targets(node, scope)
             stack.extend((child, scope, usage) for child in reversed(children))
 
     def _enter_definition(self, node: Any, outer: Scope, stack: list[tuple[Any, Scope, str]]) -> None:
@@ -277,7 +295,7 @@ class _ParsoWalk:
             self._walk_as_code(node, decorator_nodes, outer, stack)
             return
         source = self.builder.source
-        decorators = tuple(_squash(source(d.start_pos, d.end_pos))[1:].strip() for d in decorator_nodes)
+        decorators = tuple(_squash(source(d.start_pos, _decorator_end(d)))[1:].strip() for d in decorator_nodes)
         chunk = self.builder.add_chunk(
             outer,
             name_leaf.value,
@@ -374,7 +392,8 @@ class _ParsoWalk:
             index = 1
         head = children[index]
         if head.type != "name":
-            stack.extend((child, scope, usage) for child in reversed(children[index:]))
+            # `"".join(...)`, `(a + b).expand()`: an attribute of such a head is no name of its own
+            stack.extend((child, scope, usage) for child in reversed(children[index:]) if not _is_attribute(child))
             return
         chain = [head.value]
         called = False
@@ -439,7 +458,7 @@ class _ParsoWalk:
             for i, child in enumerate(children):
                 if child.type == "keyword" and child.value == "as" and i + 1 < len(children):
                     targets.append(children[i + 1])
-        elif node_type == "namedexpr_test":
+        elif node_type == "namedexpr_test" or node_type == "argument":
             targets = [children[0]]
         elif node_type in ("global_stmt", "nonlocal_stmt"):
             targets = children[1:]
@@ -476,9 +495,20 @@ class _ParsoWalk:
             return  # a half-typed import statement
         for local, path_names in zip(defined, paths, strict=False):
             dotted_path = [n.value for n in path_names]
-            if local.value == dotted_path[0] and len(dotted_path) > 1:
-                dotted_path = dotted_path[:1]  # `import a.b` binds `a`
+            if local is path_names[0] and len(dotted_path) > 1:
+                dotted_path = dotted_path[:1]  # `import a.b` binds `a` (`import a.b as a` binds a.b)
             builder.bind_import(local.value, dotted_name(dotted_path), scope)
+
+
+def _is_attribute(node: Any) -> bool:
+    """Whether a node is a `.name` trailer."""
+    return bool(node.type == "trailer" and node.children[0].value == "." and len(node.children) == 2)
+
+
+def _decorator_end(decorator: Any) -> tuple[int, int]:
+    """Where a decorator's code ends: before the newline, whose prefix holds a comment after it."""
+    last = decorator.children[-1]
+    return tuple(decorator.children[-2].end_pos) if last.type == "newline" else tuple(decorator.end_pos)
 
 
 def _names_in(node: Any) -> Iterator[str]:
@@ -627,4 +657,6 @@ def _concatenated_docstring(node: Any) -> Any:
 
 
 def parso_version() -> str:
+    import parso
+
     return str(parso.__version__)

@@ -14,7 +14,15 @@ import io
 import re
 import tokenize
 
-from aurora_lsp.index.builder import ChunkBuilder, Scope, cap_signature, capped_dotted, dotted_name, module_base
+from aurora_lsp.index.builder import (
+    MAX_CHAIN_SEGMENTS,
+    ChunkBuilder,
+    Scope,
+    cap_signature,
+    capped_dotted,
+    dotted_name,
+    module_base,
+)
 
 _DEFINITION = re.compile(r"(?:async\s+)?(?:def|class)\s+([^\W\d]\w*)")
 _WHITESPACE = re.compile(r"\s+")
@@ -47,15 +55,15 @@ class AstWalk:
                 self._define(node, scope, stack)
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 self._record_import(node, scope)
-            elif isinstance(node, ast.Call):
-                self._use_call(node, scope, usage, stack)
-            elif isinstance(node, ast.Attribute):
-                self._use_attribute(node, scope, usage, stack)
+            elif isinstance(node, _TRAILED):
+                self._use_chain(node, scope, usage, stack)
             elif isinstance(node, ast.Name):
-                if isinstance(node.ctx, ast.Load):
-                    _add_ref(scope, usage, node.id)
-                else:
+                if isinstance(node.ctx, ast.Store):
                     scope.bound.add(node.id)
+                else:  # `del x` uses x, as parso reads it
+                    _add_ref(scope, usage, node.id)
+            elif isinstance(node, ast.JoinedStr):
+                continue  # the parso walk does not look inside f-strings either
             else:
                 self._bind(node, scope)
                 children = list(ast.iter_child_nodes(node))
@@ -176,33 +184,39 @@ class AstWalk:
 
     # -- uses ---------------------------------------------------------------------------
 
-    def _use_call(self, node: ast.Call, scope: Scope, usage: str, stack: list[tuple[ast.AST, Scope, str]]) -> None:
-        chain = _chain(node.func)
-        func = node.func
-        if chain is not None:
-            _add_ref(scope, "c" if usage == "r" else usage, dotted_name(chain))
-        elif (
-            isinstance(func, ast.Attribute)
-            and isinstance(func.value, ast.Call)
-            and _chain(func.value.func) == ["super"]
-        ):
-            _add_ref(scope, "c", f"super.{func.attr}")
-            stack.extend((arg, scope, "r") for arg in reversed(func.value.args))
-        else:
-            stack.append((func, scope, usage))
-        stack.extend((keyword.value, scope, "r") for keyword in reversed(node.keywords))
-        stack.extend((arg, scope, "r") for arg in reversed(node.args))
-
-    def _use_attribute(
-        self, node: ast.Attribute, scope: Scope, usage: str, stack: list[tuple[ast.AST, Scope, str]]
-    ) -> None:
-        chain = _chain(node)
-        if chain is not None:
-            _add_ref(scope, usage, dotted_name(chain))
+    def _use_chain(self, node: ast.expr, scope: Scope, usage: str, stack: list[tuple[ast.AST, Scope, str]]) -> None:
+        """A name followed by trailers (`.name`, calls, subscripts), read as parso reads its
+        `atom_expr`: the dotted part is one ref, called if the first other trailer is a call;
+        the first attribute after that is an attribute of an unknown object; arguments and
+        subscripts are plain uses."""
+        head, trailers = _trailers(node)
+        if not isinstance(head, ast.Name) or (head.lineno, head.col_offset) != (node.lineno, node.col_offset):
+            # parso walks such a head and its trailers' contents as they are; attribute names give nothing
+            stack.extend((part, scope, usage) for trailer in reversed(trailers) for part in reversed(_inside(trailer)))
+            stack.append((head, scope, usage))
             return
-        if isinstance(node.value, ast.Call):
-            _add_ref(scope, "r", "." + node.attr)  # f().attr: an attribute of an unknown object
-        stack.append((node.value, scope, usage))
+        chain = [head.id]
+        called = False
+        after_call_attribute: str | None = None
+        rest: list[ast.expr] = []
+        for trailer in trailers:
+            if rest:
+                rest.append(trailer)
+                if after_call_attribute is None and isinstance(trailer, ast.Attribute):
+                    after_call_attribute = trailer.attr
+            elif isinstance(trailer, ast.Attribute):
+                if len(chain) < MAX_CHAIN_SEGMENTS:
+                    chain.append(trailer.attr)
+            else:
+                called = isinstance(trailer, ast.Call)
+                rest.append(trailer)
+        if chain == ["super"] and after_call_attribute is not None:
+            _add_ref(scope, "c", f"super.{after_call_attribute}")  # the method as the bases define it
+        else:
+            _add_ref(scope, "c" if called and usage == "r" else usage, dotted_name(chain))
+            if after_call_attribute is not None:
+                _add_ref(scope, "r", "." + after_call_attribute)
+        stack.extend((part, scope, "r") for trailer in reversed(rest) for part in reversed(_inside(trailer)))
 
     def _bind(self, node: ast.AST, scope: Scope) -> None:
         """Names bound by forms whose targets are not Name nodes, and local types."""
@@ -212,21 +226,37 @@ class AstWalk:
             scope.bound.update(node.names)
         elif isinstance(node, ast.Lambda):
             arguments = node.args
-            for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
-                scope.bound.add(argument.arg)
+            every = [*arguments.posonlyargs, *arguments.args, arguments.vararg, *arguments.kwonlyargs, arguments.kwarg]
+            scope.bound.update(argument.arg for argument in every if argument is not None)
         elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
             scope.bound.add(node.name)
         elif isinstance(node, ast.MatchMapping) and node.rest:
             scope.bound.add(node.rest)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            if isinstance(node.value, ast.Call):
-                constructed = _chain(node.value.func)
-                if constructed is not None:
-                    scope.types.setdefault(node.targets[0].id, dotted_name(constructed))
+            constructed = self._constructed_type(node.value)
+            if constructed is not None:
+                scope.types.setdefault(node.targets[0].id, constructed)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             type_name = _type_name(node.annotation)
             if type_name is not None:
                 scope.types.setdefault(node.target.id, type_name)
+
+    def _constructed_type(self, value: ast.expr) -> str | None:
+        """`T` for a value written `T(...)` or `mod.T(...)`, without parentheses around any part
+        (parso reads `(T(...))` as an atom, not a call)."""
+        if not isinstance(value, ast.Call):
+            return None
+        head, trailers = _trailers(value)
+        if not isinstance(head, ast.Name) or (head.lineno, head.col_offset) != (value.lineno, value.col_offset):
+            return None
+        if not all(isinstance(trailer, ast.Attribute) for trailer in trailers[:-1]):
+            return None
+        before = self.lines[value.lineno - 1].encode("utf-8")[: value.col_offset].rstrip()
+        if before.endswith(b"("):
+            return None  # `x = (T(...))`
+        return dotted_name(
+            [head.id, *(trailer.attr for trailer in trailers[:-1] if isinstance(trailer, ast.Attribute))]
+        )
 
     def _record_import(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
         builder = self.builder
@@ -282,6 +312,36 @@ _HOLDS_STATEMENTS = (ast.stmt, ast.excepthandler, ast.match_case)
 def _add_ref(scope: Scope, usage: str, chain: str) -> None:
     if scope.chunk is not None:
         scope.refs.add(f"{usage}:{chain}")
+
+
+_TRAILED = (ast.Attribute, ast.Call, ast.Subscript)
+
+
+def _trailers(node: ast.expr) -> tuple[ast.expr, list[ast.expr]]:
+    """The head of a chain and its trailers in source order, as parso's `atom_expr` has them.
+
+    A part in parentheses is a head of its own (`(a.b)(c)`, `(a).b`): the trailer around
+    it starts at the parenthesis, before it.
+    """
+    trailers: list[ast.expr] = []
+    while isinstance(node, _TRAILED):
+        inner = node.func if isinstance(node, ast.Call) else node.value
+        trailers.append(node)
+        if (inner.lineno, inner.col_offset) != (node.lineno, node.col_offset):
+            node = inner
+            break
+        node = inner
+    trailers.reverse()
+    return node, trailers
+
+
+def _inside(trailer: ast.expr) -> list[ast.expr]:
+    """What a call's or a subscript's brackets hold; nothing for an attribute."""
+    if isinstance(trailer, ast.Call):
+        return [*trailer.args, *(keyword.value for keyword in trailer.keywords)]
+    if isinstance(trailer, ast.Subscript):
+        return [trailer.slice]
+    return []
 
 
 def _chain(node: ast.AST) -> list[str] | None:

@@ -2,7 +2,9 @@
 
 Worker processes unpickle `chunk_batch` by module name, so whatever this module imports
 every worker holds. Kept apart from the indexer (SQLite, sqlite-utils and what it pulls
-in), a worker starts at about 37 MB instead of 57 MB.
+in), a worker starts at about 37 MB instead of 57 MB. Files are read with Python's own
+parser; parso is imported by the first file it cannot compile, if any
+(`chunker.chunk_file`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import stat
 from collections.abc import Sequence
 
 from aurora_lsp.index.builder import ChunkBuilder
-from aurora_lsp.index.chunker import NotPythonSource, chunk_file, decode_source, load_grammar
+from aurora_lsp.index.chunker import NotPythonSource, chunk_file, decode_source
 from aurora_lsp.index.chunker_ast import outline, parse_module
 from aurora_lsp.records import ParsedFile
 
@@ -28,10 +30,11 @@ SKIP_CHUNKER_FAILED = "could not be chunked"
 def chunk_batch(items: Sequence[tuple[str, bytes, str, bool]]) -> list[ParsedFile | str]:
     """Chunk a few files (in a worker process or inline); a string is why one failed.
 
-    parso builds cyclic trees. With the collector off, each file's objects stay in the
-    youngest generation, and collecting just that generation after each file frees the
-    tree at once: a worker holds one file's tree at a time, and never walks the
-    long-lived objects (grammar, modules) the way a full collection per batch did.
+    parso (for a file Python cannot compile) builds cyclic trees. With the collector off,
+    each file's objects stay in the youngest generation, and collecting just that
+    generation after each file frees the tree at once: a worker holds one file's tree at
+    a time, and never walks the long-lived objects (modules) the way a full collection
+    per batch did.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -52,8 +55,7 @@ def chunk_batch(items: Sequence[tuple[str, bytes, str, bool]]) -> list[ParsedFil
 
 
 def start() -> None:
-    """Pool initializer: parso's grammar loaded before the first batch."""
-    load_grammar()
+    """Pool initializer: nothing to preload; parso's grammar loads with the first file that needs it."""
 
 
 def outline_batch(items: Sequence[tuple[str, str, int]]) -> list[list[OutlineRow]]:
