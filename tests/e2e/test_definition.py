@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from aurora_lsp.store.sqlite import SqliteStore
 from conftest import FIXTURES
 from lsp_client import RawSession, eventually, request, start_server
 from lsprotocol import types
@@ -55,11 +56,12 @@ async def jedi_pass_done(db: Path) -> None:
     only so long (GOTO_SECONDS), and the pass leaves the document's jedi Script warm."""
 
     async def written() -> bool:
-        with sqlite3.connect(db) as connection:
-            rows = connection.execute(
-                "SELECT how FROM edges WHERE src = ? AND dst = ?", (f"{ORDERS}::place", f"{STOCK}::Journal.record")
-            )
-            return [row[0] for row in rows] == ["jedi"]
+        store = SqliteStore(db)
+        try:
+            edges = store.dependencies(f"{ORDERS}::place")
+        finally:
+            store.close()
+        return [how for target, _, how in edges if target == f"{STOCK}::Journal.record"] == ["jedi"]
 
     await eventually(written)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -179,14 +181,16 @@ def test_no_git_program_or_no_repository_is_no_error(
 
 def test_a_schema_6_database_gains_the_history_tables(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
-    store = SqliteStore(path)
-    store.set_meta("kept", "yes")
-    store.db.execute("DROP TABLE history_changes")
-    store.db.execute("DROP TABLE history_pairs")
-    store.db.execute("PRAGMA user_version = 6")
-    store.close()
+    shutil.copyfile(Path(__file__).parents[1] / "fixtures" / "databases" / "shop-schema-7.sqlite3", path)
+    connection = sqlite3.connect(path)  # a schema-7 database as schema 6 left it: no history
+    connection.execute("INSERT INTO meta (key, value) VALUES ('kept', 'yes')")
+    connection.execute("DROP TABLE history_changes")
+    connection.execute("DROP TABLE history_pairs")
+    connection.execute("PRAGMA user_version = 6")
+    connection.commit()
+    connection.close()
     migrated = SqliteStore(path)
-    assert migrated.schema_version() == SCHEMA_VERSION == 7
+    assert migrated.schema_version() == SCHEMA_VERSION == 8
     assert migrated.get_meta("kept") == "yes"
     with migrated.transaction():
         migrated.add_history([("a.py::f", 2), ("a.py::f", 1)], [("a.py::f", "b.py::g", 2, 1.5)])

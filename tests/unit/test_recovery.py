@@ -98,7 +98,7 @@ def test_a_full_disk_during_a_refresh_moves_the_index_to_memory(shop: Path, tmp_
     with WorkspaceService.open(shop, Settings(database_path=str(db))) as workspace:
         assert workspace.notice is None
         pages = workspace.db.db.execute("PRAGMA page_count").fetchone()[0]
-        workspace.db.db.execute(f"PRAGMA max_page_count = {pages + 2}")  # the disk fills up
+        workspace.db.db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full: no page more
         report = workspace.refresh()
         assert workspace.notice is not None and "disk is full" in workspace.notice
         assert "in memory" in workspace.notice

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gc
+import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
+from aurora_lsp.index.chunker import chunk_file
 from aurora_lsp.records import resident_size
 from aurora_lsp.store.chunks import ChunkStore
 from aurora_lsp.store.sqlite import SCHEMA_VERSION, SqliteStore, StoreError
@@ -30,33 +32,62 @@ def test_schema_version_and_wal(tmp_path: Path) -> None:
     again.close()
 
 
-def test_a_schema_3_index_is_migrated_and_symbol_prefixes_read_only_an_index(
-    shop: Path, tmp_path: Path, workspace_factory
-) -> None:
-    workspace, ids = indexed_shop(shop, workspace_factory)
-    before = workspace.db.name_prefix_candidates("to", 100)
-    path = workspace.db.path
-    workspace.close()
-    connection = sqlite3.connect(path)  # as schema 3 left it: names only
-    connection.execute("DROP INDEX chunks_name_nocase")
-    connection.execute("CREATE INDEX chunks_name_nocase ON chunks (name COLLATE NOCASE)")
-    connection.execute("PRAGMA user_version = 3")
-    connection.commit()
-    connection.close()
-    store = SqliteStore(path)
-    assert store.schema_version() == SCHEMA_VERSION == 7
-    assert sorted(store.name_prefix_candidates("to", 100)) == sorted(before)
-    assert {qualname for _, qualname in before} >= {"total_price", "Cart.total_cents"}
+# The `shop` workspace as schema 7's Aurora indexed it (commit 3c8f4b6), with three uses and
+# some history recorded: a real database of the schema before this one.
+SCHEMA_7 = Path(__file__).parents[1] / "fixtures" / "databases" / "shop-schema-7.sqlite3"
+
+
+def test_a_schema_7_database_migrates_and_answers_the_same(shop: Path, tmp_path: Path, workspace_factory) -> None:
+    path = tmp_path / "old.sqlite3"
+    shutil.copyfile(SCHEMA_7, path)
+    old = sqlite3.connect(path)
+    old_files = old.execute(
+        "SELECT path, hash, module, imports, star_imports, problems, chunk_count FROM files ORDER BY path"
+    ).fetchall()
+    old_chunks = old.execute("SELECT * FROM chunks ORDER BY id").fetchall()
+    old_edges = old.execute("SELECT src, dst, kind, how FROM edges ORDER BY src, dst").fetchall()
+    old_uses = old.execute("SELECT chunk_id, at, event FROM accesses ORDER BY chunk_id, at").fetchall()
+    old_found = old.execute(
+        "SELECT chunks.id, bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks ON chunks.rowid = chunks_fts.rowid"
+        " WHERE chunks_fts MATCH 'price OR cart' ORDER BY score"
+    ).fetchall()
+    old_body = old.execute(
+        "SELECT chunks.id FROM chunks_body_fts JOIN chunks ON chunks.rowid = chunks_body_fts.rowid"
+        " WHERE chunks_body_fts MATCH 'total' ORDER BY chunks.id"
+    ).fetchall()
+    old.close()
+    assert len(old_chunks) > 20 and old_edges and len(old_uses) == 3
+
+    workspace = workspace_factory(shop, "old.sqlite3")  # opening it migrates it
+    store = workspace.db
+    assert store.schema_version() == SCHEMA_VERSION == 8
+    dump = store.dump()
+    assert dump["files"] == old_files
+    assert dump["chunks"] == old_chunks  # ids, parents, texts and refs, column for column
+    assert dump["edges"] == old_edges
+    uses = sorted(
+        (chunk_id, at, event) for chunk_id in {u[0] for u in old_uses} for at, event in store.accesses(chunk_id)
+    )
+    assert uses == sorted(old_uses)  # uses and history are keyed by id: they stay
+    assert store.history_rows()["pairs"] == 2
+    found = store.full_text("price OR cart", 100)
+    assert [chunk_id for chunk_id, _ in found] == [chunk_id for chunk_id, _ in old_found]
+    assert [score for _, score in found] == pytest.approx([score for _, score in old_found])
+    assert sorted(store.body_ids("total", 100)) == [row[0] for row in old_body]
+    assert all(store.chunk_text(row[0]) == row[19] for row in old_chunks)
     plan = " ".join(
         str(row[3])
         for row in store.db.execute(
-            "EXPLAIN QUERY PLAN SELECT id, qualname FROM chunks WHERE name >= ? COLLATE NOCASE"
-            " AND name < ? COLLATE NOCASE LIMIT 5",
+            "EXPLAIN QUERY PLAN SELECT f.path, c.qualname, c.number FROM chunks c JOIN files f ON f.key = c.file"
+            " WHERE c.name >= ? COLLATE NOCASE AND c.name < ? COLLATE NOCASE LIMIT 5",
             ["to", "tp"],
         )
     )
-    assert "COVERING INDEX chunks_name_nocase" in plan
-    store.close()
+    assert "COVERING INDEX chunks_name_nocase" in plan  # workspace/symbol's prefix step reads no chunk row
+
+    report = workspace.refresh()  # the files are as they were indexed: nothing to chunk again
+    assert report.changed == 0 and report.removed == 0
+    assert store.dump() == dump
 
 
 def test_newer_schema_is_refused_with_one_line(tmp_path: Path) -> None:
@@ -142,6 +173,49 @@ def test_text_docstring_and_dependencies_come_from_sqlite(shop: Path, workspace_
     assert deps["shop/models/cart.py::Cart"] == ("reference", "import")
     callers = [source for source, _, _ in workspace.chunks.dependents("shop/models/base.py::Record.validate")]
     assert callers == ["shop/models/base.py::Product.__post_init__", "shop/models/base.py::Record.save"]
+
+
+TRICKY = """\
+class Outer:
+    \"\"\"Outer, with a docstring that is not ASCII: café.\"\"\"
+
+    class Inner:
+        def method(self):
+            def local():
+                return "naïve"
+            return local()
+
+    def twice(self):
+        return 1
+
+    def twice(self):
+        return 2
+
+
+def a(): pass; def b(): pass
+"""
+
+
+def test_each_chunk_text_reads_back_as_chunked_and_edges_survive_a_rewrite(tmp_path: Path, workspace_factory) -> None:
+    root = tmp_path / "tricky"
+    root.mkdir()
+    (root / "user.py").write_text("from tricky import Outer\n\n\ndef use():\n    return Outer.Inner().method()\n")
+    data = TRICKY.replace("\n", "\r\n").encode()  # CRLF, nesting three deep, a repeated name, a shared line
+    (root / "tricky.py").write_bytes(data)
+    workspace = workspace_factory(root)
+    workspace.refresh()
+    store = workspace.db
+    for version in (data, data.replace(b"return 2", b"return 22")):
+        (root / "tricky.py").write_bytes(version)
+        workspace.refresh()
+        parsed = chunk_file("tricky.py", version)
+        assert "tricky.py::Outer.twice#2" in {chunk.id for chunk in parsed.chunks}
+        assert {chunk.id: store.chunk_text(chunk.id) for chunk in parsed.chunks} == {
+            chunk.id: chunk.text for chunk in parsed.chunks
+        }
+        assert "user.py::use" in {source for source, _, _ in store.dependents("tricky.py::Outer.Inner")}
+    inside_parent = store.db.execute("SELECT count(*) FROM chunks WHERE text IS NULL").fetchone()[0]
+    assert inside_parent >= 4  # Inner, method, local, the two twice: spans of their parents' text
 
 
 def test_full_text_index_finds_names_words_and_docstrings(shop: Path, workspace_factory) -> None:

@@ -2,12 +2,18 @@
 
 One database file per workspace, in WAL mode, with a schema version (`PRAGMA
 user_version`) and forward migrations. Tables: `files` (what was indexed, by content
-hash), `chunks` (every chunk with its source text), `edges` (dependencies, with how each
-was resolved), `accesses` (time-stamped uses, for activation), `history_changes` and `history_pairs`
-(what the git history changed together), `meta`, and the full-text
-index `chunks_fts` over names, qualified names, signatures and docstrings, and
+hash), `chunks` (every chunk with its source text, stored once: texts.py), `edges`
+(dependencies, with how each was resolved), `accesses` (time-stamped uses, for activation),
+`history_changes` and `history_pairs` (what the git history changed together), `meta`, and
+the full-text index `chunks_fts` over names, qualified names, signatures and docstrings, and
 `chunks_body_fts` over the distinct words of each chunk's text (identifier parts, string
 literals, comments) for questions.
+
+Inside the database a chunk is an integer key (edges, parents, full-text rows) and its id
+is stored as parts (its file's key, qualified name, which definition of it); the API speaks
+ids only. The full-text tables hold no copy of their columns: removing a row gives them the
+values it went in with again, so `name_words` and `body_words` must not change without a
+migration that rebuilds both tables.
 
 Writes go in one transaction per batch of files, so a crash leaves either the old or the
 new state of each file, never half of it.
@@ -26,6 +32,7 @@ from pathlib import Path
 
 from aurora_lsp.records import (
     Chunk,
+    ChunkId,
     Edge,
     FileRecord,
     FileState,
@@ -35,6 +42,7 @@ from aurora_lsp.records import (
     name_words,
     summarize,
 )
+from aurora_lsp.store.texts import StoredText, pack, unpack, unpack_file
 
 # sqlite-utils imports pandas and numpy when they are installed, only to map their types to
 # SQL column types, which Aurora never stores. Where they are installed (a data-science
@@ -50,7 +58,7 @@ finally:
         if sys.modules.get(_name, False) is None:
             del sys.modules[_name]
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # In the database header (offset 68): this file is Aurora's, readable even when the rest is damaged.
 APPLICATION_ID = 0x41555241  # "AURA"
@@ -104,11 +112,19 @@ def busy_backoff(first: float = 0.5, longest: float = 30.0) -> Iterator[float]:
         delay = min(delay * 2, longest)
 
 
+# A chunk's id is `path::qualname` (with `#n` for a repeat, ChunkId): stored as those parts,
+# the file's by its key; everything else names a chunk by its integer key.
+_FROM_CHUNKS = "FROM chunks c JOIN files f ON f.key = c.file"
+# every chunk in (path, seq) order without sorting them: the files in path order, each one's chunks in seq order
+_IN_FILE_ORDER = "FROM files f CROSS JOIN chunks c ON c.file = f.key"
 _CHUNK_COLUMNS = (
-    "id, kind, start_line, start_char, end_line, end_char, sel_line, sel_char, "
-    "signature, summary, decorators, parent, content_hash, tokens"
+    "SELECT f.path, c.qualname, c.number, c.kind, c.start_line, c.start_char, c.end_line, c.end_char,"
+    " c.sel_line, c.sel_char, c.signature, c.summary, c.decorators, p.qualname, p.number, c.content_hash,"
+    " c.tokens"
 )
-_REF_COLUMNS = "id, path, qualname, kind, refs"
+_CHUNK_SELECT = f"{_CHUNK_COLUMNS} {_FROM_CHUNKS} LEFT JOIN chunks p ON p.key = c.parent"
+_REF_COLUMNS = "SELECT f.path, c.qualname, c.number, c.kind, c.refs"
+_ID_BATCH = 400  # ids or keys a query binds at most (four values each for an id: under SQLite's limit)
 
 
 def _migrate_to_1(db: sqlite_utils.Database) -> None:
@@ -229,6 +245,81 @@ def _migrate_to_7(db: sqlite_utils.Database) -> None:
     )
 
 
+_SCHEMA_8 = (
+    # the integer keys are the tables' rowids, named so that VACUUM keeps them
+    "CREATE TABLE files (key INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, hash TEXT NOT NULL, size INTEGER,"
+    " mtime_ns INTEGER, checked_ns INTEGER, module TEXT, imports TEXT, star_imports TEXT, problems TEXT,"
+    " chunk_count INTEGER)",
+    "CREATE TABLE chunks (key INTEGER PRIMARY KEY, file INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    " qualname TEXT NOT NULL, number INTEGER NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,"
+    " start_line INTEGER, start_char INTEGER, end_line INTEGER, end_char INTEGER, sel_line INTEGER,"
+    " sel_char INTEGER, signature TEXT, summary TEXT, docstring TEXT, decorators TEXT, parent INTEGER,"
+    " content_hash TEXT, tokens INTEGER, text BLOB, text_at INTEGER, text_size INTEGER, refs TEXT)",
+    "CREATE UNIQUE INDEX chunks_file_seq ON chunks (file, seq)",
+    "CREATE UNIQUE INDEX chunks_place ON chunks (file, qualname, number)",
+    "CREATE INDEX chunks_parent ON chunks (parent)",
+    "CREATE INDEX chunks_name ON chunks (name)",
+    "CREATE INDEX chunks_name_nocase ON chunks (name COLLATE NOCASE, file, qualname, number)",
+    "CREATE INDEX chunks_qualname ON chunks (qualname, number, file)",
+    "CREATE TABLE edges (src INTEGER NOT NULL, dst INTEGER NOT NULL, kind TEXT NOT NULL, how TEXT NOT NULL,"
+    " PRIMARY KEY (src, dst)) WITHOUT ROWID",
+    "CREATE INDEX edges_dst ON edges (dst)",
+    "CREATE VIRTUAL TABLE chunks_fts USING fts5(words, qualname, signature, docstring, content='',"
+    " tokenize='unicode61 remove_diacritics 2')",
+    "CREATE VIRTUAL TABLE chunks_body_fts USING fts5(body, content='', detail=none,"
+    " tokenize='unicode61 remove_diacritics 2')",
+)
+
+
+def _migrate_to_8(db: sqlite_utils.Database) -> None:
+    """The database at most twice the source (issue 18; it was 4.8× at 262K chunks, 5.7× on
+    Django), nothing lost. Chunks are keyed by integers in edges, parents and the name
+    indexes, their ids kept as parts (the file's key, the qualified name, which definition
+    of it): ids 58 characters long had been stored seven times. A chunk's text inside its
+    parent's is stored as a span of it, every other text compressed (texts.py). The
+    full-text tables keep no copy of their columns (`content=''`). Each step's saving is
+    in docs/performance.md ("Database size")."""
+    conn = db.conn
+    for table in ("files", "chunks", "edges"):
+        conn.execute(f"ALTER TABLE {table} RENAME TO {table}_7")
+    for index in (
+        "idx_chunks_path_seq",
+        "idx_chunks_name",
+        "idx_chunks_parent",
+        "chunks_name_nocase",
+        "chunks_qualname_id",
+        "idx_edges_dst",
+    ):
+        conn.execute(f"DROP INDEX IF EXISTS {index}")
+    conn.execute("DROP TABLE IF EXISTS chunks_fts")
+    conn.execute("DROP TABLE IF EXISTS chunks_body_fts")
+    for statement in _SCHEMA_8:
+        conn.execute(statement)
+    conn.execute(
+        "INSERT INTO files (path, hash, size, mtime_ns, checked_ns, module, imports, star_imports, problems,"
+        " chunk_count) SELECT path, hash, size, mtime_ns, checked_ns, module, imports, star_imports, problems,"
+        " chunk_count FROM files_7 ORDER BY path"
+    )
+    keys: dict[str, int] = {}
+    for file_key, path in conn.execute("SELECT key, path FROM files ORDER BY key").fetchall():
+        rows = conn.execute(
+            "SELECT id, seq, qualname, name, kind, start_line, start_char, end_line, end_char, sel_line, sel_char,"
+            " signature, summary, docstring, decorators, parent, content_hash, tokens, text, refs"
+            " FROM chunks_7 WHERE path = ? ORDER BY seq",
+            (path,),
+        ).fetchall()
+        file_keys = {row[0]: len(keys) + offset for offset, row in enumerate(rows, 1)}
+        _insert_chunks(conn, file_key, rows, file_keys)
+        keys.update(file_keys)
+    edges = conn.execute("SELECT src, dst, kind, how FROM edges_7").fetchall()
+    conn.executemany(
+        "INSERT INTO edges (src, dst, kind, how) VALUES (?, ?, ?, ?)",
+        [(keys[src], keys[dst], kind, how) for src, dst, kind, how in edges if src in keys and dst in keys],
+    )
+    for table in ("edges", "chunks", "files"):
+        conn.execute(f"DROP TABLE {table}_7")
+
+
 # MIGRATIONS[n] takes a database at schema version n to n + 1.
 MIGRATIONS = [
     _migrate_to_1,
@@ -238,6 +329,7 @@ MIGRATIONS = [
     _migrate_to_5,
     _migrate_to_6,
     _migrate_to_7,
+    _migrate_to_8,
 ]
 
 
@@ -343,9 +435,15 @@ class SqliteStore:
             with self.transaction():
                 version = self.schema_version()
                 if version >= SCHEMA_VERSION:
-                    return
+                    break
                 MIGRATIONS[version](self.db)
                 self.db.execute(f"PRAGMA user_version = {version + 1}")
+        # schema 8 replaced the tables before it: give their pages back to the disk
+        if self.db.execute("PRAGMA freelist_count").fetchone()[0]:
+            try:
+                self.db.execute("VACUUM")
+            except sqlite3.OperationalError:
+                pass  # another connection reads it: the pages are reused as the index grows
 
     def schema_version(self) -> int:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
@@ -404,25 +502,21 @@ class SqliteStore:
         return {path: json.loads(problems) for path, problems in rows}
 
     def remove_files(self, paths: Sequence[str]) -> None:
-        """Drop files with their chunks, full-text rows and outgoing edges (call in a transaction)."""
-        conn = self.db.conn
-        for path in paths:
-            conn.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE path = ?)", (path,))
-            conn.execute(
-                "DELETE FROM chunks_body_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE path = ?)", (path,)
-            )
-            conn.execute("DELETE FROM edges WHERE src IN (SELECT id FROM chunks WHERE path = ?)", (path,))
-            conn.execute("DELETE FROM chunks WHERE path = ?", (path,))
-            conn.execute("DELETE FROM files WHERE path = ?", (path,))
+        """Drop files with their chunks, full-text rows and edges (call in a transaction)."""
+        self._drop_edges_to(self._remove(paths).values())
 
     def write_files(self, records: Sequence[FileRecord]) -> None:
-        """Replace these files' rows and chunks (call in a transaction)."""
+        """Replace these files' rows and chunks (call in a transaction). A chunk whose id
+        stays keeps its key, so the edges that lead to it from other files stay too."""
         conn = self.db.conn
-        self.remove_files([record.parsed.path for record in records])
-        conn.executemany(
-            "INSERT INTO files (path, hash, size, mtime_ns, checked_ns, module, imports, star_imports,"
-            " problems, chunk_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
+        old = self._remove([record.parsed.path for record in records])
+        top = conn.execute("SELECT max(key) FROM chunks").fetchone()[0] or 0
+        next_key = max(top, max(old.values(), default=0)) + 1
+        kept: set[int] = set()
+        for r in records:
+            cursor = conn.execute(
+                "INSERT INTO files (path, hash, size, mtime_ns, checked_ns, module, imports, star_imports,"
+                " problems, chunk_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     r.parsed.path,
                     r.parsed.content_hash,
@@ -434,31 +528,92 @@ class SqliteStore:
                     json.dumps(list(r.parsed.star_imports)),
                     json.dumps(list(r.parsed.problems)),
                     len(r.parsed.chunks),
-                )
-                for r in records
-            ],
-        )
-        chunk_rows = [
-            _chunk_row(record.parsed.path, seq, chunk)
-            for record in records
-            for seq, chunk in enumerate(record.parsed.chunks)
-        ]
-        conn.executemany(
-            "INSERT INTO chunks (id, path, seq, qualname, name, kind, start_line, start_char, end_line,"
-            " end_char, sel_line, sel_char, signature, summary, docstring, decorators, parent,"
-            " content_hash, tokens, text, refs) VALUES"
-            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            chunk_rows,
-        )
-        conn.executemany(
-            "INSERT INTO chunks_fts (rowid, words, qualname, signature, docstring)"
-            " VALUES ((SELECT rowid FROM chunks WHERE id = ?), ?, ?, ?, ?)",
-            [(row[0], name_words(str(row[3])), row[3], row[12], row[14]) for row in chunk_rows],
-        )
-        conn.executemany(
-            "INSERT INTO chunks_body_fts (rowid, body) VALUES ((SELECT rowid FROM chunks WHERE id = ?), ?)",
-            [(row[0], body_words(str(row[19]))) for row in chunk_rows],
-        )
+                ),
+            )
+            keys: dict[str, int] = {}
+            for chunk in r.parsed.chunks:
+                key = old.get(chunk.id)
+                if key is None:
+                    key, next_key = next_key, next_key + 1
+                else:
+                    kept.add(key)
+                keys[chunk.id] = key
+            rows = [_chunk_row(r.parsed.path, seq, chunk) for seq, chunk in enumerate(r.parsed.chunks)]
+            _insert_chunks(conn, int(cursor.lastrowid or 0), rows, keys)
+        self._drop_edges_to(key for key in old.values() if key not in kept)
+
+    def _remove(self, paths: Sequence[str]) -> dict[str, int]:
+        """Delete these files, their chunks, their full-text rows and the edges from their
+        chunks; the removed chunks' keys by id."""
+        conn = self.db.conn
+        removed: dict[str, int] = {}
+        for path in paths:
+            found = conn.execute("SELECT key FROM files WHERE path = ?", (path,)).fetchone()
+            if found is None:
+                continue
+            file_key = found[0]
+            rows = conn.execute(
+                "SELECT key, qualname, number, signature, docstring, parent, text, text_at, text_size"
+                " FROM chunks WHERE file = ?",
+                (file_key,),
+            ).fetchall()
+            # The full-text tables keep no copy of what they index: taking a row out needs
+            # the values it went in with, made again from the chunk
+            texts = unpack_file([(row[0], row[5], StoredText(row[6], row[7], row[8])) for row in rows])
+            conn.executemany(
+                "INSERT INTO chunks_fts (chunks_fts, rowid, words, qualname, signature, docstring)"
+                " VALUES ('delete', ?, ?, ?, ?, ?)",
+                [(row[0], name_words(row[1]), row[1], row[3], row[4]) for row in rows],
+            )
+            conn.executemany(
+                "INSERT INTO chunks_body_fts (chunks_body_fts, rowid, body) VALUES ('delete', ?, ?)",
+                [(row[0], body_words(texts[row[0]])) for row in rows],
+            )
+            conn.execute("DELETE FROM edges WHERE src IN (SELECT key FROM chunks WHERE file = ?)", (file_key,))
+            conn.execute("DELETE FROM chunks WHERE file = ?", (file_key,))
+            conn.execute("DELETE FROM files WHERE key = ?", (file_key,))
+            removed.update((ChunkId.make(path, row[1], row[2]), row[0]) for row in rows)
+        return removed
+
+    def _drop_edges_to(self, keys: Iterable[int]) -> None:
+        self.db.conn.executemany("DELETE FROM edges WHERE dst = ?", [(key,) for key in keys])
+
+    # -- chunk ids and keys ---------------------------------------------------------------
+
+    def _keys(self, chunk_ids: Iterable[str]) -> dict[str, int]:
+        """chunk id -> its key, for the ids that exist."""
+        wanted = list(dict.fromkeys(chunk_ids))
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), _ID_BATCH):
+            batch = wanted[start : start + _ID_BATCH]
+            values = ",".join(["(?, ?, ?, ?)"] * len(batch))
+            rows = self.db.execute(
+                f"WITH wanted (i, path, qualname, number) AS (VALUES {values})"
+                " SELECT wanted.i, c.key FROM wanted JOIN files f ON f.path = wanted.path"
+                " JOIN chunks c ON c.file = f.key AND c.qualname = wanted.qualname AND c.number = wanted.number",
+                [part for i, chunk_id in enumerate(batch) for part in (i, *_id_parts(chunk_id))],
+            )
+            found.update((batch[i], int(key)) for i, key in rows)
+        return found
+
+    def _ids(self, keys: Iterable[int]) -> dict[int, str]:
+        """chunk key -> its id, for the keys that exist."""
+        found: dict[int, str] = {}
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), _ID_BATCH):
+            batch = wanted[start : start + _ID_BATCH]
+            marks = ",".join("?" * len(batch))
+            rows = self.db.execute(
+                f"SELECT c.key, f.path, c.qualname, c.number {_FROM_CHUNKS} WHERE c.key IN ({marks})", batch
+            )
+            found.update((int(key), ChunkId.make(path, qualname, number)) for key, path, qualname, number in rows)
+        return found
+
+    def _edge_rows(self, query: str, arguments: Sequence[object]) -> list[tuple[str, str, str, str]]:
+        """(src id, dst id, kind, how) of the edges a query of (src, dst, kind, how) keys finds."""
+        rows = self.db.execute(query, arguments).fetchall()
+        ids = self._ids([key for row in rows for key in row[:2]])
+        return [(ids[src], ids[dst], kind, how) for src, dst, kind, how in rows if src in ids and dst in ids]
 
     # -- resolution inputs and edges ----------------------------------------------------
 
@@ -484,129 +639,157 @@ class SqliteStore:
         """path -> the (id, qualname, kind, parent) of its chunks: what resolution knows of a file."""
         found: dict[str, set[tuple[str, str, str, str | None]]] = {}
         for batch, marks in _batches(paths):
-            query = f"SELECT path, id, qualname, kind, parent FROM chunks WHERE path IN ({marks})"
-            rows = self.db.execute(query, batch)
-            for path, chunk_id, qualname, kind, parent in rows:
-                found.setdefault(path, set()).add((chunk_id, qualname, kind, parent))
+            query = (
+                f"SELECT f.path, c.qualname, c.number, c.kind, p.qualname, p.number {_FROM_CHUNKS}"
+                f" LEFT JOIN chunks p ON p.key = c.parent WHERE f.path IN ({marks})"
+            )
+            for path, qualname, number, kind, parent, parent_number in self.db.execute(query, batch):
+                parent_id = None if parent is None else ChunkId.make(path, parent, parent_number)
+                found.setdefault(path, set()).add((ChunkId.make(path, qualname, number), qualname, kind, parent_id))
         return found
 
     def symbol_rows(self) -> Iterator[tuple[str, str, str, str, str | None]]:
         """(id, path, qualname, kind, parent) of every chunk, in file and source order."""
-        yield from self.db.execute("SELECT id, path, qualname, kind, parent FROM chunks ORDER BY path, seq")
+        query = (
+            f"SELECT f.path, c.qualname, c.number, c.kind, p.qualname, p.number {_IN_FILE_ORDER}"
+            " LEFT JOIN chunks p ON p.key = c.parent ORDER BY f.path, c.seq"
+        )
+        for path, qualname, number, kind, parent, parent_number in self.db.execute(query):
+            parent_id = None if parent is None else ChunkId.make(path, parent, parent_number)
+            yield ChunkId.make(path, qualname, number), path, qualname, kind, parent_id
 
     def ref_sources(self, paths: Iterable[str]) -> list[RefSource]:
         """The references of the chunks of these files."""
         found: list[RefSource] = []
         for path in paths:
-            rows = self.db.execute(f"SELECT {_REF_COLUMNS} FROM chunks WHERE path = ? ORDER BY seq", [path])
+            rows = self.db.execute(f"{_REF_COLUMNS} {_FROM_CHUNKS} WHERE f.path = ? ORDER BY c.seq", [path])
             found.extend(_ref_source(row) for row in rows)
         return found
 
     def iter_ref_sources(self, kind: str | None = None, batch: int = 2000) -> Iterator[RefSource]:
         """Every chunk's references (of one kind of chunk), read a batch at a time."""
-        where, arguments = (" WHERE kind = ?", [kind]) if kind else ("", [])
-        cursor = self.db.execute(f"SELECT {_REF_COLUMNS} FROM chunks{where} ORDER BY path, seq", arguments)
+        where, arguments = (" WHERE c.kind = ?", [kind]) if kind else ("", [])
+        cursor = self.db.execute(f"{_REF_COLUMNS} {_IN_FILE_ORDER}{where} ORDER BY f.path, c.seq", arguments)
         while rows := cursor.fetchmany(batch):
             yield from (_ref_source(row) for row in rows)
 
     def replace_edges(self, source_ids: Iterable[str], edges: Iterable[Edge]) -> None:
         """Drop the outgoing edges of these chunks, then add `edges` (call in a transaction)."""
-        conn = self.db.conn
-        conn.executemany("DELETE FROM edges WHERE src = ?", [(source,) for source in source_ids])
-        conn.executemany("INSERT INTO edges (src, dst, kind, how) VALUES (?, ?, ?, ?)", list(edges))
+        sources, rows = list(source_ids), list(edges)
+        keys = self._keys([*sources, *(end for row in rows for end in row[:2])])
+        self.db.conn.executemany("DELETE FROM edges WHERE src = ?", [(keys[s],) for s in sources if s in keys])
+        self._insert_edges(rows, keys)
 
     def delete_all_edges(self) -> None:
         self.db.execute("DELETE FROM edges")
 
     def insert_edges(self, edges: Iterable[Edge]) -> None:
-        self.db.conn.executemany("INSERT INTO edges (src, dst, kind, how) VALUES (?, ?, ?, ?)", edges)
+        """Add edges; one whose source or target chunk does not exist is left out (it would dangle)."""
+        rows = list(edges)
+        self._insert_edges(rows, self._keys(end for row in rows for end in row[:2]))
+
+    def _insert_edges(self, rows: Sequence[Edge], keys: dict[str, int]) -> None:
+        self.db.conn.executemany(
+            "INSERT INTO edges (src, dst, kind, how) VALUES (?, ?, ?, ?)",
+            [(keys[src], keys[dst], kind, how) for src, dst, kind, how in rows if src in keys and dst in keys],
+        )
 
     def delete_dangling_edges(self) -> None:
         """Edges whose target chunk no longer exists (its file changed or vanished)."""
-        self.db.execute("DELETE FROM edges WHERE dst NOT IN (SELECT id FROM chunks)")
+        self.db.execute("DELETE FROM edges WHERE dst NOT IN (SELECT key FROM chunks)")
 
     def base_edges(self) -> dict[str, tuple[str, ...]]:
         """class id -> the ids of its base classes, as last resolved."""
         bases: dict[str, list[str]] = {}
-        for src, dst in self.db.execute("SELECT src, dst FROM edges WHERE kind = 'base' ORDER BY src, dst"):
+        for src, dst, _, _ in sorted(self._edge_rows("SELECT src, dst, kind, how FROM edges WHERE kind = 'base'", [])):
             bases.setdefault(src, []).append(dst)
         return {src: tuple(dsts) for src, dsts in bases.items()}
 
     def dependencies(self, chunk_id: str) -> list[tuple[str, str, str]]:
         """(target id, kind, how) of the chunks this chunk references."""
-        rows = self.db.execute("SELECT dst, kind, how FROM edges WHERE src = ? ORDER BY dst", [chunk_id])
-        return [(str(a), str(b), str(c)) for a, b, c in rows]
+        key = self._keys([chunk_id]).get(chunk_id)
+        rows = self._edge_rows("SELECT src, dst, kind, how FROM edges WHERE src = ?", [key])
+        return sorted((dst, kind, how) for _, dst, kind, how in rows)
 
     def dependents(self, chunk_id: str) -> list[tuple[str, str, str]]:
         """(source id, kind, how) of the chunks that reference this chunk."""
-        rows = self.db.execute("SELECT src, kind, how FROM edges WHERE dst = ? ORDER BY src", [chunk_id])
-        return [(str(a), str(b), str(c)) for a, b, c in rows]
+        key = self._keys([chunk_id]).get(chunk_id)
+        rows = self._edge_rows("SELECT src, dst, kind, how FROM edges WHERE dst = ?", [key])
+        return sorted((src, kind, how) for src, _, kind, how in rows)
 
     # -- chunks -------------------------------------------------------------------------
 
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         """The chunks with these ids that exist, in no particular order."""
+        keys = list(self._keys(chunk_ids).values())
         found: list[Chunk] = []
-        for batch, marks in _batches(chunk_ids):
-            rows = self.db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", batch)
+        for start in range(0, len(keys), _ID_BATCH):
+            batch = keys[start : start + _ID_BATCH]
+            rows = self.db.execute(f"{_CHUNK_SELECT} WHERE c.key IN ({','.join('?' * len(batch))})", batch)
             found.extend(_chunk_from_row(row) for row in rows)
         return found
 
     def chunks_in_file(self, path: str) -> list[Chunk]:
-        rows = self.db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE path = ? ORDER BY seq", [path])
+        rows = self.db.execute(f"{_CHUNK_SELECT} WHERE f.path = ? ORDER BY c.seq", [path])
         return [_chunk_from_row(row) for row in rows]
 
     def iter_chunks(self, batch: int = 2000) -> Iterator[Chunk]:
-        cursor = self.db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks ORDER BY path, seq")
+        cursor = self.db.execute(
+            f"{_CHUNK_COLUMNS} {_IN_FILE_ORDER} LEFT JOIN chunks p ON p.key = c.parent ORDER BY f.path, c.seq"
+        )
         while rows := cursor.fetchmany(batch):
             for row in rows:
                 yield _chunk_from_row(row)
 
     def chunk_text(self, chunk_id: str) -> str | None:
-        row = self.db.execute("SELECT text FROM chunks WHERE id = ?", [chunk_id]).fetchone()
-        return None if row is None else str(row[0])
+        key = self._keys([chunk_id]).get(chunk_id)
+        return None if key is None else unpack(key, self._stored_text)
+
+    def _stored_text(self, key: int) -> tuple[StoredText, int | None] | None:
+        row = self.db.execute("SELECT text, text_at, text_size, parent FROM chunks WHERE key = ?", [key]).fetchone()
+        return None if row is None else (StoredText(row[0], row[1], row[2]), row[3])
 
     def chunk_docstring(self, chunk_id: str) -> str | None:
-        row = self.db.execute("SELECT docstring FROM chunks WHERE id = ?", [chunk_id]).fetchone()
+        key = self._keys([chunk_id]).get(chunk_id)
+        row = self.db.execute("SELECT docstring FROM chunks WHERE key = ?", [key]).fetchone()
         return None if row is None else str(row[0])
 
     def name_candidates(self, like_pattern: str, min_length: int, limit: int) -> list[tuple[str, str]]:
         """(id, qualname) of chunks whose qualified name matches a LIKE pattern and has at
         least `min_length` characters."""
-        rows = self.db.execute(
-            "SELECT id, qualname FROM chunks WHERE qualname LIKE ? ESCAPE '\\' AND length(qualname) >= ? LIMIT ?",
-            [like_pattern, min_length, limit],
+        return self._named(
+            "c.qualname LIKE ? ESCAPE '\\' AND length(c.qualname) >= ? LIMIT ?", [like_pattern, min_length, limit]
         )
-        return [(row[0], row[1]) for row in rows]
 
     def name_prefix_candidates(self, prefix: str, limit: int) -> list[tuple[str, str]]:
         """(id, qualname) of chunks whose own name starts with `prefix`, ignoring ASCII case
         (as LIKE does), read as a range of the caseless name index."""
-        rows = self.db.execute(
-            "SELECT id, qualname FROM chunks WHERE name >= ? COLLATE NOCASE AND name < ? COLLATE NOCASE LIMIT ?",
+        return self._named(
+            "c.name >= ? COLLATE NOCASE AND c.name < ? COLLATE NOCASE LIMIT ?",
             [prefix, prefix + _LAST_CHARACTER, limit],
         )
-        return [(row[0], row[1]) for row in rows]
 
     def name_suffix_candidates(self, name: str, suffix: str, limit: int) -> list[tuple[str, str]]:
         """(id, qualname) of chunks named `name` whose qualified name ends with `suffix`, both
         ignoring ASCII case, read from the caseless name index."""
-        rows = self.db.execute(
-            "SELECT id, qualname FROM chunks WHERE name = ? COLLATE NOCASE"
-            " AND substr(qualname, -?) = ? COLLATE NOCASE LIMIT ?",
+        return self._named(
+            "c.name = ? COLLATE NOCASE AND substr(c.qualname, -?) = ? COLLATE NOCASE LIMIT ?",
             [name, len(suffix), suffix, limit],
         )
-        return [(row[0], row[1]) for row in rows]
 
     def exact_name_candidates(self, query: str, limit: int) -> list[tuple[str, str]]:
         """(id, qualname) of chunks whose name or qualified name is `query`, case for case."""
         # `+name`: compared in the rows of the caseless index, not through the case-exact one,
-        # which would read each chunk's row (its text too) for its qualified name
-        rows = self.db.execute(
-            "SELECT id, qualname FROM chunks WHERE name = ? COLLATE NOCASE AND (+name = ? OR qualname = ?) LIMIT ?",
+        # which would read each chunk's row for its qualified name
+        return self._named(
+            "c.name = ? COLLATE NOCASE AND (+c.name = ? OR c.qualname = ?) LIMIT ?",
             [query.rpartition(".")[2], query, query, limit],
         )
-        return [(row[0], row[1]) for row in rows]
+
+    def _named(self, where: str, arguments: Sequence[object]) -> list[tuple[str, str]]:
+        """(id, qualname) of the chunks a condition on their names finds, read from a name index."""
+        rows = self.db.execute(f"SELECT f.path, c.qualname, c.number {_FROM_CHUNKS} WHERE {where}", arguments)
+        return [(ChunkId.make(path, qualname, number), qualname) for path, qualname, number in rows]
 
     def paths_ending(self, suffix: str, limit: int) -> list[str]:
         """Indexed files whose path is `suffix` or ends with `/suffix` (a path as a question wrote it)."""
@@ -620,40 +803,43 @@ class SqliteStore:
         """Ids of chunks whose own name is one of `names` (at most `limit` for each name)."""
         found: list[str] = []
         for name in names:
-            rows = self.db.execute("SELECT id FROM chunks WHERE name = ? LIMIT ?", [name, limit])
-            found.extend(str(row[0]) for row in rows)
+            found.extend(chunk_id for chunk_id, _ in self._named("c.name = ? LIMIT ?", [name, limit]))
         return found
 
     def full_text(self, match: str, limit: int) -> list[tuple[str, float]]:
         """(id, bm25 score; lower is better) for an FTS5 MATCH expression."""
         # rank inside the index, then read ids for the best `limit` rows only: joining first
         # looked up every matching chunk (half the time for a match set of 10K rows or more)
-        rows = self.db.execute(
-            "SELECT chunks.id, best.score FROM (SELECT rowid, bm25(chunks_fts) AS score FROM chunks_fts"
-            " WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?) AS best"
-            " JOIN chunks ON chunks.rowid = best.rowid ORDER BY best.score",
+        return self._ranked(
+            "SELECT rowid, bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?",
             [match, limit],
         )
-        return [(row[0], float(row[1])) for row in rows]
 
     def body_text(self, match: str, limit: int) -> list[tuple[str, float]]:
         """(id, bm25 score; lower is better) over the words of the chunks' text."""
-        rows = self.db.execute(
-            "SELECT chunks.id, best.score FROM (SELECT rowid, bm25(chunks_body_fts) AS score FROM chunks_body_fts"
-            " WHERE chunks_body_fts MATCH ? ORDER BY score LIMIT ?) AS best"
-            " JOIN chunks ON chunks.rowid = best.rowid ORDER BY best.score",
+        return self._ranked(
+            "SELECT rowid, bm25(chunks_body_fts) AS score FROM chunks_body_fts"
+            " WHERE chunks_body_fts MATCH ? ORDER BY score LIMIT ?",
             [match, limit],
         )
-        return [(row[0], float(row[1])) for row in rows]
+
+    def _ranked(self, best: str, arguments: Sequence[object]) -> list[tuple[str, float]]:
+        rows = self.db.execute(
+            f"SELECT f.path, c.qualname, c.number, best.score FROM ({best}) AS best"
+            " JOIN chunks c ON c.key = best.rowid JOIN files f ON f.key = c.file ORDER BY best.score",
+            arguments,
+        )
+        return [(ChunkId.make(path, qualname, number), float(score)) for path, qualname, number, score in rows]
 
     def body_ids(self, match: str, limit: int) -> list[str]:
         """Ids of chunks whose text's words match, unranked: the first `limit` found."""
         rows = self.db.execute(
-            "SELECT chunks.id FROM (SELECT rowid FROM chunks_body_fts WHERE chunks_body_fts MATCH ? LIMIT ?) AS hit"
-            " JOIN chunks ON chunks.rowid = hit.rowid",
+            "SELECT f.path, c.qualname, c.number FROM"
+            " (SELECT rowid FROM chunks_body_fts WHERE chunks_body_fts MATCH ? LIMIT ?) AS hit"
+            " JOIN chunks c ON c.key = hit.rowid JOIN files f ON f.key = c.file",
             [match, limit],
         )
-        return [str(row[0]) for row in rows]
+        return [ChunkId.make(path, qualname, number) for path, qualname, number in rows]
 
     def body_term_chunk_counts(self, terms: Sequence[str]) -> dict[str, int]:
         """term -> how many chunks' text holds it (absent: none)."""
@@ -684,18 +870,27 @@ class SqliteStore:
 
     def links(self, chunk_ids: Sequence[str]) -> list[tuple[str, str, str, str]]:
         """(src, dst, kind, how) of every edge from or to these chunks."""
+        keys = list(self._keys(chunk_ids).values())
         found: list[tuple[str, str, str, str]] = []
-        for batch, marks in _batches(chunk_ids):
-            found.extend(self.db.execute(f"SELECT src, dst, kind, how FROM edges WHERE src IN ({marks})", batch))
+        for start in range(0, len(keys), _ID_BATCH):
+            batch = keys[start : start + _ID_BATCH]
+            marks = ",".join("?" * len(batch))
+            found.extend(self._edge_rows(f"SELECT src, dst, kind, how FROM edges WHERE src IN ({marks})", batch))
             inbound = f"SELECT src, dst, kind, how FROM edges WHERE dst IN ({marks}) AND src NOT IN ({marks})"
-            found.extend(self.db.execute(inbound, batch * 2))
+            found.extend(self._edge_rows(inbound, batch * 2))
         return found
 
     def children(self, chunk_ids: Sequence[str]) -> list[tuple[str, str]]:
         """(child id, parent id) of the chunks directly inside these chunks."""
+        keys = list(self._keys(chunk_ids).values())
         found: list[tuple[str, str]] = []
-        for batch, marks in _batches(chunk_ids):
-            found.extend(self.db.execute(f"SELECT id, parent FROM chunks WHERE parent IN ({marks})", batch))
+        for start in range(0, len(keys), _ID_BATCH):
+            batch = keys[start : start + _ID_BATCH]
+            rows = self.db.execute(
+                f"SELECT key, parent FROM chunks WHERE parent IN ({','.join('?' * len(batch))})", batch
+            ).fetchall()
+            ids = self._ids([key for row in rows for key in row])
+            found.extend((ids[child], ids[parent]) for child, parent in rows)
         return found
 
     # -- accesses -----------------------------------------------------------------------
@@ -792,28 +987,61 @@ class SqliteStore:
         }
 
     def dump(self) -> dict[str, list[tuple[object, ...]]]:
-        """Every row that defines the index (not stat times or accesses): for equality checks."""
+        """Every row that defines the index (not stat times or accesses), with chunk ids and
+        texts as the API gives them and each full-text index as its (term, chunk id, column,
+        offset) entries: for equality checks."""
         query = self.db.execute
+        files = list(
+            query("SELECT path, hash, module, imports, star_imports, problems, chunk_count FROM files ORDER BY path")
+        )
+        chunks: list[tuple[object, ...]] = []
+        for (path,) in query("SELECT path FROM files ORDER BY path").fetchall():
+            rows = query(
+                "SELECT c.key, c.qualname, c.number, c.seq, c.name, c.kind, c.start_line, c.start_char, c.end_line,"
+                " c.end_char, c.sel_line, c.sel_char, c.signature, c.summary, c.docstring, c.decorators,"
+                " p.qualname, p.number, c.content_hash, c.tokens, c.refs, c.parent, c.text, c.text_at, c.text_size"
+                " FROM chunks c JOIN files f ON f.key = c.file LEFT JOIN chunks p ON p.key = c.parent"
+                " WHERE f.path = ?",
+                [path],
+            ).fetchall()
+            texts = unpack_file([(row[0], row[21], StoredText(row[22], row[23], row[24])) for row in rows])
+            for key, qualname, number, seq, *fields, parent, parent_number, content_hash, tokens, refs in (
+                row[:21] for row in rows
+            ):
+                parent_id = None if parent is None else ChunkId.make(path, parent, parent_number)
+                chunk_id = ChunkId.make(path, qualname, number)
+                chunks.append(
+                    (chunk_id, path, seq, qualname, *fields, parent_id, content_hash, tokens, texts[key], refs)
+                )
+        ids = self._ids(row[0] for row in query("SELECT key FROM chunks"))
         return {
-            "files": list(
-                query(
-                    "SELECT path, hash, module, imports, star_imports, problems, chunk_count FROM files ORDER BY path"
-                )
-            ),
-            "chunks": list(query("SELECT * FROM chunks ORDER BY id")),
-            "edges": list(query("SELECT src, dst, kind, how FROM edges ORDER BY src, dst")),
-            "fts": list(
-                query(
-                    "SELECT chunks.id, f.words, f.qualname, f.signature, f.docstring FROM chunks_fts f"
-                    " JOIN chunks ON chunks.rowid = f.rowid ORDER BY chunks.id"
-                )
-            ),
+            "files": files,
+            "chunks": sorted(chunks, key=lambda row: str(row[0])),
+            "edges": sorted(self._edge_rows("SELECT src, dst, kind, how FROM edges", [])),
+            "fts": self._index_entries("chunks_fts", ids),
+            "body_fts": self._index_entries("chunks_body_fts", ids),
         }
 
+    def _index_entries(self, table: str, ids: dict[int, str]) -> list[tuple[object, ...]]:
+        vocabulary = f"temp.{table}_entries"
+        self.db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {vocabulary} USING fts5vocab(main, {table}, instance)")
+        rows = self.db.execute(f"SELECT term, doc, col, offset FROM {vocabulary}")
+        return sorted((term, ids.get(doc, f"missing chunk {doc}"), col, offset) for term, doc, col, offset in rows)
 
-def _ref_source(row: Sequence[str]) -> RefSource:
-    chunk_id, path, qualname, kind, refs = row
-    return RefSource(chunk_id, path, qualname, kind, tuple(refs.split("\n")) if refs else ())
+
+def _ref_source(row: Sequence[object]) -> RefSource:
+    path, qualname, number, kind, refs = row
+    chunk_id = ChunkId.make(str(path), str(qualname), int(number))  # type: ignore[call-overload]
+    return RefSource(chunk_id, str(path), str(qualname), str(kind), tuple(str(refs).split("\n")) if refs else ())
+
+
+def _id_parts(chunk_id: str) -> tuple[str, str, int]:
+    """(path, qualified name, which definition of it) of a chunk id: ChunkId.make undone."""
+    path, local = ChunkId.split(chunk_id)
+    base, mark, number = local.rpartition("#")
+    if mark and base and number.isdigit() and ChunkId.make(path, base, int(number)) == chunk_id:
+        return path, base, int(number)
+    return path, local, 1
 
 
 def _create_private(path: Path) -> None:
@@ -845,10 +1073,17 @@ class _Transaction:
             self.conn.execute("ROLLBACK")
 
 
-def _chunk_row(path: str, seq: int, chunk: ParsedChunk) -> tuple[object, ...]:
+# A chunk as written: (id, seq, qualname, name, kind, start_line, start_char, end_line, end_char,
+# sel_line, sel_char, signature, summary, docstring, decorators, parent id, content_hash,
+# tokens, text, refs), the columns of schema 7's chunks table without its path.
+_ChunkRow = tuple[
+    str, int, str, str, str, int, int, int, int, int, int, str, str, str, str, "str | None", str, int, str, str
+]
+
+
+def _chunk_row(path: str, seq: int, chunk: ParsedChunk) -> _ChunkRow:
     return (
         chunk.id,
-        path,
         seq,
         chunk.qualname,
         chunk.name,
@@ -871,13 +1106,49 @@ def _chunk_row(path: str, seq: int, chunk: ParsedChunk) -> tuple[object, ...]:
     )
 
 
+def _insert_chunks(conn: sqlite3.Connection, file_key: int, rows: Sequence[_ChunkRow], keys: dict[str, int]) -> None:
+    """Insert one file's chunks under the given keys, with their full-text rows."""
+    texts = {row[0]: row[18] for row in rows}
+    stored = pack(texts, {row[0]: row[15] for row in rows})
+    values = []
+    for row in rows:
+        chunk_id, seq, qualname, *fields, parent, content_hash, tokens, text, refs = row
+        path, plain, number = _id_parts(chunk_id)
+        if plain != qualname or ChunkId.make(path, qualname, number) != chunk_id:
+            raise ValueError(f"chunk id {chunk_id!r} does not name a definition of {qualname!r}")
+        own = stored[chunk_id]
+        parent_key = None if parent is None else keys.get(parent)
+        values.append(
+            (keys[chunk_id], file_key, seq, qualname, number, *fields, parent_key, content_hash, tokens, *own, refs)
+        )
+    conn.executemany(
+        "INSERT INTO chunks (key, file, seq, qualname, number, name, kind, start_line, start_char, end_line,"
+        " end_char, sel_line, sel_char, signature, summary, docstring, decorators, parent, content_hash,"
+        " tokens, text, text_at, text_size, refs)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        values,
+    )
+    conn.executemany(
+        "INSERT INTO chunks_fts (rowid, words, qualname, signature, docstring) VALUES (?, ?, ?, ?, ?)",
+        [(keys[row[0]], name_words(row[2]), row[2], row[11], row[13]) for row in rows],
+    )
+    conn.executemany(
+        "INSERT INTO chunks_body_fts (rowid, body) VALUES (?, ?)",
+        [(keys[row[0]], body_words(row[18])) for row in rows],
+    )
+
+
 _KINDS = {"class": "class", "function": "function", "method": "method"}
 
 
 def _chunk_from_row(row: Sequence[object]) -> Chunk:
-    (cid, kind, sl, sc, el, ec, nl, nc, signature, summary, decorators, parent, content_hash, tokens) = row
+    (path, qualname, number, kind, sl, sc, el, ec, nl, nc, signature, summary, decorators, parent, parent_number) = row[
+        :15
+    ]
+    content_hash, tokens = row[15:]
+    path = str(path)
     return Chunk(
-        str(cid),
+        ChunkId.make(path, str(qualname), int(number)),  # type: ignore[call-overload]
         _KINDS[str(kind)],  # one shared string per kind
         int(sl),  # type: ignore[call-overload]
         int(sc),  # type: ignore[call-overload]
@@ -888,7 +1159,7 @@ def _chunk_from_row(row: Sequence[object]) -> Chunk:
         str(signature),
         str(summary),
         tuple(str(decorators).split("\n")) if decorators else (),
-        None if parent is None else str(parent),
+        None if parent is None else ChunkId.make(path, str(parent), int(parent_number)),  # type: ignore[call-overload]
         str(content_hash),
         int(tokens),  # type: ignore[call-overload]
     )
