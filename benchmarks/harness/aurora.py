@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # for readers and type checkers; at run time __getattr__ impo
     from aurora_lsp.config import Settings
     from aurora_lsp.context.activation import ABLATIONS, ActivationParameters
     from aurora_lsp.context.question import PART_ABLATIONS
+    from aurora_lsp.index.chunker import NotPythonSource, chunk_file, chunk_text
     from aurora_lsp.index.indexer import RACY_WINDOW_NS
     from aurora_lsp.index.scan import scan_workspace
     from aurora_lsp.records import ChunkId, plain_qualname
@@ -37,10 +38,13 @@ __all__ = [
     "ABLATIONS",
     "PART_ABLATIONS",
     "RACY_WINDOW_NS",
+    "NotPythonSource",
     "ActivationParameters",
     "Settings",
     "Workspace",
     "ask",
+    "chunk_file",
+    "chunk_text",
     "learn_history",
     "ask_question",
     "console_command",
@@ -69,6 +73,10 @@ def __getattr__(name: str) -> Any:
         from aurora_lsp.workspace.figures import process_rss_bytes
 
         return process_rss_bytes
+    if name in ("chunk_file", "chunk_text", "NotPythonSource"):
+        from aurora_lsp.index import chunker
+
+        return getattr(chunker, name)
     if name == "RACY_WINDOW_NS":
         from aurora_lsp.index.indexer import RACY_WINDOW_NS
 
