@@ -27,7 +27,8 @@ if TYPE_CHECKING:  # for readers and type checkers; at run time __getattr__ impo
     from aurora_lsp.index.chunker import NotPythonSource, chunk_file, chunk_text
     from aurora_lsp.index.indexer import RACY_WINDOW_NS
     from aurora_lsp.index.scan import scan_workspace
-    from aurora_lsp.records import ChunkId, plain_qualname
+    from aurora_lsp.records import ChunkId, name_words, plain_qualname
+    from aurora_lsp.store.sqlite import body_words
     from aurora_lsp.workspace.learning import learn_now as learn_history
 
     split_id = ChunkId.split
@@ -47,9 +48,11 @@ __all__ = [
     "chunk_text",
     "learn_history",
     "ask_question",
+    "body_words",
     "console_command",
     "importable",
     "module_command",
+    "name_words",
     "plain_qualname",
     "process_rss_bytes",
     "scan_workspace",
@@ -97,6 +100,11 @@ def __getattr__(name: str) -> Any:
         from aurora_lsp.workspace.learning import learn_now
 
         return learn_now
+    if name in ("name_words", "body_words"):  # what the full-text tables index (db_size.py)
+        from aurora_lsp.records import name_words
+        from aurora_lsp.store.sqlite import body_words
+
+        return {"name_words": name_words, "body_words": body_words}[name]
     if name == "PART_ABLATIONS":
         from aurora_lsp.context.question import PART_ABLATIONS
 
