@@ -4,6 +4,10 @@ It keeps the settings, the threads, the workspace folders (each with its own ser
 database) and the open documents. features/ registers the LSP handlers on it
 (`aurora_lsp.features.create_server`). Aurora's own requests have their params read here
 into the typed records of protocol.py, before pygls would turn them into namedtuples.
+
+The workspace services (the store with sqlite-utils, the indexer, the context engine) are
+imported when first used, in `initialized`, so `initialize` is answered with pygls,
+lsprotocol and the settings loaded only (tests/unit/test_process_weight.py).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cattrs
 from lsprotocol import types
@@ -23,10 +27,12 @@ from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
 from aurora_lsp import __version__, protocol
 from aurora_lsp.config import LiveSettings
 from aurora_lsp.protocol import ReindexResult
-from aurora_lsp.workspace.documents import Documents
-from aurora_lsp.workspace.folders import Folders
-from aurora_lsp.workspace.learning import Learner
 from aurora_lsp.workspace.threads import Threads
+
+if TYPE_CHECKING:
+    from aurora_lsp.workspace.documents import Documents
+    from aurora_lsp.workspace.folders import Folders
+    from aurora_lsp.workspace.learning import Learner
 
 logger = logging.getLogger(__name__)
 
@@ -102,9 +108,37 @@ class AuroraServer(LanguageServer):
         self.shutdown_requested = False
         self.exit_code = 0  # the process's exit status once serving ends (see features/settings.py)
         self.threads = Threads()
-        self.folders = Folders(self.settings, self.threads, self.warn, self.fail)
-        self.learner = Learner(self.threads)  # the git history, after each refresh, in the background
-        self.documents = Documents(self.threads, self.folders.locate, lambda: self.refresh(full=False, progress=False))
+        self._folders: Folders | None = None
+        self._documents: Documents | None = None
+        self._learner: Learner | None = None
+
+    # The services are made on first use (see the module docstring).
+
+    @property
+    def folders(self) -> Folders:
+        if self._folders is None:
+            from aurora_lsp.workspace.folders import Folders
+
+            self._folders = Folders(self.settings, self.threads, self.warn, self.fail)
+        return self._folders
+
+    @property
+    def documents(self) -> Documents:
+        if self._documents is None:
+            from aurora_lsp.workspace.documents import Documents
+
+            refresh = functools.partial(self.refresh, full=False, progress=False)
+            self._documents = Documents(self.threads, self.folders.locate, refresh)
+        return self._documents
+
+    @property
+    def learner(self) -> Learner:
+        """The git history, mined after each refresh, in the background."""
+        if self._learner is None:
+            from aurora_lsp.workspace.learning import Learner
+
+            self._learner = Learner(self.threads)
+        return self._learner
 
     def warn(self, message: str) -> None:
         self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, message))
@@ -118,7 +152,7 @@ class AuroraServer(LanguageServer):
         warnings, rescan = self.settings.apply(raw)
         for warning in warnings:
             self.warn(warning)
-        if self.settings.current.history != history and self.folders.services:
+        if self.settings.current.history != history and self._folders is not None and self._folders.services:
             self.learner.schedule(self.folders.services.values())  # mine, or drop what was learned
         return rescan
 
@@ -164,6 +198,8 @@ class AuroraServer(LanguageServer):
         )
 
     async def close(self) -> None:
-        self.learner.stop()
-        await self.folders.close()
+        if self._learner is not None:
+            self._learner.stop()
+        if self._folders is not None:
+            await self._folders.close()
         self.threads.shutdown()

@@ -76,7 +76,7 @@ def test_first_pass_answers_symbols_like_the_finished_index(tmp_path: Path) -> N
     write_generated_workspace(root, MODULES)
     with _service(root, tmp_path / "index.sqlite3") as workspace:
         assert workspace.symbols("refresh_12", 10) == []
-        indexer = workspace._indexer
+        indexer = workspace.indexer
         assert indexer is not None
         early: dict[str, list[tuple[object, ...]]] = {}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aurora_lsp import protocol
-from aurora_lsp.context.engine import ContextRequest
 from aurora_lsp.protocol import ContextParams
 from aurora_lsp.server import AuroraServer
 
@@ -13,6 +12,8 @@ from aurora_lsp.server import AuroraServer
 def register(server: AuroraServer) -> None:
     @server.feature(protocol.CONTEXT)
     async def context(ls: AuroraServer, params: ContextParams) -> Any:
+        from aurora_lsp.context.engine import ContextRequest  # the engine loads at the first question
+
         position = params.position
         request = ContextRequest(
             line=position.line if position else None,

@@ -8,20 +8,26 @@ cursor names.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lsprotocol import types
 
-from aurora_lsp.context.navigation import Call, Cursor, Target
 from aurora_lsp.convert import HierarchyItem, hierarchy_item, lsp_range
 from aurora_lsp.positions import split_lines
 from aurora_lsp.records import Chunk, ChunkId
 from aurora_lsp.server import AuroraServer
-from aurora_lsp.workspace.service import WorkspaceService
+
+if TYPE_CHECKING:  # the services load after `initialize` (server.py)
+    from aurora_lsp.context.navigation import Call, Cursor, Target
+    from aurora_lsp.workspace.service import WorkspaceService
 
 Item = types.CallHierarchyItem | types.TypeHierarchyItem
 
 
 async def _cursor(ls: AuroraServer, uri: str, position: types.Position) -> tuple[WorkspaceService, Cursor] | None:
     """The folder and cursor of a position, with the open document's outline and line if open."""
+    from aurora_lsp.context.navigation import Cursor
+
     await ls.folders.ready.wait()
     located = ls.folders.locate(uri)
     if located is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from lsprotocol import types
@@ -30,6 +31,10 @@ def register(server: AuroraServer) -> None:
         ls.folders.ready.set()
         if ls.settings.current.index_on_startup:
             await ls.refresh(full=False, progress=True)
+        # The services' modules, loaded since `initialize`, live as long as the process too:
+        # out of every later full collection with the rest (cli.py froze what came before).
+        gc.collect()
+        gc.freeze()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: AuroraServer, params: types.DidChangeConfigurationParams) -> None:

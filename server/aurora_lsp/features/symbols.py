@@ -6,7 +6,6 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from aurora_lsp.convert import chunk_range, document_symbols, symbol_kind
-from aurora_lsp.search import TIER_EXACT
 from aurora_lsp.server import AuroraServer
 
 WORKSPACE_SYMBOL_LIMIT = 100
@@ -28,6 +27,8 @@ def register(server: AuroraServer) -> None:
 
     @server.feature(types.WORKSPACE_SYMBOL)
     async def workspace_symbol(ls: AuroraServer, params: types.WorkspaceSymbolParams) -> list[types.SymbolInformation]:
+        from aurora_lsp.search import TIER_EXACT  # with the store, after `initialize` (server.py)
+
         if not isinstance(params.query, str):
             raise JsonRpcInvalidParams("query must be a string")
         await ls.folders.ready.wait()

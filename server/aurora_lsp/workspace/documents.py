@@ -14,17 +14,19 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pygls.uris import to_fs_path
 
 from aurora_lsp.config import Settings
-from aurora_lsp.index.chunker import chunk_text, forget_buffer, without_surrogates
-from aurora_lsp.index.indexer import over_size_limit
-from aurora_lsp.index.scan import SKIP_TOO_LARGE
-from aurora_lsp.index.worker import SKIP_CHUNKER_FAILED
 from aurora_lsp.records import ParsedFile
-from aurora_lsp.workspace.service import WorkspaceService
 from aurora_lsp.workspace.threads import OUTLINE, Threads, runs_on
+
+if TYPE_CHECKING:
+    from aurora_lsp.workspace.service import WorkspaceService
+
+# The chunker (parso) and the indexer's modules are imported at the first open document, not
+# when the server starts: a restart's first workspace/symbol answer does not wait for them.
 
 REFRESH_DEBOUNCE_SECONDS = 0.15
 logger = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ def outline(path: str, text: str, uri: str) -> ParsedFile | None:
 
     None when the text cannot be chunked (as a parsing process reports such a file).
     """
+    from aurora_lsp.index.chunker import chunk_text, forget_buffer
+
     try:
         return chunk_text(path, text, buffer_key=uri)
     except (RecursionError, MemoryError, ValueError, IndexError, AttributeError, TypeError) as error:
@@ -48,6 +52,8 @@ def outline(path: str, text: str, uri: str) -> ParsedFile | None:
 
 @runs_on(OUTLINE)
 def forget(uri: str) -> None:
+    from aurora_lsp.index.chunker import forget_buffer
+
     forget_buffer(uri)
 
 
@@ -95,11 +101,17 @@ class Documents:
         Lone surrogates (JSON can carry them) become U+FFFD here, at the door: nothing
         after it (hashing, SQLite, UTF-16 positions) could encode them.
         """
+        from aurora_lsp.index.chunker import without_surrogates
+
         self.buffers[uri] = (version, without_surrogates(text))
         self.refreshes.schedule()
 
     async def parsed(self, uri: str) -> ParsedFile | None:
         """Chunks of an open document as the editor has it now (parsed once per version)."""
+        from aurora_lsp.index.indexer import over_size_limit
+        from aurora_lsp.index.scan import SKIP_TOO_LARGE
+        from aurora_lsp.index.worker import SKIP_CHUNKER_FAILED
+
         buffer = self.buffers.get(uri)
         if buffer is None:
             return None

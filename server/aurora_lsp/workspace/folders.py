@@ -13,14 +13,11 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pygls.uris import to_fs_path
 
 from aurora_lsp.config import LiveSettings
-from aurora_lsp.context.accesses import shown_events
-from aurora_lsp.context.engine import ContextRequest
-from aurora_lsp.context.packing import merge_answers
-from aurora_lsp.index.indexer import IndexReport
 from aurora_lsp.positions import is_utf8
 from aurora_lsp.protocol import ContextAnswer, IndexingState, ReindexResult, RunCounts, Stats
 from aurora_lsp.store.sqlite import busy_backoff, is_busy
@@ -28,6 +25,10 @@ from aurora_lsp.workspace import figures
 from aurora_lsp.workspace.inferring import Inference
 from aurora_lsp.workspace.service import Definition, SymbolHit, WorkspaceService
 from aurora_lsp.workspace.threads import Threads
+
+if TYPE_CHECKING:  # the context engine loads at the first question, not at start-up
+    from aurora_lsp.context.engine import ContextRequest
+    from aurora_lsp.index.indexer import IndexReport
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +179,9 @@ class Folders:
 
         At a position in an open document (`text`), jedi resolves the name there and its
         definitions in the workspace become sources too."""
+        from aurora_lsp.context.accesses import shown_events
+        from aurora_lsp.context.packing import merge_answers
+
         located = self.locate(uri) if uri else None
         now = time.time()
         if located is not None:

@@ -25,11 +25,8 @@ from aurora_lsp.config import LiveSettings, Settings, database_path
 from aurora_lsp.context import navigation
 from aurora_lsp.context.accesses import repeats_removed, shown_events
 from aurora_lsp.context.activation import ActivationParameters
-from aurora_lsp.context.engine import ContextEngine, ContextRequest
 from aurora_lsp.context.navigation import Call, Cursor, Place, Target
-from aurora_lsp.index.indexer import Indexer, IndexReport, Progress
 from aurora_lsp.index.inferred import Goto, InferredFile, MergeCounts
-from aurora_lsp.index.worker import OutlineRow
 from aurora_lsp.positions import codepoint_column
 from aurora_lsp.protocol import ContextAnswer, DatabaseFigures, IndexingState, MemoryFigures, RunCounts
 from aurora_lsp.records import Chunk, ChunkId, Event
@@ -40,7 +37,13 @@ from aurora_lsp.store.sqlite import SqliteStore, is_busy, is_disk_full
 from aurora_lsp.workspace.threads import JEDI, READER, WRITER, runs_on
 
 if TYPE_CHECKING:
+    # Loaded when first used, not when a folder opens: the context engine at the first
+    # question, the indexer (parso, pathspec, multiprocessing) at the first refresh, jedi at
+    # the first open document; the server answers its first symbol query without them.
+    from aurora_lsp.context.engine import ContextRequest
+    from aurora_lsp.index.indexer import Indexer, IndexReport, Progress
     from aurora_lsp.index.inference import InferencePass, JediWorkspace
+    from aurora_lsp.index.worker import OutlineRow
 
 MAX_PENDING_USES = 10_000  # uses kept while the database is locked elsewhere; older ones are dropped
 
@@ -175,7 +178,16 @@ class WorkspaceService:
 
     def _attach(self, db: SqliteStore) -> None:
         self._writer = ChunkStore(db, 0, 0)  # the writer reads no chunks: its tier stays empty
-        self._indexer = Indexer(self.root, db)
+        self._indexer = None  # made at the first refresh
+
+    @property
+    def indexer(self) -> Indexer:
+        """The writer's indexer (writer thread), made when first needed."""
+        if self._indexer is None:
+            from aurora_lsp.index.indexer import Indexer
+
+            self._indexer = Indexer(self.root, self.db)
+        return self._indexer
 
     @runs_on(WRITER)
     def refresh(
@@ -226,8 +238,7 @@ class WorkspaceService:
     ) -> IndexReport:
         """The indexer with the settings in force; on a full disk, again in memory."""
         for attempt in (1, 2):
-            indexer = self._indexer
-            assert indexer is not None
+            indexer = self.indexer
             settings = self.settings.current
             indexer.exclude, indexer.max_file_size_kb, indexer.workers = (
                 settings.exclude,
@@ -344,6 +355,8 @@ class WorkspaceService:
     def context(
         self, request: ContextRequest, now: float, parameters: ActivationParameters | None = None
     ) -> ContextAnswer:
+        from aurora_lsp.context.engine import ContextEngine
+
         return ContextEngine(self.shown_root, self.chunks).answer(request, now, parameters)
 
     @runs_on(READER)
@@ -462,13 +475,13 @@ class WorkspaceService:
     @runs_on(WRITER)
     def record_inferred(self, inferred: InferredFile) -> MergeCounts | None:
         """jedi's edges of an open document join the index (None: another version is indexed)."""
-        return self._indexer.write_inferred(inferred) if self._indexer is not None else None
+        return self.indexer.write_inferred(inferred) if self._writer is not None else None
 
     @runs_on(WRITER)
     def forget_inferred(self, path: str) -> None:
         """A document closed: its chunks keep their static edges only."""
-        if self._indexer is not None:
-            self._indexer.forget_inferred(path)
+        if self._writer is not None:
+            self.indexer.forget_inferred(path)
 
     # -- one thread (the command line, tests) ----------------------------------------------
 
