@@ -2,6 +2,7 @@
 
     python benchmarks/index_bench.py                  # Django and sympy, one repetition
     python benchmarks/index_bench.py --only django --repeat 3
+    python benchmarks/index_bench.py --phases cold --jedi none   # the cold index and its floor only
 
 Each workspace is a pinned wheel (harness/workspaces.py) fetched with `pip download
 --no-deps`, checked against its sha256 and unpacked under benchmarks/.cache/ (reused when
@@ -18,6 +19,11 @@ run alone:
                with an empty jedi cache folder (a first start, like Aurora's cold index)
   parso        a bare parso parse of every file, one process
 
+and, for every workspace, the floor a cold index is judged against (harness/floor.py):
+Python's `ast.parse` of every file in one fresh process, three times before the phases and
+three times after (the medians of the six), so that the cold index's CPU-seconds have a
+ratio to it measured in the same run (issue 18's target: sympy ≤ 10× the floor).
+
 Peers read exactly the files Aurora's scan selects. Results (every run, plus medians when
 --repeat > 1) go to benchmarks/results/index.json with machine facts and versions.
 """
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import json
 import os
 import resource
@@ -38,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.aurora import importable, stop_forkserver
+from harness.floor import ast_floor
 from harness.machine import loadavg_1min, machine_facts, versions
 from harness.paths import RESULTS as RESULTS_DIR
 from harness.report import timestamp, warn_if_code_changed, write_json
@@ -52,7 +60,9 @@ TARGETS = {
     "django_cold_seconds_max": 5.0,
     "django_refresh_seconds_max": 0.5,
     "django_resident_bytes_max": 12 * 1024 * 1024,
+    "sympy_cold_cpu_over_floor_cpu_max": 10.0,
 }
+PHASES = ("cold", "refresh", "memory", "memory-trace", "parso")
 
 # Room for every chunk of any workspace here: warm() must not evict.
 WARM_BUDGET_MB = 4096.0
@@ -322,43 +332,70 @@ def run_phases(name: str, root: Path, phases: list[str], repeat: int) -> dict[st
     return runs
 
 
-def aurora_summary(name: str, root: Path, wheel: Path, medians: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Aurora's figures, and its ratios to the parso peer, from the medians of the phases."""
-    cold, refresh, memory, trace = medians["cold"], medians["refresh"], medians["memory"], medians["memory-trace"]
-    parso_run = medians["parso"]
-    return {
+def aurora_summary(
+    name: str, root: Path, wheel: Path, medians: dict[str, dict[str, Any]], floor: dict[str, Any]
+) -> dict[str, Any]:
+    """Aurora's figures, and its ratios to the parso peer and the ast floor, from the medians of the phases run."""
+    cold, refresh = medians.get("cold", {}), medians.get("refresh", {})
+    memory, trace, parso_run = medians.get("memory", {}), medians.get("memory-trace", {}), medians.get("parso", {})
+    cold_cpu = cold["cpu_seconds"] + cold["children_cpu_seconds"] if cold else None
+    summary: dict[str, Any] = {
         "root": str(root),
         "wheel": wheel.name,
         "wheel_sha256": WHEELS[name]["sha256"],
-        "files": cold["files"],
-        "source_bytes": parso_run["bytes"],
-        "chunks": cold["chunks"],
-        "edges": cold["edges"],
-        "cold_seconds": cold["seconds"],
-        "cold_process_wall_seconds": cold["process_wall_seconds"],
-        "cold_chunks_per_second": cold["chunks_per_second"],
-        "cold_peak_rss_bytes": cold["peak_rss_bytes"],
-        "cold_workers_peak_rss_bytes": cold["children_peak_rss_bytes"],
-        "cold_cpu_seconds": cold["cpu_seconds"] + cold["children_cpu_seconds"],
-        "refresh_seconds": refresh["seconds"],
-        "refresh_process_wall_seconds": refresh["process_wall_seconds"],
-        "refresh_peak_rss_bytes": refresh["peak_rss_bytes"],
-        "refresh_changed": refresh["changed"],
-        "refresh_stat_trusted_files": refresh["stat_trusted_files"],
-        "db_bytes": cold["db_bytes"],
-        "resident_bytes": memory["resident_bytes"],
-        "resident_bytes_per_chunk": memory["bytes_per_chunk"],
-        "resident_all_chunks": memory["all_resident"],
-        "tracemalloc_warm_bytes": trace["tracemalloc_warm_bytes"],
-        "tracemalloc_bytes_per_chunk": trace["tracemalloc_bytes_per_chunk"],
-        "warm_seconds": memory["warm_seconds"],
-        "warm_rss_delta_bytes": memory["rss_delta_bytes"],
-        "parso_seconds": parso_run["seconds"],
-        "parso_peak_rss_bytes": parso_run["peak_rss_bytes"],
-        "ratio_cold_over_parso": cold["seconds"] / parso_run["seconds"],
-        "ratio_cold_cpu_over_parso_cpu": (cold["cpu_seconds"] + cold["children_cpu_seconds"])
-        / parso_run["cpu_seconds"],
+        "files": cold.get("files"),
+        "source_bytes": floor["bytes"],
+        "chunks": cold.get("chunks"),
+        "edges": cold.get("edges"),
+        "cold_seconds": cold.get("seconds"),
+        "cold_process_wall_seconds": cold.get("process_wall_seconds"),
+        "cold_chunks_per_second": cold.get("chunks_per_second"),
+        "cold_peak_rss_bytes": cold.get("peak_rss_bytes"),
+        "cold_workers_peak_rss_bytes": cold.get("children_peak_rss_bytes"),
+        "cold_cpu_seconds": cold_cpu,
+        "cold_loadavg_1min": cold.get("loadavg_1min_after"),
+        "floor_files": floor["files"],
+        "floor_seconds": floor["wall_seconds"],
+        "floor_cpu_seconds": floor["cpu_seconds"],
+        "ratio_cold_over_floor": _ratio(cold.get("seconds"), floor["wall_seconds"]),
+        "ratio_cold_cpu_over_floor_cpu": _ratio(cold_cpu, floor["cpu_seconds"]),
+        "refresh_seconds": refresh.get("seconds"),
+        "refresh_process_wall_seconds": refresh.get("process_wall_seconds"),
+        "refresh_peak_rss_bytes": refresh.get("peak_rss_bytes"),
+        "refresh_changed": refresh.get("changed"),
+        "refresh_stat_trusted_files": refresh.get("stat_trusted_files"),
+        "db_bytes": cold.get("db_bytes"),
+        "resident_bytes": memory.get("resident_bytes"),
+        "resident_bytes_per_chunk": memory.get("bytes_per_chunk"),
+        "resident_all_chunks": memory.get("all_resident"),
+        "tracemalloc_warm_bytes": trace.get("tracemalloc_warm_bytes"),
+        "tracemalloc_bytes_per_chunk": trace.get("tracemalloc_bytes_per_chunk"),
+        "warm_seconds": memory.get("warm_seconds"),
+        "warm_rss_delta_bytes": memory.get("rss_delta_bytes"),
+        "parso_seconds": parso_run.get("seconds"),
+        "parso_peak_rss_bytes": parso_run.get("peak_rss_bytes"),
+        "ratio_cold_over_parso": _ratio(cold.get("seconds"), parso_run.get("seconds")),
+        "ratio_cold_cpu_over_parso_cpu": _ratio(cold_cpu, parso_run.get("cpu_seconds")),
     }
+    return summary
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    return numerator / denominator if numerator is not None and denominator else None
+
+
+def floor_around(root: Path, phases: Any) -> tuple[dict[str, Any], Any]:
+    """The ast floor three times before `phases()` runs and three times after; the medians of the six."""
+    before = ast_floor(root)
+    result = phases()
+    after = ast_floor(root)
+    runs = before["runs"] + after["runs"]
+    floor = {**before, **{key: field_medians(runs)[key] for key in ("wall_seconds", "cpu_seconds")}}
+    floor["method"] += "; three runs before the phases and three after, median of the six"
+    floor["before_phases"] = {k: v for k, v in before.items() if k != "runs"}
+    floor["after_phases"] = {k: v for k, v in after.items() if k != "runs"}
+    floor["runs"] = runs
+    return floor, result
 
 
 def jedi_summary(cold: dict[str, Any], jedi_run: dict[str, Any]) -> dict[str, Any]:
@@ -374,21 +411,27 @@ def jedi_summary(cold: dict[str, Any], jedi_run: dict[str, Any]) -> dict[str, An
     }
 
 
-def bench_workspace(name: str, repeat: int, with_jedi: bool) -> dict[str, Any]:
+def bench_workspace(name: str, repeat: int, with_jedi: bool, chosen: tuple[str, ...] = PHASES) -> dict[str, Any]:
     root, wheel = wheel_workspace(name)
-    phases = ["cold", "refresh", "memory", "memory-trace", "parso"] + (["jedi"] if with_jedi else [])
-    runs = run_phases(name, root, phases, repeat)
+    phases = [phase for phase in PHASES if phase in chosen] + (["jedi"] if with_jedi else [])
+    print(f"[{name}] ast floor …", file=sys.stderr, flush=True)
+    floor, runs = floor_around(root, lambda: run_phases(name, root, phases, repeat))
     medians = {phase: field_medians(results) for phase, results in runs.items()}
-    summary = aurora_summary(name, root, wheel, medians)
-    if medians.get("jedi") is not None:
+    summary = aurora_summary(name, root, wheel, medians, floor)
+    if medians.get("jedi") is not None and "cold" in medians:
         summary.update(jedi_summary(medians["cold"], medians["jedi"]))
-    if name == "django":
+    if name == "sympy" and summary["ratio_cold_cpu_over_floor_cpu"] is not None:
+        summary["targets"] = {
+            "cold_cpu_le_10x_floor": summary["ratio_cold_cpu_over_floor_cpu"]
+            <= TARGETS["sympy_cold_cpu_over_floor_cpu_max"]
+        }
+    if name == "django" and set(PHASES) <= set(phases):
         summary["targets"] = {
             "cold_seconds_le_5": medians["cold"]["seconds"] <= TARGETS["django_cold_seconds_max"],
             "refresh_seconds_le_0_5": medians["refresh"]["seconds"] <= TARGETS["django_refresh_seconds_max"],
             "resident_le_12_mib": medians["memory"]["resident_bytes"] <= TARGETS["django_resident_bytes_max"],
         }
-    return {"summary": summary, "median": medians, "runs": runs}
+    return {"summary": summary, "ast_floor": floor, "median": medians, "runs": runs}
 
 
 def _brief(phase: str, result: dict[str, Any]) -> str:
@@ -417,6 +460,10 @@ TABLE_ROWS: list[tuple[str, str, str, float]] = [
     ("cold, peak RSS main, MiB", "cold_peak_rss_bytes", ".1f", MIB),
     ("cold, peak RSS workers, MiB", "cold_workers_peak_rss_bytes", ".1f", MIB),
     ("cold, CPU s (all processes)", "cold_cpu_seconds", ".2f", 1.0),
+    ("ast floor, s", "floor_seconds", ".2f", 1.0),
+    ("ast floor, CPU s", "floor_cpu_seconds", ".2f", 1.0),
+    ("cold / ast floor (wall)", "ratio_cold_over_floor", ".2f", 1.0),
+    ("cold / ast floor (CPU)", "ratio_cold_cpu_over_floor_cpu", ".2f", 1.0),
     ("no-change refresh, s", "refresh_seconds", ".3f", 1.0),
     ("refresh, process wall, s", "refresh_process_wall_seconds", ".2f", 1.0),
     ("refresh, peak RSS, MiB", "refresh_peak_rss_bytes", ".1f", MIB),
@@ -451,9 +498,10 @@ def print_table(results: dict[str, Any]) -> None:
     print(f"{'':<{width}}  " + "  ".join(f"{n:>{cell}}" for n in names))
     for label, cells in rows:
         print(f"{label:<{width}}  " + "  ".join(f"{c:>{cell}}" for c in cells))
-    if "django" in results:
-        targets = results["django"]["summary"]["targets"]
-        print("Django targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
+    for name in names:
+        targets = results[name]["summary"].get("targets", {})
+        if targets:
+            print(f"{name} targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
 
 
 NOTES = [
@@ -477,6 +525,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="all",
         help="where to run the jedi peer (it takes about 2 minutes on sympy)",
     )
+    parser.add_argument(
+        "--phases",
+        default=",".join(PHASES),
+        help=f"comma-separated phases to run (default all: {','.join(PHASES)}); the ast floor always runs",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
@@ -486,6 +539,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if not args.child:
         if args.repeat < 1:
             parser.error("--repeat must be at least 1")
+        args.phases = tuple(phase.strip() for phase in args.phases.split(",") if phase.strip())
+        unknown = [phase for phase in args.phases if phase not in PHASES]
+        if unknown or "cold" not in args.phases:
+            parser.error(f"--phases: choose from {', '.join(PHASES)}, cold among them (not {', '.join(unknown)})")
         if not importable():
             parser.error("aurora_lsp is not importable: run with the project's virtualenv (.venv/bin/python)")
     return args
@@ -504,12 +561,15 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {}
     for name in chosen:
         with_jedi = args.jedi == "all" or (args.jedi == "django" and name == "django")
-        results[name] = bench_workspace(name, args.repeat, with_jedi)
+        results[name] = bench_workspace(name, args.repeat, with_jedi, args.phases)
     report = {
         "benchmark": "index",
         "timestamp": timestamp(),
         "repeat": args.repeat,
         "jedi": args.jedi,
+        "phases": list(args.phases),
+        # a run of older code from a worktree (PYTHONPATH=…/server) says so here
+        "aurora_lsp_from": str(Path(importlib.util.find_spec("aurora_lsp").origin or "").parent),  # type: ignore[union-attr]
         "machine": machine_facts(),
         "versions": versions_at_start,
         "code_changed_during_run": versions() != versions_at_start,
