@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from aurora_lsp.context.related import related
 from aurora_lsp.index import history
 from aurora_lsp.store.sqlite import SCHEMA_VERSION, SqliteStore
 from aurora_lsp.workspace.learning import learn_now
@@ -145,6 +146,27 @@ def test_learning_is_incremental_and_a_co_changed_chunk_in_another_file_is_expla
     assert "b.py::helper" in items
     assert "changed together with alpha in 4 of 4 commits" in items["b.py::helper"]["why"]
     assert learn_now(workspace) is not None and workspace.db.history_rows()["pairs"] > 0  # nothing new: no change
+
+
+def test_related_lists_what_changed_together_most_often_first(repo: Path, workspace_factory) -> None:
+    workspace = workspace_factory(repo)
+    workspace.refresh()
+    subject = workspace.chunks.get("b.py::helper")
+    assert subject is not None
+    before = related(workspace.chunks, subject, "the id given", "b.py::helper", 10)
+    assert before.totals["changedWith"] == 0 and not [i for i in before.items if i.relation == "changedWith"]
+    learn_now(workspace)
+    answer = related(workspace.chunks, subject, "the id given", "b.py::helper", 10)
+    changed = [item for item in answer.items if item.relation == "changedWith"]
+    # alpha changed with helper in all 3 of helper's commits, Gamma.run and beta in 1
+    assert [item.id for item in changed][:1] == ["a.py::alpha"]
+    assert changed[0].why == "changed together with helper in 3 of 3 commits"
+    assert changed[0].how == "history"
+    assert {item.id for item in changed} >= {"a.py::alpha", "a.py::Gamma.run"}
+    assert answer.totals["changedWith"] == len(changed)
+    one = related(workspace.chunks, subject, "the id given", "b.py::helper", 1)
+    assert [item.id for item in one.items if item.relation == "changedWith"] == ["a.py::alpha"]
+    assert one.totals["changedWith"] == answer.totals["changedWith"]
 
 
 def test_history_off_learns_nothing_and_drops_what_was_learned(repo: Path, workspace_factory) -> None:

@@ -1,8 +1,10 @@
-"""What one chunk is connected to: callers, callees, base classes, subclasses and other uses.
+"""What one chunk is connected to: callers, callees, base classes, subclasses, other uses,
+and what the team changed together with it.
 
-Read from the resolved edges (index/resolve.py), in both directions, through ChunkStore.
-Each related chunk is shown by its signature with a one-line reason, like the items of a
-context answer. Co-changed chunks join here when the history does.
+Read from the resolved edges (index/resolve.py), in both directions, and from the counts of
+the workspace's git history (index/history.py, `history` setting), through ChunkStore. Each
+related chunk is shown by its signature with a one-line reason, like the items of a context
+answer.
 
 The records are the answer's shape for the MCP `related` tool (camelCase on the wire via
 `protocol.to_wire`), lean because agents read them as JSON; they move into protocol.py once
@@ -44,7 +46,11 @@ HOW_WORDS = {
     "self": "through self",
     "typed": "through a type",
     "attr-unique": "a guess: the only definition so named",
+    "jedi": "resolved by jedi",
 }
+CHANGED_WITH = "changedWith"  # chunks that changed in the same commits, the most often first
+HISTORY_HOW = "history"
+HISTORY_PARTNERS = 1000  # partners read to count them; the heaviest `limit` are shown
 
 
 @attrs.frozen
@@ -92,7 +98,31 @@ def related(chunks: ChunkStore, subject: Chunk, why: str, query: str, limit: int
         for relation, other, how in chosen
         if (chunk := found.get(other)) is not None
     ]
+    changed, totals[CHANGED_WITH] = _changed_with(chunks, subject, limit)
+    items.extend(changed)
     return RelatedAnswer(query=query, subject=related_item(subject, "subject", "", why), items=items, totals=totals)
+
+
+def _changed_with(chunks: ChunkStore, subject: Chunk, limit: int) -> tuple[list[RelatedItem], int]:
+    """The chunks that changed in the same commits as the subject, the most often first (by
+    the commits' fan-weighted count, as context/learned.py weighs them), and how many there
+    are; a partner no longer in the index is not counted."""
+    partners = [
+        (other, together)
+        for _, other, together, _ in chunks.history_partners([subject.id], HISTORY_PARTNERS)
+        if other != subject.id and "::" in other  # a chunk's partners are chunks; files pair with files
+    ]
+    if not partners:
+        return [], 0
+    found = {chunk.id: chunk for chunk in chunks.get_many(dict.fromkeys(other for other, _ in partners))}
+    present = [(found[other], together) for other, together in partners if other in found]
+    changes = chunks.history_changes([subject.id]).get(subject.id, 0)
+    name = ChunkId.plain_qualname(subject.id)
+    items = []
+    for chunk, together in present[:limit]:
+        why = f"changed together with {name} in {together} of {changes} commits"
+        items.append(related_item(chunk, CHANGED_WITH, HISTORY_HOW, why))
+    return items, len(present)
 
 
 def related_item(chunk: Chunk, relation: str, how: str, why: str) -> RelatedItem:
