@@ -171,6 +171,38 @@ async def test_related_callers_callees_bases_and_subclasses(shop: Path, db: Path
         assert limited["totals"]["subclasses"] == 2
 
 
+def _git(repo: Path, *args: str) -> None:
+    environment = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+                   "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
+                   "GIT_CONFIG_GLOBAL": os.devnull}  # fmt: skip
+    subprocess.run(["git", *args], cwd=repo, env=environment, capture_output=True, check=True)
+
+
+@pytest.mark.asyncio
+async def test_related_learns_what_the_git_history_changed_together(shop: Path, db: Path) -> None:
+    """The MCP server mines the workspace's history after its refresh, as the language server does."""
+    _git(shop, "init", "-q", "-b", "main")
+    _git(shop, "add", "-A")
+    _git(shop, "commit", "-q", "-m", "first")
+    pricing = shop / "shop/services/pricing.py"
+    for rate in ("1.2", "1.3"):  # fetch_exchange_rate and make_line change together twice
+        text = pricing.read_text().replace("else 1.1" if rate == "1.2" else "else 1.2", f"else {rate}")
+        pricing.write_text(text.replace("CartLine(product)", f"CartLine(product)  # {rate}"))
+        _git(shop, "commit", "-q", "-am", f"rate {rate}")
+
+    async with mcp_session(aurora_mcp(shop, db)) as session:
+
+        async def changed_with() -> list[dict[str, Any]]:
+            _, answer = await call(session, "related", symbol="shop/services/pricing.py::fetch_exchange_rate")
+            return [item for item in answer["items"] if item["relation"] == "changedWith"]
+
+        found = await eventually(changed_with)
+    assert found, "no changedWith relation after the history was mined"
+    assert found[0]["id"] == "shop/services/pricing.py::make_line"
+    assert found[0]["why"] == "changed together with fetch_exchange_rate in 3 of 3 commits"
+    assert found[0]["how"] == "history"
+
+
 @pytest.mark.asyncio
 async def test_stats(shop: Path, db: Path) -> None:
     async with mcp_session(aurora_mcp(shop, db)) as session:

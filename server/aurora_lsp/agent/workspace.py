@@ -1,5 +1,6 @@
 """The workspace behind the MCP tools: one WorkspaceService on its reader and writer threads,
-when to refresh it, and what runs on its reader thread for a tool."""
+when to refresh it (and learn from its git history, as the language server does), and what
+runs on its reader thread for a tool."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from aurora_lsp.context.related import RelatedAnswer, related
 from aurora_lsp.index.indexer import IndexReport
 from aurora_lsp.records import Event
 from aurora_lsp.search import TIER_EXACT
+from aurora_lsp.workspace.learning import Learner
 from aurora_lsp.workspace.service import WorkspaceService
 from aurora_lsp.workspace.threads import READER, Threads, runs_on
 
@@ -37,12 +39,16 @@ class AgentWorkspace:
     call refreshes it first (at most once every REFRESH_INTERVAL_SECONDS) and answers from
     the fresh index. Any other is refreshed after the call has its answer, so no answer
     waits for a refresh or shares the interpreter with one; a change shows from the next
-    call on. A workspace never indexed is indexed before its first answer.
+    call on. A workspace never indexed is indexed before its first answer. After each
+    refresh the git history's new commits are mined in the background (the `history`
+    setting; workspace/learning.py), so `related` and the context answers learn as in the
+    language server.
     """
 
     def __init__(self, service: WorkspaceService, threads: Threads) -> None:
         self.service = service
         self.threads = threads
+        self.learner = Learner(threads)
         self._refresh: asyncio.Task[IndexReport | None] | None = None
         self._refresh_started = -float("inf")
         self._indexed = False
@@ -108,6 +114,7 @@ class AgentWorkspace:
         if not (report.changed or report.removed):
             self.noop_seconds = time.perf_counter() - started
         self._indexed = True
+        self.learner.schedule([self.service])
         return report
 
     def record(self, events: list[Event]) -> None:
@@ -122,6 +129,7 @@ class AgentWorkspace:
 
     async def close(self) -> bool:
         """Close both halves; False, leaving the writer open, while a refresh still runs on it."""
+        self.learner.stop()
         await self.threads.run(self.service.close_reader)
         if self.refreshing:
             return False
