@@ -29,6 +29,7 @@ import sqlite3
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from aurora_lsp.records import (
     Chunk,
@@ -583,18 +584,23 @@ class SqliteStore:
     def _keys(self, chunk_ids: Iterable[str]) -> dict[str, int]:
         """chunk id -> its key, for the ids that exist."""
         wanted = list(dict.fromkeys(chunk_ids))
+        if len(wanted) == 1:
+            row = self._one("c.key", wanted[0])
+            return {} if row is None else {wanted[0]: int(row[0])}
         found: dict[str, int] = {}
         for start in range(0, len(wanted), _ID_BATCH):
             batch = wanted[start : start + _ID_BATCH]
-            values = ",".join(["(?, ?, ?, ?)"] * len(batch))
-            rows = self.db.execute(
-                f"WITH wanted (i, path, qualname, number) AS (VALUES {values})"
-                " SELECT wanted.i, c.key FROM wanted JOIN files f ON f.path = wanted.path"
-                " JOIN chunks c ON c.file = f.key AND c.qualname = wanted.qualname AND c.number = wanted.number",
-                [part for i, chunk_id in enumerate(batch) for part in (i, *_id_parts(chunk_id))],
-            )
+            rows = self.db.execute(_wanted(len(batch), "c.key"), _wanted_values(batch))
             found.update((batch[i], int(key)) for i, key in rows)
         return found
+
+    def _one(self, columns: str, chunk_id: str) -> tuple[Any, ...] | None:
+        """Some columns of the chunk with this id (None if there is none), read by its parts."""
+        row: tuple[Any, ...] | None = self.db.execute(
+            f"SELECT {columns} {_FROM_CHUNKS} WHERE f.path = ? AND c.qualname = ? AND c.number = ?",
+            _id_parts(chunk_id),
+        ).fetchone()
+        return row
 
     def _ids(self, keys: Iterable[int]) -> dict[int, str]:
         """chunk key -> its id, for the keys that exist."""
@@ -721,12 +727,14 @@ class SqliteStore:
 
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         """The chunks with these ids that exist, in no particular order."""
-        keys = list(self._keys(chunk_ids).values())
+        wanted = list(dict.fromkeys(chunk_ids))
         found: list[Chunk] = []
-        for start in range(0, len(keys), _ID_BATCH):
-            batch = keys[start : start + _ID_BATCH]
-            rows = self.db.execute(f"{_CHUNK_SELECT} WHERE c.key IN ({','.join('?' * len(batch))})", batch)
-            found.extend(_chunk_from_row(row) for row in rows)
+        for start in range(0, len(wanted), _ID_BATCH):
+            batch = wanted[start : start + _ID_BATCH]
+            query = _wanted(
+                len(batch), _CHUNK_COLUMNS.removeprefix("SELECT "), "LEFT JOIN chunks p ON p.key = c.parent"
+            )
+            found.extend(_chunk_from_row(row[1:]) for row in self.db.execute(query, _wanted_values(batch)))
         return found
 
     def chunks_in_file(self, path: str) -> list[Chunk]:
@@ -742,16 +750,17 @@ class SqliteStore:
                 yield _chunk_from_row(row)
 
     def chunk_text(self, chunk_id: str) -> str | None:
-        key = self._keys([chunk_id]).get(chunk_id)
-        return None if key is None else unpack(key, self._stored_text)
+        row = self._one("c.text, c.text_at, c.text_size, c.parent", chunk_id)
+        if row is None:
+            return None
+        return unpack((StoredText(row[0], row[1], row[2]), row[3]), self._stored_text)
 
     def _stored_text(self, key: int) -> tuple[StoredText, int | None] | None:
         row = self.db.execute("SELECT text, text_at, text_size, parent FROM chunks WHERE key = ?", [key]).fetchone()
         return None if row is None else (StoredText(row[0], row[1], row[2]), row[3])
 
     def chunk_docstring(self, chunk_id: str) -> str | None:
-        key = self._keys([chunk_id]).get(chunk_id)
-        row = self.db.execute("SELECT docstring FROM chunks WHERE key = ?", [key]).fetchone()
+        row = self._one("c.docstring", chunk_id)
         return None if row is None else str(row[0])
 
     def name_candidates(self, like_pattern: str, min_length: int, limit: int) -> list[tuple[str, str]]:
@@ -1033,6 +1042,20 @@ def _ref_source(row: Sequence[object]) -> RefSource:
     path, qualname, number, kind, refs = row
     chunk_id = ChunkId.make(str(path), str(qualname), int(number))  # type: ignore[call-overload]
     return RefSource(chunk_id, str(path), str(qualname), str(kind), tuple(str(refs).split("\n")) if refs else ())
+
+
+def _wanted(count: int, columns: str, joins: str = "") -> str:
+    """A query of some columns of `count` chunks named by id: (i, columns…) of those that exist."""
+    values = ",".join(["(?, ?, ?, ?)"] * count)
+    return (
+        f"WITH wanted (i, path, qualname, number) AS (VALUES {values}) SELECT wanted.i, {columns}"
+        " FROM wanted JOIN files f ON f.path = wanted.path"
+        f" JOIN chunks c ON c.file = f.key AND c.qualname = wanted.qualname AND c.number = wanted.number {joins}"
+    )
+
+
+def _wanted_values(chunk_ids: Sequence[str]) -> list[object]:
+    return [part for i, chunk_id in enumerate(chunk_ids) for part in (i, *_id_parts(chunk_id))]
 
 
 def _id_parts(chunk_id: str) -> tuple[str, str, int]:

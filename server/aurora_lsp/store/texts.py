@@ -46,15 +46,14 @@ def pack(texts: Mapping[str, str], parents: Mapping[str, str | None]) -> dict[st
     return stored
 
 
-def unpack(key: int, stored: Callable[[int], tuple[StoredText, int | None] | None]) -> str | None:
-    """The text of chunk `key`, where `stored(key)` reads (its StoredText, its parent key);
-    None if a chunk on the way is missing."""
+def unpack(
+    first: tuple[StoredText, int | None], stored: Callable[[int], tuple[StoredText, int | None] | None]
+) -> str | None:
+    """A chunk's text from its (StoredText, parent key), where `stored(key)` reads the same of
+    another chunk; None if a parent on the way is missing."""
     spans: list[tuple[int, int]] = []
-    current: int | None = key
-    while current is not None:
-        found = stored(current)
-        if found is None:
-            return None
+    found: tuple[StoredText, int | None] | None = first
+    while found is not None:
         text, parent = found
         if text.data is not None:
             whole = decompress(text.data)
@@ -62,7 +61,7 @@ def unpack(key: int, stored: Callable[[int], tuple[StoredText, int | None] | Non
                 whole = whole[at : at + size]
             return whole
         spans.append((text.at or 0, text.size or 0))
-        current = parent
+        found = None if parent is None else stored(parent)
     return None
 
 
