@@ -24,7 +24,7 @@ from aurora_lsp import __version__
 if TYPE_CHECKING:
     from aurora_lsp.config import Settings
     from aurora_lsp.index.indexer import IndexReport
-    from aurora_lsp.protocol import SymbolItem
+    from aurora_lsp.protocol import HistorySummary, SymbolItem
     from aurora_lsp.records import Chunk
     from aurora_lsp.workspace.service import WorkspaceService
 
@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", parents=[common], help="index or incrementally refresh a workspace")
     index.add_argument("--full", action="store_true", help="re-chunk every file")
     index.add_argument("--workers", type=int, default=None, help="parsing processes (default: one per core)")
+    index.add_argument(
+        "--no-history", action="store_true", help="do not read the git history this time (what was learned stays)"
+    )
 
     symbols = commands.add_parser("symbols", parents=[common], help="workspace symbol search, best first")
     symbols.add_argument("query")
@@ -279,6 +282,7 @@ def _index(workspace: WorkspaceService, args: argparse.Namespace, out: TextIO) -
     from aurora_lsp.protocol import IndexSummary
 
     report = _refresh(workspace, args, full=args.full)
+    history = None if args.no_history else _learn(workspace, args)
     database = workspace.chunks.database_figures()
     if args.json:
         summary = IndexSummary(
@@ -293,19 +297,41 @@ def _index(workspace: WorkspaceService, args: argparse.Namespace, out: TextIO) -
             problems=report.problems,
             seconds=round(report.seconds, 3),
             database=database,
+            history=history,
         )
         _print_json(protocol.to_wire(summary), out)
         return EXIT_OK
     skipped = sum(report.skipped.values())
     reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(report.skipped.items()))
     problems = f"; {len(report.problems)} files with problems (see --json)" if report.problems else ""
+    learned = ""
+    if history is not None:
+        plural = "" if history.commits == 1 else "s"
+        learned = f"; learned from {history.commits} commit{plural} of git history ({history.new_commits} new)"
     print(
         f"Indexed {report.files} files, {report.chunks} chunks, {report.edges} edges in {report.seconds:.2f} s "
         f"({report.changed} re-chunked, {report.unchanged} unchanged, {report.removed} removed; "
-        f"skipped {skipped}{': ' + reasons if skipped else ''}){problems} → {database.path}",
+        f"skipped {skipped}{': ' + reasons if skipped else ''}){problems} → {database.path}{learned}",
         file=out,
     )
     return EXIT_OK
+
+
+def _learn(workspace: WorkspaceService, args: argparse.Namespace) -> HistorySummary | None:
+    """Mine the git history's new commits (workspace/learning.py), as the language server does
+    in the background; None outside a git repository or with the `history` setting off."""
+    from aurora_lsp.context.learned import COMMITS_KEY
+    from aurora_lsp.protocol import HistorySummary
+    from aurora_lsp.workspace.learning import learn_now
+
+    if sys.stderr.isatty() and not args.json:
+        print("aurora-lsp: reading the git history…", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    mined = learn_now(workspace)
+    if mined is None or not mined.head:
+        return None
+    commits = int(workspace.db.get_meta(COMMITS_KEY) or 0)
+    return HistorySummary(commits, mined.commits, round(time.perf_counter() - started, 3))
 
 
 def _symbols(workspace: WorkspaceService, args: argparse.Namespace, out: TextIO) -> int:

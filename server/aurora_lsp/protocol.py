@@ -208,8 +208,19 @@ class ReindexResult:
 
 
 @attrs.frozen
+class HistorySummary:
+    """What `aurora-lsp index` learned from the git history: the commits counted in all, those
+    counted by this run, and how long reading them took."""
+
+    commits: int
+    new_commits: int
+    seconds: float
+
+
+@attrs.frozen
 class IndexSummary:
-    """`aurora-lsp index --json`: what one refresh did."""
+    """`aurora-lsp index --json`: what one refresh did (and, in a git repository with the
+    `history` setting on, what was learned from the history)."""
 
     files: int
     chunks: int
@@ -222,6 +233,7 @@ class IndexSummary:
     problems: dict[str, list[str]]
     seconds: float
     database: DatabaseFigures
+    history: HistorySummary | None = None
 
 
 # -- `aurora-lsp symbols --json` ----------------------------------------------------------------

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,37 @@ def test_index_prints_one_summary_line_and_refreshes(shop: Path, db: str) -> Non
     assert report["changed"] == 0 and report["unchanged"] == 6 and report["chunks"] == 21
     assert report["skipped"]["ignored by .gitignore"] == 2
     assert report["database"]["path"] == db and report["database"]["bytes"] > 0
+
+
+def test_index_learns_from_the_git_history_incrementally(shop: Path, db: str) -> None:
+    environment = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
+                   "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_GLOBAL": os.devnull}  # fmt: skip
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=shop, env={**os.environ, **environment}, capture_output=True, check=True)
+
+    outside = json.loads(run_cli("index", str(shop), "--db", db, "--json").stdout)
+    assert outside["history"] is None  # not a repository: nothing to learn, no error
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-q", "-m", "first")
+    pricing = shop / "shop/services/pricing.py"
+    pricing.write_text(pricing.read_text().replace("else 1.1", "else 1.2").replace("(product)", "(product) "))
+    git("commit", "-q", "-am", "rates and lines")
+    first = run_cli("index", str(shop), "--db", db)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip().endswith("; learned from 2 commits of git history (2 new)")
+    assert len(first.stdout.strip().splitlines()) == 1
+    pricing.write_text(pricing.read_text().replace("else 1.2", "else 1.3"))
+    git("commit", "-q", "-am", "rate")
+    again = json.loads(run_cli("index", str(shop), "--db", db, "--json").stdout)
+    assert again["history"]["commits"] == 3 and again["history"]["newCommits"] == 1
+    skipped = json.loads(run_cli("index", str(shop), "--db", db, "--json", "--no-history").stdout)
+    assert skipped["history"] is None
+    with sqlite3.connect(db) as con:  # skipping a run keeps what was learned
+        assert con.execute("SELECT value FROM meta WHERE key = 'history_commits'").fetchone() == ("3",)
+        pairs = con.execute("SELECT n FROM history_pairs WHERE a LIKE '%fetch_exchange_rate' AND b LIKE '%make_line'")
+        assert pairs.fetchone() == (2,)
 
 
 def test_symbols_fuzzy_best_first(shop: Path, db: str) -> None:
