@@ -51,23 +51,28 @@ class AstWalk:
         stack: list[tuple[ast.AST, Scope, str]] = [(tree, module_scope, "r")]
         while stack:
             node, scope, usage = stack.pop()
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                self._define(node, scope, stack)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                self._record_import(node, scope)
-            elif isinstance(node, _TRAILED):
-                self._use_chain(node, scope, usage, stack)
-            elif isinstance(node, ast.Name):
-                if isinstance(node.ctx, ast.Store):
+            kind = type(node)  # by type, not isinstance: ast's classes are never subclassed
+            if kind is ast.Name:
+                assert isinstance(node, ast.Name)
+                if type(node.ctx) is ast.Store:
                     scope.bound.add(node.id)
                 else:  # `del x` uses x, as parso reads it
                     _add_ref(scope, usage, node.id)
-            elif isinstance(node, ast.JoinedStr):
-                continue  # the parso walk does not look inside f-strings either
-            else:
-                self._bind(node, scope)
-                children = list(ast.iter_child_nodes(node))
-                stack.extend((child, scope, usage) for child in reversed(children))
+            elif kind in _TRAILED:
+                assert isinstance(node, _TRAILED)
+                self._use_chain(node, scope, usage, stack)
+            elif kind in _DEFINITIONS:
+                assert isinstance(node, _DEFINITIONS)
+                self._define(node, scope, stack)
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                assert isinstance(node, (ast.Import, ast.ImportFrom))
+                self._record_import(node, scope)
+            elif kind is not ast.JoinedStr:  # the parso walk does not look inside f-strings either
+                if kind in _BINDS:
+                    self._bind(node, scope)
+                children = _children(node)
+                if children:
+                    stack.extend((child, scope, usage) for child in reversed(children))
 
     # -- definitions --------------------------------------------------------------------
 
@@ -153,6 +158,9 @@ class AstWalk:
 
     def _signature(self, node: Definition, def_line: int, def_col: int) -> str:
         """The header as the parso walk writes it: tokens joined by single spaces, no comments."""
+        plain = self._plain_header(def_line, def_col)
+        if plain is not None:
+            return cap_signature(plain)
         body_line = node.body[0].lineno if node.body else (node.end_lineno or def_line)
         source = "".join(self.lines[def_line - 1 : body_line])
         parts: list[str] = []
@@ -181,6 +189,31 @@ class AstWalk:
         except (tokenize.TokenError, SyntaxError):
             pass  # the body was cut off mid-statement; the header before it is complete
         return cap_signature(" ".join("".join(parts).split()))
+
+    def _plain_header(self, def_line: int, def_col: int) -> str | None:
+        """The signature of a header without strings, comments or backslashes, read without the
+        tokenizer (a fifth of the walk's time): its whitespace squashed as the tokens' gaps are,
+        none after `(` or `[` or before `)`, `]`, `,` or `:`. None for any other header."""
+        pieces: list[str] = []
+        depth = 0
+        column = def_col
+        for text in self.lines[def_line - 1 : def_line - 1 + _PLAIN_HEADER_MAX_LINES]:
+            for mark in _HEADER_MARK.finditer(text, column):
+                character = mark.group()
+                if character in "([{":
+                    depth += 1
+                elif character in ")]}":
+                    depth -= 1
+                elif character == ":":
+                    if depth == 0:
+                        pieces.append(text[column : mark.start()])
+                        header = " ".join("".join(pieces).split())
+                        return _SPACE_BEFORE_CLOSE.sub(r"\1", _SPACE_AFTER_OPEN.sub(r"\1", header))
+                else:
+                    return None  # a string, a comment or a backslash: the tokenizer reads those
+            pieces.append(text[column:])
+            column = 0
+        return None
 
     # -- uses ---------------------------------------------------------------------------
 
@@ -315,6 +348,33 @@ def _add_ref(scope: Scope, usage: str, chain: str) -> None:
 
 
 _TRAILED = (ast.Attribute, ast.Call, ast.Subscript)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_BINDS = frozenset(
+    (ast.ExceptHandler, ast.Global, ast.Nonlocal, ast.Lambda, ast.MatchAs, ast.MatchStar, ast.MatchMapping)
+    + (ast.Assign, ast.AnnAssign)
+)
+# Nodes with nothing to walk inside: contexts, operators, constants.
+_NOTHING_INSIDE = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop, ast.Constant)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+_HEADER_MARK = re.compile(r"[()\[\]{}:#'\"\\]")
+_SPACE_AFTER_OPEN = re.compile(r"([(\[]) ")
+_SPACE_BEFORE_CLOSE = re.compile(r" ([)\],]|:(?!=))")
+_PLAIN_HEADER_MAX_LINES = 50
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """`ast.iter_child_nodes` without what has nothing inside (three times faster, a list)."""
+    fields = _CHILD_FIELDS.get(type(node))
+    if fields is None:
+        fields = _CHILD_FIELDS[type(node)] = tuple(name for name in node._fields if name not in ("ctx", "op", "ops"))
+    children: list[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            children.extend(v for v in value if isinstance(v, ast.AST) and not isinstance(v, _NOTHING_INSIDE))
+        elif isinstance(value, ast.AST) and not isinstance(value, _NOTHING_INSIDE):
+            children.append(value)
+    return children
 
 
 def _trailers(node: ast.expr) -> tuple[ast.expr, list[ast.expr]]:
