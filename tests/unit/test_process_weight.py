@@ -52,13 +52,13 @@ def test_sqlite_utils_loads_without_numpy_or_pandas_but_they_stay_importable(tmp
     for name in ("numpy", "pandas"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "__init__.py").write_text("VERSION = 'installed'\n")
-    code = (
-        "import sys, aurora_lsp.store.sqlite;"
-        "print('numpy' in sys.modules, 'pandas' in sys.modules);"
+    code = (  # a new database: sqlite-utils creates its schema
+        f"import sys, aurora_lsp.store.sqlite as s; s.SqliteStore({str(tmp_path / 'new.sqlite3')!r}).close();"
+        "print('sqlite_utils' in sys.modules, 'numpy' in sys.modules, 'pandas' in sys.modules);"
         "import numpy, pandas; print(numpy.VERSION, pandas.VERSION)"
     )
     out = _python(code, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
-    assert out.splitlines() == ["False False", "installed installed"]
+    assert out.splitlines() == ["True False False", "installed installed"]
 
 
 def test_indexing_and_the_command_line_never_load_lsprotocol(tmp_path: Path) -> None:
@@ -154,7 +154,8 @@ serving.join(30)
 def test_initialize_is_answered_before_the_services_load(tmp_path: Path) -> None:
     """`initialize` is answered with pygls, lsprotocol and the settings only; the store loads for
     the first workspace/symbol (answered from the database before any refresh), and still no
-    indexer, parser, context engine or jedi, which load when first used."""
+    sqlite-utils (the schema is current), indexer, parser, context engine or jedi, which load
+    when first used."""
     root = tmp_path / "ws"
     root.mkdir()
     (root / "shop.py").write_text("class Cart:\n    def total(self):\n        return 1\n")
@@ -169,6 +170,6 @@ def test_initialize_is_answered_before_the_services_load(tmp_path: Path) -> None
     at_initialize, symbols, after_symbols = (json.loads(line) for line in result.stdout.splitlines())
     assert at_initialize == []
     assert symbols == ["Cart.total"]
-    assert "sqlite_utils" in after_symbols and "aurora_lsp.store.chunks" in after_symbols
+    assert "aurora_lsp.store.chunks" in after_symbols
     assert [name for name in after_symbols if name.startswith(("aurora_lsp.index.indexer", "aurora_lsp.context.engine",
-            "parso", "jedi", "pathspec", "multiprocessing"))] == []  # fmt: skip
+            "sqlite_utils", "parso", "jedi", "pathspec", "multiprocessing"))] == []  # fmt: skip

@@ -1,4 +1,5 @@
-"""The disk tier: SQLite through sqlite-utils. The only module that imports sqlite_utils.
+"""The disk tier: SQLite through sqlite-utils. The only module that imports sqlite_utils
+(only to create and migrate the schema: `_Database`).
 
 One database file per workspace, in WAL mode, with a schema version (`PRAGMA
 user_version`) and forward migrations. Tables: `files` (what was indexed, by content
@@ -29,7 +30,7 @@ import sqlite3
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aurora_lsp.records import (
     Chunk,
@@ -45,19 +46,56 @@ from aurora_lsp.records import (
 )
 from aurora_lsp.store.texts import StoredText, pack, unpack, unpack_file
 
-# sqlite-utils imports pandas and numpy when they are installed, only to map their types to
-# SQL column types, which Aurora never stores. Where they are installed (a data-science
-# environment) that costs 12 MB (numpy) or more (pandas) and a tenth of a second at every
-# start: hide them while it loads, unless something imported them already.
-_HIDDEN = [name for name in ("pandas", "numpy") if name not in sys.modules]
-for _name in _HIDDEN:
-    sys.modules[_name] = None  # type: ignore[assignment]  # an import of it then fails
-try:
+if TYPE_CHECKING:
     import sqlite_utils
-finally:
-    for _name in _HIDDEN:
-        if sys.modules.get(_name, False) is None:
-            del sys.modules[_name]
+
+
+def _load_sqlite_utils() -> Any:
+    """sqlite-utils, imported when a schema is created or migrated (0.1 s of CPU: dateutil,
+    click, pluggy and its plugins), not by every process that opens a current database.
+
+    It imports pandas and numpy when they are installed, only to map their types to SQL
+    column types, which Aurora never stores. Where they are installed (a data-science
+    environment) that costs 12 MB (numpy) or more (pandas) and a tenth of a second: hide them
+    while it loads, unless something imported them already.
+    """
+    hidden = [name for name in ("pandas", "numpy") if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # an import of it then fails
+    try:
+        import sqlite_utils
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, False) is None:
+                del sys.modules[name]
+    return sqlite_utils
+
+
+class _Database:
+    """The connection as this module uses it: `execute`, `conn`, `table_names`, `enable_wal` as
+    sqlite-utils' Database has them (the connection is in autocommit mode, so its `execute`
+    is the connection's), and that Database itself (`schema`) for creating and migrating."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._schema: sqlite_utils.Database | None = None
+        self.conn.execute("PRAGMA recursive_triggers = on")  # as sqlite-utils' Database sets it
+
+    def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None) -> sqlite3.Cursor:
+        return self.conn.execute(sql) if parameters is None else self.conn.execute(sql, parameters)
+
+    def table_names(self) -> list[str]:
+        return [row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+
+    def enable_wal(self) -> None:
+        if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self.conn.execute("PRAGMA journal_mode = wal")
+
+    def schema(self) -> sqlite_utils.Database:
+        if self._schema is None:
+            self._schema = _load_sqlite_utils().Database(self.conn)
+        return self._schema
+
 
 SCHEMA_VERSION = 8
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -388,7 +426,7 @@ class SqliteStore:
             )
         except (OSError, sqlite3.Error) as error:
             raise StoreError(f"cannot open database {self.path}: {error}", _reason_of(error)) from error
-        self.db = sqlite_utils.Database(connection)
+        self.db = _Database(connection)
         try:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._refuse_unknown_schema()  # before anything writes, WAL mode included
@@ -437,7 +475,7 @@ class SqliteStore:
                 version = self.schema_version()
                 if version >= SCHEMA_VERSION:
                     break
-                MIGRATIONS[version](self.db)
+                MIGRATIONS[version](self.db.schema())
                 self.db.execute(f"PRAGMA user_version = {version + 1}")
         # schema 8 replaced the tables before it: give their pages back to the disk
         if self.db.execute("PRAGMA freelist_count").fetchone()[0]:
