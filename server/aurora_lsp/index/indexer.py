@@ -16,7 +16,6 @@ import errno
 import itertools
 import multiprocessing
 import os
-import re
 import stat
 import time
 from collections import Counter, deque
@@ -26,16 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aurora_lsp.index import worker
+from aurora_lsp.index.affected import (
+    Affected,
+    Change,
+    Definitions,
+    change_between,
+    classes_with_new_ancestry,
+    close_over_reexports,
+)
 from aurora_lsp.index.chunker import content_hash
 from aurora_lsp.index.inferred import JEDI, InferredFile, MergeCounts, ResolvedUse, Site, StaticEdge, merge
-from aurora_lsp.index.resolve import (
-    Resolver,
-    SymbolTable,
-    module_name,
-    ref_names,
-    resolve_bases,
-    resolve_edges,
-)
+from aurora_lsp.index.resolve import Resolver, SymbolTable, module_name, resolve_bases, resolve_edges
 from aurora_lsp.index.scan import (
     SKIP_NOT_FILE,
     SKIP_TOO_LARGE,
@@ -59,7 +59,6 @@ OUTLINE_BATCH_FILES = 32  # the first pass's batches: a definition is findable w
 IN_FLIGHT_BATCHES_PER_WORKER = 4
 RESOLVE_BATCH = 2000  # chunks whose edges are resolved and written together
 WRITE_BATCH_FILES = 50
-PREFILTER_MAX_NAMES = 500  # past this many changed names, a regex of them costs more than it saves
 _EDGES_DIRTY = "edges_dirty"
 
 Progress = Callable[[int, int], None]
@@ -194,8 +193,8 @@ class Indexer:
             was_dirty = self.db.get_meta(_EDGES_DIRTY) == "1"
             old_bases: dict[str, tuple[str, ...]] = {}
             # What resolution knew of the files about to change, and what it knows of them after.
-            before: dict[str, _Definitions] = {}
-            after: dict[str, _Definitions] = {}
+            before: dict[str, Definitions] = {}
+            after: dict[str, Definitions] = {}
             if work or removed:
                 old_bases = self.db.base_edges()
                 before = self._definitions([w.path for w in work if w.path in states] + removed)
@@ -222,7 +221,7 @@ class Indexer:
                     failed_paths.add(item.path)
                 else:
                     pending.append(FileRecord(result, item.size, item.mtime_ns, item.checked_ns, item.module))
-                    after[item.path] = _Definitions.of(result)
+                    after[item.path] = Definitions.of(result, item.module)
                     if result.problems:
                         report.problems[item.path] = list(result.problems)
                 if len(pending) >= WRITE_BATCH_FILES:
@@ -241,13 +240,13 @@ class Indexer:
             report.removed_paths = removed + stale
             report.removed = len(report.removed_paths)
             if written_paths or report.removed_paths or was_dirty:
-                affected_names, exports_changed = _changed_names(before, after)
+                change = change_between(before, after, {path: state.module for path, state in states.items()})
                 module_changed = any(states[p].module != modules[p] for p in states if p in modules)
                 report.resolved_sources = self._resolve(
                     set(written_paths),
-                    affected_names,
+                    change,
                     old_bases,
-                    full_resolution=full or module_changed or exports_changed or not states or was_dirty,
+                    full_resolution=full or module_changed or not states or was_dirty,
                 )
             counts = self.db.counts()
             report.files, report.chunks, report.edges = counts["files"], counts["chunks"], counts["edges"]
@@ -314,11 +313,11 @@ class Indexer:
             )
         return work, touched
 
-    def _definitions(self, paths: list[str]) -> dict[str, _Definitions]:
+    def _definitions(self, paths: list[str]) -> dict[str, Definitions]:
         """What resolution knows now of these files (those indexed), read in a few queries."""
         entries = self.db.definitions_of(paths)
         return {
-            path: _Definitions(entries.get(path, set()), symbols.imports, symbols.star_imports)
+            path: Definitions(entries.get(path, set()), symbols.imports, symbols.star_imports, symbols.module)
             for path, symbols in self.db.file_symbols_of(paths).items()
         }
 
@@ -393,7 +392,7 @@ class Indexer:
     def _resolve(
         self,
         changed_paths: set[str],
-        affected_names: set[str],
+        change: Change,
         old_bases: dict[str, tuple[str, ...]],
         full_resolution: bool,
     ) -> int:
@@ -407,44 +406,11 @@ class Indexer:
         # References are read a batch at a time, never all at once: at 262K chunks holding
         # every chunk's refs was the server's memory peak (153 MiB, scale benchmark).
         resolve_bases(resolver, self.db.iter_ref_sources(kind="class"))
-        imports = {s.path: s.imports for s in file_symbols}
-        changed_hierarchy: set[str] = set()
+        needs_resolving: Callable[[RefSource], bool] | None = None
         if not full_resolution:
-            changed_hierarchy = _classes_with_new_ancestry(old_bases, table.bases)
-            # `T>attr` lookups elsewhere depend on T's ancestry: treat T's name as changed
-            affected_names = affected_names | {ChunkId.plain_qualname(c).rpartition(".")[2] for c in changed_hierarchy}
-
-        # A source can use an affected name only if one of its refs spells it, or one of its
-        # file's imports leads to it: a cheap test before the exact one, on most sources.
-        spelled = (
-            re.compile("|".join(re.escape(name) for name in sorted(affected_names)))
-            if 0 < len(affected_names) <= PREFILTER_MAX_NAMES
-            else None
-        )
-        imports_reach: dict[str, bool] = {}
-
-        def may_use_affected(source: RefSource) -> bool:
-            if not affected_names:
-                return False
-            if spelled is None:
-                return True
-            reach = imports_reach.get(source.path)
-            if reach is None:
-                targets = imports.get(source.path, {}).values()
-                reach = imports_reach[source.path] = any(
-                    not affected_names.isdisjoint(target.split(".")) for target in targets
-                )
-            return reach or spelled.search("\n".join(source.refs)) is not None
-
-        def needs_resolving(source: RefSource) -> bool:
-            return (
-                source.path in changed_paths
-                or _enclosing_class_in(source.id, table.parents, changed_hierarchy)
-                or (
-                    may_use_affected(source)
-                    and not affected_names.isdisjoint(_names_used(source, imports.get(source.path, {})))
-                )
-            )
+            change.hierarchy = classes_with_new_ancestry(old_bases, table.bases)
+            close_over_reexports(change, file_symbols)
+            needs_resolving = Affected(change, resolver, changed_paths)
 
         resolved = 0
         with self.db.transaction():
@@ -453,7 +419,7 @@ class Indexer:
                 self._static.clear()
             batch: list[RefSource] = []
             for source in self.db.iter_ref_sources():
-                if full_resolution or needs_resolving(source):
+                if needs_resolving is None or needs_resolving(source):
                     batch.append(source)
                     if source.path in self.inferred:
                         self._static.pop(source.id, None)  # its static edges are stored afresh
@@ -566,88 +532,6 @@ def _is_package(path: str) -> bool:
 def _modules(scan: ScanResult) -> dict[str, str]:
     package_dirs = scan.package_dirs
     return {f.path: module_name(f.path, package_dirs) for f in scan.files}
-
-
-@dataclass(slots=True)
-class _Definitions:
-    """What resolution knows of one file: its chunks' (id, qualname, kind, parent) and its imports."""
-
-    entries: set[tuple[str, str, str, str | None]]
-    imports: dict[str, str]
-    star_imports: tuple[str, ...]
-
-    @classmethod
-    def of(cls, parsed: ParsedFile) -> _Definitions:
-        entries = {(c.id, c.qualname, c.kind, c.parent) for c in parsed.chunks}
-        return cls(entries, parsed.imports, parsed.star_imports)
-
-
-_NO_DEFINITIONS = _Definitions(set(), {}, ())
-
-
-def _changed_names(before: dict[str, _Definitions], after: dict[str, _Definitions]) -> tuple[set[str], bool]:
-    """Names whose meaning the change alters, and whether a module's `import *` changed.
-
-    Resolution reads a file through its chunks' (id, qualname, kind, parent) and its
-    imports, so only the names of entries that appeared, vanished or changed can resolve
-    differently elsewhere: a body edited in place affects nothing beyond its own chunks
-    (re-resolved anyway). A changed `import *` changes what the module exports by names
-    it does not spell: the caller resolves everything then.
-    """
-    names: set[str] = set()
-    for path in before.keys() | after.keys():
-        old, new = before.get(path, _NO_DEFINITIONS), after.get(path, _NO_DEFINITIONS)
-        if old.star_imports != new.star_imports:
-            return names, True
-        names.update(qualname.rpartition(".")[2] for _, qualname, _, _ in old.entries ^ new.entries)
-        names.update(
-            local
-            for local in old.imports.keys() | new.imports.keys()
-            if old.imports.get(local) != new.imports.get(local)
-        )
-    return names, False
-
-
-def _names_used(source: RefSource, imports: dict[str, str]) -> set[str]:
-    names = ref_names(source.refs)
-    for ref in source.refs:
-        head = ref[2:].replace(">", ".").partition(".")[0]
-        target = imports.get(head)
-        if target is not None:
-            names.update(target.split("."))
-    return names
-
-
-def _ancestry(class_id: str, bases: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
-    seen: list[str] = []
-    stack = list(bases.get(class_id, ()))
-    while stack and len(seen) < 64:
-        current = stack.pop(0)
-        if current in seen:
-            continue
-        seen.append(current)
-        stack.extend(bases.get(current, ()))
-    return tuple(seen)
-
-
-def _classes_with_new_ancestry(old: dict[str, tuple[str, ...]], new: dict[str, tuple[str, ...]]) -> set[str]:
-    changed: set[str] = set()
-    for class_id in set(old) | set(new):
-        if _ancestry(class_id, old) != _ancestry(class_id, new):
-            changed.add(class_id)
-    return changed
-
-
-def _enclosing_class_in(chunk_id: str, parents: dict[str, str], classes: set[str]) -> bool:
-    """Whether one of `classes` (class ids) encloses the chunk, at any depth."""
-    if not classes:
-        return False
-    current = parents.get(chunk_id)
-    while current is not None:
-        if current in classes:
-            return True
-        current = parents.get(current)
-    return False
 
 
 def read_regular_file(path: str, max_bytes: int) -> tuple[bytes, os.stat_result] | str:
