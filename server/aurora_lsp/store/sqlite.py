@@ -44,7 +44,7 @@ from aurora_lsp.records import (
     name_words,
     summarize,
 )
-from aurora_lsp.store.texts import StoredText, pack, unpack, unpack_file
+from aurora_lsp.store.texts import Decompressed, StoredText, pack, unpack, unpack_file
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -163,6 +163,15 @@ _CHUNK_COLUMNS = (
 )
 _CHUNK_SELECT = f"{_CHUNK_COLUMNS} {_FROM_CHUNKS} LEFT JOIN chunks p ON p.key = c.parent"
 _REF_COLUMNS = "SELECT f.path, c.qualname, c.number, c.kind, c.refs"
+# an edge with the ids of both ends, as their parts
+_EDGE_SELECT = (
+    "SELECT sf.path, s.qualname, s.number, df.path, d.qualname, d.number, e.kind, e.how FROM edges e"
+    " JOIN chunks s ON s.key = e.src JOIN files sf ON sf.key = s.file"
+    " JOIN chunks d ON d.key = e.dst JOIN files df ON df.key = d.file"
+)
+_KEY_OF_ID = (
+    "SELECT c.key FROM files f JOIN chunks c ON c.file = f.key WHERE f.path = ? AND c.qualname = ? AND c.number = ?"
+)
 _ID_BATCH = 400  # ids or keys a query binds at most (four values each for an id: under SQLite's limit)
 
 
@@ -415,6 +424,7 @@ class SqliteStore:
         self.memory_name = memory_name
         self._vocabulary_ready = False
         self._body_vocabulary_ready = False
+        self._decompressed = Decompressed()
         try:
             if memory_name is None:
                 _create_private(self.path)
@@ -653,11 +663,13 @@ class SqliteStore:
             found.update((int(key), ChunkId.make(path, qualname, number)) for key, path, qualname, number in rows)
         return found
 
-    def _edge_rows(self, query: str, arguments: Sequence[object]) -> list[tuple[str, str, str, str]]:
-        """(src id, dst id, kind, how) of the edges a query of (src, dst, kind, how) keys finds."""
-        rows = self.db.execute(query, arguments).fetchall()
-        ids = self._ids([key for row in rows for key in row[:2]])
-        return [(ids[src], ids[dst], kind, how) for src, dst, kind, how in rows if src in ids and dst in ids]
+    def _edge_rows(self, where: str, arguments: Sequence[object]) -> list[tuple[str, str, str, str]]:
+        """(src id, dst id, kind, how) of the edges a condition on `e` finds."""
+        rows = self.db.execute(f"{_EDGE_SELECT} WHERE {where}", arguments)
+        return [
+            (ChunkId.make(sp, sq, sn), ChunkId.make(dp, dq, dn), kind, how)
+            for sp, sq, sn, dp, dq, dn, kind, how in rows
+        ]
 
     # -- resolution inputs and edges ----------------------------------------------------
 
@@ -745,34 +757,30 @@ class SqliteStore:
     def base_edges(self) -> dict[str, tuple[str, ...]]:
         """class id -> the ids of its base classes, as last resolved."""
         bases: dict[str, list[str]] = {}
-        for src, dst, _, _ in sorted(self._edge_rows("SELECT src, dst, kind, how FROM edges WHERE kind = 'base'", [])):
+        for src, dst, _, _ in sorted(self._edge_rows("e.kind = 'base'", [])):
             bases.setdefault(src, []).append(dst)
         return {src: tuple(dsts) for src, dsts in bases.items()}
 
     def dependencies(self, chunk_id: str) -> list[tuple[str, str, str]]:
         """(target id, kind, how) of the chunks this chunk references."""
-        key = self._keys([chunk_id]).get(chunk_id)
-        rows = self._edge_rows("SELECT src, dst, kind, how FROM edges WHERE src = ?", [key])
+        rows = self._edge_rows(f"e.src = ({_KEY_OF_ID})", _id_parts(chunk_id))
         return sorted((dst, kind, how) for _, dst, kind, how in rows)
 
     def dependents(self, chunk_id: str) -> list[tuple[str, str, str]]:
         """(source id, kind, how) of the chunks that reference this chunk."""
-        key = self._keys([chunk_id]).get(chunk_id)
-        rows = self._edge_rows("SELECT src, dst, kind, how FROM edges WHERE dst = ?", [key])
+        rows = self._edge_rows(f"e.dst = ({_KEY_OF_ID})", _id_parts(chunk_id))
         return sorted((src, kind, how) for src, _, kind, how in rows)
 
     # -- chunks -------------------------------------------------------------------------
 
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         """The chunks with these ids that exist, in no particular order."""
-        wanted = list(dict.fromkeys(chunk_ids))
+        keys = list(self._keys(chunk_ids).values())
         found: list[Chunk] = []
-        for start in range(0, len(wanted), _ID_BATCH):
-            batch = wanted[start : start + _ID_BATCH]
-            query = _wanted(
-                len(batch), _CHUNK_COLUMNS.removeprefix("SELECT "), "LEFT JOIN chunks p ON p.key = c.parent"
-            )
-            found.extend(_chunk_from_row(row[1:]) for row in self.db.execute(query, _wanted_values(batch)))
+        for start in range(0, len(keys), _ID_BATCH):
+            batch = keys[start : start + _ID_BATCH]
+            rows = self.db.execute(f"{_CHUNK_SELECT} WHERE c.key IN ({','.join('?' * len(batch))})", batch)
+            found.extend(_chunk_from_row(row) for row in rows)
         return found
 
     def chunks_in_file(self, path: str) -> list[Chunk]:
@@ -791,7 +799,7 @@ class SqliteStore:
         row = self._one("c.text, c.text_at, c.text_size, c.parent", chunk_id)
         if row is None:
             return None
-        return unpack((StoredText(row[0], row[1], row[2]), row[3]), self._stored_text)
+        return unpack((StoredText(row[0], row[1], row[2]), row[3]), self._stored_text, self._decompressed)
 
     def _stored_text(self, key: int) -> tuple[StoredText, int | None] | None:
         row = self.db.execute("SELECT text, text_at, text_size, parent FROM chunks WHERE key = ?", [key]).fetchone()
@@ -922,22 +930,23 @@ class SqliteStore:
         for start in range(0, len(keys), _ID_BATCH):
             batch = keys[start : start + _ID_BATCH]
             marks = ",".join("?" * len(batch))
-            found.extend(self._edge_rows(f"SELECT src, dst, kind, how FROM edges WHERE src IN ({marks})", batch))
-            inbound = f"SELECT src, dst, kind, how FROM edges WHERE dst IN ({marks}) AND src NOT IN ({marks})"
-            found.extend(self._edge_rows(inbound, batch * 2))
+            where = f"e.src IN ({marks}) UNION ALL {_EDGE_SELECT} WHERE e.dst IN ({marks}) AND e.src NOT IN ({marks})"
+            found.extend(self._edge_rows(where, batch * 3))
         return found
 
     def children(self, chunk_ids: Sequence[str]) -> list[tuple[str, str]]:
         """(child id, parent id) of the chunks directly inside these chunks."""
-        keys = list(self._keys(chunk_ids).values())
+        wanted = list(dict.fromkeys(chunk_ids))
         found: list[tuple[str, str]] = []
-        for start in range(0, len(keys), _ID_BATCH):
-            batch = keys[start : start + _ID_BATCH]
-            rows = self.db.execute(
-                f"SELECT key, parent FROM chunks WHERE parent IN ({','.join('?' * len(batch))})", batch
-            ).fetchall()
-            ids = self._ids([key for row in rows for key in row])
-            found.extend((ids[child], ids[parent]) for child, parent in rows)
+        for start in range(0, len(wanted), _ID_BATCH):
+            batch = wanted[start : start + _ID_BATCH]
+            query = _wanted(
+                len(batch), "f.path, k.qualname, k.number, c.qualname, c.number", "JOIN chunks k ON k.parent = c.key"
+            )
+            found.extend(
+                (ChunkId.make(path, qualname, number), ChunkId.make(path, parent, parent_number))
+                for _, path, qualname, number, parent, parent_number in self.db.execute(query, _wanted_values(batch))
+            )
         return found
 
     # -- accesses -----------------------------------------------------------------------
@@ -1064,7 +1073,7 @@ class SqliteStore:
         return {
             "files": files,
             "chunks": sorted(chunks, key=lambda row: str(row[0])),
-            "edges": sorted(self._edge_rows("SELECT src, dst, kind, how FROM edges", [])),
+            "edges": sorted(self._edge_rows("1", [])),
             "fts": self._index_entries("chunks_fts", ids),
             "body_fts": self._index_entries("chunks_body_fts", ids),
         }

@@ -10,6 +10,7 @@ with zlib (the standard library's), about a quarter of its size. Pure functions:
 from __future__ import annotations
 
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
@@ -46,8 +47,29 @@ def pack(texts: Mapping[str, str], parents: Mapping[str, str | None]) -> dict[st
     return stored
 
 
+class Decompressed:
+    """The texts decompressed last, by their compressed bytes (so never stale): the chunks one
+    context answer shows are often methods of one class, each a span of its text."""
+
+    def __init__(self, entries: int = 16) -> None:
+        self.entries = entries
+        self._texts: OrderedDict[bytes, str] = OrderedDict()
+
+    def __call__(self, data: bytes) -> str:
+        text = self._texts.get(data)
+        if text is None:
+            text = self._texts[data] = decompress(data)
+            if len(self._texts) > self.entries:
+                self._texts.popitem(last=False)
+        else:
+            self._texts.move_to_end(data)
+        return text
+
+
 def unpack(
-    first: tuple[StoredText, int | None], stored: Callable[[int], tuple[StoredText, int | None] | None]
+    first: tuple[StoredText, int | None],
+    stored: Callable[[int], tuple[StoredText, int | None] | None],
+    decompressed: Callable[[bytes], str] = decompress,
 ) -> str | None:
     """A chunk's text from its (StoredText, parent key), where `stored(key)` reads the same of
     another chunk; None if a parent on the way is missing."""
@@ -56,7 +78,7 @@ def unpack(
     while found is not None:
         text, parent = found
         if text.data is not None:
-            whole = decompress(text.data)
+            whole = decompressed(text.data)
             for at, size in reversed(spans):
                 whole = whole[at : at + size]
             return whole
