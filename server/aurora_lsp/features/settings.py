@@ -22,13 +22,13 @@ def register(server: AuroraServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: AuroraServer, params: types.InitializedParams) -> None:
-        await _pull_configuration(ls)
-        await _watch_python_files(ls)
+        await _pull_configuration(ls)  # first: it may name another database or exclude files
         folders = list(ls.workspace.folders.values())
         uris = [folder.uri for folder in folders] or ([ls.workspace.root_uri] if ls.workspace.root_uri else [])
         for uri in uris:
             await ls.folders.add(uri)
-        ls.folders.ready.set()
+        ls.folders.ready.set()  # requests answer from the database from here on, while the rest runs
+        await _watch_python_files(ls)
         if ls.settings.current.index_on_startup:
             await ls.refresh(full=False, progress=True)
         # The services' modules, loaded since `initialize`, live as long as the process too:

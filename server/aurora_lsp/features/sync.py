@@ -28,12 +28,14 @@ def register(server: AuroraServer) -> None:
         if uri not in ls.documents.buffers:
             return  # a change to a document never opened: nothing to update
         _remember(ls, uri)
+        located = ls.folders.locate(uri)
+        if located is not None:
+            ls.folders.inference.outdated(*located)  # jedi's pass over the older version stops
         edited_lines = [
             change.range.start.line
             for change in params.content_changes
             if isinstance(change, types.TextDocumentContentChangePartial)
         ]
-        located = ls.folders.locate(uri)
         parsed = await ls.documents.parsed(uri)
         if located is None or parsed is None or not edited_lines:
             return

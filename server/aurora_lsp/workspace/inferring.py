@@ -62,6 +62,14 @@ class Inference:
         for key in [k for k in {*self._running, *self._done} if k[0] is service and k[1] not in buffers]:
             self.forget(key)
 
+    def outdated(self, service: WorkspaceService, path: str) -> None:
+        """A newer version of a document arrived: its running pass stops now, not at the next
+        refresh. The indexer would refuse its edges anyway, and meanwhile its steps compete for
+        the GIL with the outline of the new version (edit -> documentSymbol on Django's query.py)."""
+        running = self._running.pop((service, path), None)
+        if running is not None:
+            running[1].cancel()
+
     def forget(self, key: Key) -> None:
         running = self._running.pop(key, None)
         if running is not None:
