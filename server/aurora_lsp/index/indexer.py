@@ -424,19 +424,26 @@ class Indexer:
                     if source.path in self.inferred:
                         self._static.pop(source.id, None)  # its static edges are stored afresh
                 if len(batch) >= RESOLVE_BATCH:
-                    resolved += self._store_edges(resolver, batch, full_resolution)
+                    resolved += self._store_edges(resolver, batch, full_resolution, changed_paths)
                     batch = []
-            resolved += self._store_edges(resolver, batch, full_resolution)
+            resolved += self._store_edges(resolver, batch, full_resolution, changed_paths)
             self._join_inferred_again()
             self.db.delete_dangling_edges()
             self.db.set_meta(_EDGES_DIRTY, "0")
         return resolved
 
-    def _store_edges(self, resolver: Resolver, sources: list[RefSource], all_cleared: bool) -> int:
+    def _store_edges(self, resolver: Resolver, sources: list[RefSource], all_cleared: bool, written: set[str]) -> int:
+        """Resolve and store these chunks' edges. A chunk of a file just written has none yet
+        (writing a file drops its chunks' edges): its edges are only added."""
         if all_cleared:
             self.db.insert_edges(resolve_edges(resolver, sources))
-        elif sources:
-            self.db.replace_edges([s.id for s in sources], resolve_edges(resolver, sources))
+            return len(sources)
+        fresh = [s for s in sources if s.path in written]
+        kept = [s for s in sources if s.path not in written]
+        if fresh:
+            self.db.insert_edges(resolve_edges(resolver, fresh))
+        if kept:
+            self.db.replace_edges([s.id for s in kept], resolve_edges(resolver, kept))
         return len(sources)
 
     # -- jedi's edges of open documents --------------------------------------------------
