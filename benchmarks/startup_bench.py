@@ -17,6 +17,14 @@ Every figure is a fresh process of the virtualenv's interpreter, --repeat times,
                 first) and with --no-refresh; `python -c pass` for the interpreter alone
   initialize    `aurora-lsp` over stdio, raw JSON-RPC: from spawn to the `initialize`
                 result, with the server's CPU by then (/proc)
+  restart       issue 18's "complete workspace/symbol after a restart": spawn the server on
+                the indexed database (indexOnStartup as shipped: a no-change refresh runs),
+                `initialize`, `initialized`, then "get_response" every 50 ms until the answer
+                holds BaseHandler.get_response; wall, CPU and the server's RSS at the
+                `initialize` result and at the complete answer
+  open document the same restart, then didOpen + documentSymbol of django/db/models/query.py:
+                the server's RSS then, and once jedi's pass over the document is done (the
+                server's CPU stops rising for 2 s; at most 120 s), with the CPU it took
 
 Results go to benchmarks/results/startup.json with machine facts and versions.
 """
@@ -39,7 +47,7 @@ from typing import Any
 from harness.aurora import console_command
 from harness.machine import machine_facts, versions
 from harness.paths import RESULTS as RESULTS_DIR
-from harness.proc import tree_cpu_seconds
+from harness.proc import status_kb, tree_by_children, tree_cpu_seconds
 from harness.report import timestamp, warn_if_code_changed, write_report
 from harness.workspaces import WHEELS, wheel_workspace
 
@@ -48,6 +56,12 @@ RESULTS = RESULTS_DIR / "startup.json"
 HEAVY = ("lsprotocol", "pygls", "cattrs", "sqlite_utils", "parso", "jedi", "multiprocessing", "asyncio", "click",
          "dateutil", "pathspec", "platformdirs", "attrs")  # fmt: skip
 IMPORTTIME = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
+COMPLETE_QUERY, COMPLETE_NAME, COMPLETE_FILE = "get_response", "get_response", "django/core/handlers/base.py"
+COMPLETE_TIMEOUT = 60.0
+POLL_SECONDS = 0.05  # as lsp_bench.py polls
+OPEN_DOCUMENT = "django/db/models/query.py"
+SETTLED_SECONDS = 3.0  # jedi's pass starts 1 s after the refresh of the opened document
+SETTLE_TIMEOUT = 180.0
 
 
 def _children_cpu() -> float:
@@ -70,7 +84,8 @@ def summary(runs: list[dict[str, float]]) -> dict[str, Any]:
     for key in runs[0]:
         values = [run[key] for run in runs]
         out[key] = statistics.median(values)
-        out[key.replace("_seconds", "_min_seconds")] = min(values)
+        if key.endswith("_seconds"):
+            out[key.replace("_seconds", "_min_seconds")] = min(values)
     out["runs"] = runs
     return out
 
@@ -122,35 +137,135 @@ def _read_message(stream: Any) -> dict[str, Any]:
     while (line := stream.readline()) not in (b"\r\n", b""):
         if line.lower().startswith(b"content-length:"):
             length = int(line.split(b":")[1])
+    if not length:
+        raise RuntimeError("the server closed its output")
     result: dict[str, Any] = json.loads(stream.read(length))
     return result
 
 
+class RawServer:
+    """`aurora-lsp` over stdio with raw JSON-RPC: no client library's cost in the figures."""
+
+    def __init__(self, root: Path, db: Path, index_on_startup: bool) -> None:
+        self.root = root
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen([*console_command()], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL)  # fmt: skip
+        self._last_id = 0
+        self.options = {"databasePath": str(db), "indexOnStartup": index_on_startup}
+
+    def since_start(self) -> float:
+        return time.perf_counter() - self.started
+
+    def cpu(self) -> float:
+        return tree_cpu_seconds(self.process.pid)
+
+    def rss_mib(self) -> float:
+        return sum(status_kb(pid)[0] for pid in tree_by_children(self.process.pid)) / 1024
+
+    def figures(self) -> dict[str, float]:
+        return {"wall_seconds": self.since_start(), "cpu_seconds": self.cpu(), "rss_mib": self.rss_mib()}
+
+    def notify(self, method: str, params: Any) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(_frame({"jsonrpc": "2.0", "method": method, "params": params}))
+        self.process.stdin.flush()
+
+    def request(self, method: str, params: Any = None) -> Any:
+        """Send a request and read until its answer; requests from the server get null."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self._last_id += 1
+        sent = self._last_id
+        self.process.stdin.write(_frame({"jsonrpc": "2.0", "id": sent, "method": method, "params": params}))
+        self.process.stdin.flush()
+        while True:
+            message = _read_message(self.process.stdout)
+            if "method" in message and "id" in message:
+                self.process.stdin.write(_frame({"jsonrpc": "2.0", "id": message["id"], "result": None}))
+                self.process.stdin.flush()
+            elif message.get("id") == sent:
+                if "error" in message:
+                    raise RuntimeError(f"{method} failed: {message['error']}")
+                return message.get("result")
+
+    def initialize(self) -> None:
+        folder = {"uri": self.root.as_uri(), "name": self.root.name}
+        self.request("initialize", {"processId": os.getpid(), "rootUri": folder["uri"], "capabilities": {},
+                                    "workspaceFolders": [folder], "initializationOptions": self.options})  # fmt: skip
+
+    def close(self) -> None:
+        try:
+            self.request("shutdown")
+            self.notify("exit", None)
+            self.process.wait(30)
+        except (OSError, RuntimeError, subprocess.TimeoutExpired):
+            self.process.kill()
+            self.process.wait()
+
+
 def initialize_once(root: Path, db: Path) -> dict[str, float]:
     """Spawn the server, send `initialize`, time its result; then shut it down."""
-    started = time.perf_counter()
-    process = subprocess.Popen([*console_command()], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL)  # fmt: skip
-    assert process.stdin is not None and process.stdout is not None
-    params = {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {},
-              "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
-              "initializationOptions": {"databasePath": str(db), "indexOnStartup": False}}  # fmt: skip
-    process.stdin.write(_frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params}))
-    process.stdin.flush()
-    while "result" not in (answer := _read_message(process.stdout)):
-        if answer.get("id") == 1:
-            raise RuntimeError(f"initialize failed: {answer}")
-    wall = time.perf_counter() - started
-    cpu = tree_cpu_seconds(process.pid)
-    for message in ({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}, {"jsonrpc": "2.0", "method": "exit"}):
-        process.stdin.write(_frame(message))
-        process.stdin.flush()
+    server = RawServer(root, db, index_on_startup=False)
     try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    return {"wall_seconds": wall, "cpu_seconds": cpu}
+        server.initialize()
+        return server.figures()
+    finally:
+        server.close()
+
+
+def _complete(answer: list[dict[str, Any]]) -> bool:
+    """The issue's complete answer: BaseHandler.get_response of django/core/handlers/base.py."""
+    return any(symbol["name"] == COMPLETE_NAME and symbol["location"]["uri"].endswith(COMPLETE_FILE)
+               for symbol in answer or [])  # fmt: skip
+
+
+def restart_until_complete(server: RawServer) -> dict[str, Any]:
+    """`initialize`, `initialized`, then the complete query every 50 ms until it is complete."""
+    server.initialize()
+    figures: dict[str, Any] = {"initialize": server.figures()}
+    server.notify("initialized", {})
+    polls = 0
+    while True:
+        polls += 1
+        if _complete(server.request("workspace/symbol", {"query": COMPLETE_QUERY})):
+            break
+        if server.since_start() > COMPLETE_TIMEOUT:
+            raise RuntimeError(f"no complete answer in {COMPLETE_TIMEOUT} s")
+        time.sleep(POLL_SECONDS)
+    figures["complete"] = {**server.figures(), "polls": polls}
+    return figures
+
+
+def restart_once(root: Path, db: Path) -> dict[str, Any]:
+    server = RawServer(root, db, index_on_startup=True)
+    try:
+        return restart_until_complete(server)
+    finally:
+        server.close()
+
+
+def open_document_once(root: Path, db: Path) -> dict[str, Any]:
+    """A restart, then the issue's open document: RSS at its outline and after jedi's pass over it."""
+    server = RawServer(root, db, index_on_startup=True)
+    try:
+        figures = restart_until_complete(server)
+        path = root / OPEN_DOCUMENT
+        uri = path.as_uri()
+        opened_cpu = server.cpu()
+        server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
+                                                                "text": path.read_text(encoding="utf-8")}})  # fmt: skip
+        server.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}})
+        figures["outline"] = server.figures()
+        last, still_since = server.cpu(), time.perf_counter()
+        while time.perf_counter() - still_since < SETTLED_SECONDS and server.since_start() < SETTLE_TIMEOUT:
+            time.sleep(0.5)
+            if (now := server.cpu()) > last + 0.02:
+                last, still_since = now, time.perf_counter()
+        figures["settled"] = {**server.figures(), "cpu_seconds_since_open": server.cpu() - opened_cpu,
+                              "peak_rss_mib": status_kb(server.process.pid)[1] / 1024}  # fmt: skip
+        return figures
+    finally:
+        server.close()
 
 
 def commands(root: Path, db: Path) -> dict[str, list[str]]:
@@ -184,9 +299,17 @@ def print_table(report: dict[str, Any]) -> None:
         print("  " + ", ".join(f"{k} {v:.1f} ms" for k, v in list(info["packages_self_ms_of_least"].items())[:8]))
     width = max(len(name) for name in report["commands"])
     print(f"\n{'':<{width}}  wall s (least)   CPU s (least)")
-    for name, info in {**report["commands"], "initialize result": report["initialize"]}.items():
+    rows = {**report["commands"], "initialize result": report["initialize"],
+            "restart: initialize result": report["restart"]["initialize"],
+            "restart: complete ws/symbol": report["restart"]["complete"]}  # fmt: skip
+    for name, info in rows.items():
+        rss = f"   RSS {info['rss_mib']:.0f} MiB" if "rss_mib" in info else ""
         print(f"{name:<{width}}  {info['wall_seconds']:.3f} ({info['wall_min_seconds']:.3f})    "
-              f"{info['cpu_seconds']:.3f} ({info['cpu_min_seconds']:.3f})")  # fmt: skip
+              f"{info['cpu_seconds']:.3f} ({info['cpu_min_seconds']:.3f}){rss}")  # fmt: skip
+    opened = report["open_document"]
+    print(f"\nopen {opened['document']} after a restart: RSS {opened['outline']['rss_mib']:.0f} MiB at its outline, "
+          f"{opened['settled']['rss_mib']:.0f} MiB (peak {opened['settled']['peak_rss_mib']:.0f}) once jedi's pass "
+          f"is done ({opened['settled']['cpu_seconds_since_open']:.2f} CPU-s after didOpen)")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,6 +334,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, command in commands(root, db).items():
             report["commands"][name] = summary([timed(command) for _ in range(args.repeat)])
         report["initialize"] = summary([initialize_once(root, db) for _ in range(args.repeat)])
+        restarts = [restart_once(root, db) for _ in range(args.repeat)]
+        report["restart"] = {step: summary([run[step] for run in restarts]) for step in ("initialize", "complete")}
+        opened = open_document_once(root, db)  # once: jedi's pass takes seconds of CPU
+        report["open_document"] = {"document": OPEN_DOCUMENT, **opened}
     write_report(report, args.output, started)
     print_table(report)
     warn_if_code_changed(report)
