@@ -59,3 +59,32 @@ def test_each_reading_part_can_be_turned_off_for_the_ablation() -> None:
     no_mentions = read_question("the `flush` of Session.request breaks", QuestionParts(mentions=False))
     assert no_mentions.mentions == ("flush",) and no_mentions.qualified == ()
     assert read_question("the `flush` of x breaks badly", QuestionParts(backticks=False)).mentions == ()
+
+
+def test_python_s_own_names_and_variables_are_not_mentions() -> None:
+    """`list(` and `e` name nothing of the workspace; `str(e)` asks `__str__`; the head `app`
+    of `app.register_blueprint` is a variable, the tail and a class head are code."""
+    question = read_question(
+        "str(e) is not e.value: list(range(3)) and app.register_blueprint(bp) and Config.from_file"
+    )
+    assert {"__str__", "value", "register_blueprint", "Config", "from_file"} <= set(question.mentions)
+    assert not {"str", "e", "list", "range", "app"} & set(question.mentions)
+    from aurora_lsp.context.question import QuestionParts
+
+    plain = read_question("str(e) and app.run", QuestionParts(python_names=False)).mentions
+    assert {"str", "app"} <= set(plain)
+
+
+def test_options_subcommands_and_error_messages_are_literals() -> None:
+    text = """`pytest --collect-only` is long to type
+```
+$ flask routes --all
+$ pip list
+ValueError: Blueprint names should not contain dots: 'a.b'
+AttributeError: 'Logger' has no attribute 'store'
+```"""
+    question = read_question(text)
+    assert question.literals == ("--collect-only", "--all", "routes", "Blueprint names should not contain dots")
+    from aurora_lsp.context.question import QuestionParts
+
+    assert read_question(text, QuestionParts(literals=False)).literals == ()

@@ -6,11 +6,17 @@ prose has (`get_response`, `ExceptionInfo`), file paths, and the frames of a tra
 (`File ".../sessions.py", line 123, in request`; pytest's `src/_pytest/x.py:12: in f`).
 Those are mentions, exact evidence; the rest is prose, whose words only BM25 weighs. A
 question of a few words is read as names throughout ("flush buffer" names `flush`).
-Pure text work: ranking.py looks the mentions up.
+Python's own names are not the workspace's: `list(range(3))` names no chunk called `list`,
+and `str(e)` names the `__str__` the builtin calls; in `app.register_blueprint` the
+lowercase head `app` is a variable. What the code says in its strings is quoted exactly:
+a command-line option (`--collect-only`) and the message of an error
+(`ValueError: Blueprint names should not contain dots`) are literals to find in the code's
+text as written, not bags of words. Pure text work: ranking.py looks the mentions up.
 """
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
 
@@ -32,6 +38,23 @@ _PY_FRAME = re.compile(r'File "([^"\n]{1,300}\.py)", line \d+, in ([A-Za-z_]\w*)
 _PATH_TOKEN = re.compile(r"[\w./\\-]+")
 _PYTEST_FRAME_END = re.compile(r":\d+:? in ([A-Za-z_]\w*)")
 _CAMEL = re.compile(r"[a-z0-9][A-Z]|[A-Z]{2}[a-z]")
+# `--collect-only`: a command-line option, spelled so in the code that declares it
+_OPTION = re.compile(r"(?<![\w-])--[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*")
+# `ValueError: message` (a traceback's last line, or quoted in prose): the message up to the line's end
+_ERROR_LINE = re.compile(r"\b[A-Z]\w*(?:Error|Exception|Warning): ([^\n]{1,400})")
+# what a message's literal text cannot hold as written: interpolated values, quotes, reprs
+_NOT_LITERAL = re.compile(r"""['"`<>()\[\]{}]|\d+|\s-\s|[:;,.!?]\s|[:;,.!?]$""")
+# `$ flask routes`: the subcommand of a shell line, spelled in quotes where the code declares it
+_SHELL_LINE = re.compile(r"^[ \t]*\$[ \t]+([\w.-]+)[ \t]+([a-z][a-z0-9_-]*)\b", re.MULTILINE)
+_GENERAL_TOOLS = {"pip", "pip3", "python", "python3", "git", "cd", "ls", "cat", "echo", "export", "source", "mkdir",
+                  "rm", "cp", "mv", "conda", "docker", "sudo", "env"}  # fmt: skip
+MIN_PHRASE_WORDS = 4  # shorter fragments ("has no attribute") are Python's own messages, not the code's
+MAX_LITERALS = 6
+# names Python gives: a call of one names no workspace chunk
+_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
+# builtins that call a method of their argument: `str(e)` asks `__str__`
+_PROTOCOL = {name: f"__{name}__" for name in ("str", "repr", "len", "iter", "next", "bool", "hash", "format",
+                                                 "bytes", "int", "float", "abs", "reversed", "dir")}  # fmt: skip
 # dotted words that are file or host names, not code
 _NOT_CODE_SUFFIXES = {"py", "txt", "cfg", "toml", "ini", "md", "rst", "com", "org", "io", "html", "json", "yml"}
 
@@ -48,6 +71,10 @@ class QuestionParts:
     file_evidence: bool = True  # chunks in files the question names
     spreading: bool = True  # from the best matches along links and class structure
     named_as_text: bool = True  # a chunk named outright (unique or dotted name, frame) as the best text match
+    python_names: bool = True  # builtins and variables (`list(`, `app.` of `app.run`) are not the workspace's names
+    siblings: bool = True  # a shared name means the one in the class of a chunk the question names
+    frame_order: bool = True  # the frames nearest the error first, not every frame alike
+    literals: bool = True  # options (`--collect-only`) and error messages found as written in the code's text
     question_packing: bool = True  # code over names to the end of the budget, big classes as signatures
 
 
@@ -62,6 +89,10 @@ PART_ABLATIONS: dict[str, dict[str, bool]] = {
     "spreading": {"spreading": False},
     "named chunks as the best text match": {"named_as_text": False},
     "question packing": {"question_packing": False},
+    "Python's own names and variables": {"python_names": False},
+    "literals (options, error messages)": {"literals": False},
+    "traceback order": {"frame_order": False},
+    "siblings of named chunks": {"siblings": False},
 }
 
 
@@ -72,6 +103,7 @@ class Question:
     qualified: tuple[tuple[str, str], ...]  # (name, dotted suffix): ("request", "Session.request")
     frames: tuple[tuple[str, str], ...]  # (path as written, function), nearest the error first
     paths: tuple[str, ...]  # .py files named as written (posix separators), then module paths of dotted names
+    literals: tuple[str, ...] = ()  # options and error-message fragments, as the code would spell them
 
 
 def read_question(text: str, on: QuestionParts = ALL_PARTS) -> Question:
@@ -81,26 +113,37 @@ def read_question(text: str, on: QuestionParts = ALL_PARTS) -> Question:
     mentions: dict[str, None] = {}
     qualified: dict[tuple[str, str], None] = {}
     modules: dict[str, None] = {}  # `_pytest.fixtures` may be `_pytest/fixtures.py`
+
+    def mention(word: str) -> None:
+        if on.python_names and (word in _BUILTINS or len(word) == 1):  # `e` of `str(e)` is a variable
+            if word in _PROTOCOL:
+                mentions.setdefault(_PROTOCOL[word])
+            return
+        mentions.setdefault(word)
+
     for _, function in frames:
         mentions.setdefault(function)
     spans = _BACKTICKS.findall(text) if on.backticks else []
     for span in spans:
         for word in _WORD.findall(span):
             if not word.isdigit():
-                mentions.setdefault(word)
+                mention(word)
     for dotted in _DOTTED.findall(text) if on.mentions else []:
         parts = dotted.split(".")
         if parts[-1].lower() in _NOT_CODE_SUFFIXES:
             continue
-        for part in parts:
-            mentions.setdefault(part)
+        for part in parts[:-1]:
+            # `app.run`: a lowercase plain head is a variable or a package, read as a path below
+            if not on.python_names or part[:1].isupper() or looks_like_code(part):
+                mention(part)
+        mention(parts[-1])
         qualified.setdefault((parts[-1], ".".join(parts[-2:])))
         modules.update(dict.fromkeys("/".join(parts[:end]) + ".py" for end in range(len(parts), 1, -1)))
     for name in _CALL.findall(text) if on.mentions else []:
-        mentions.setdefault(name)
+        mention(name)
     for word in all_words if on.mentions else []:
         if looks_like_code(word) or len(all_words) <= SHORT_QUESTION_WORDS:
-            mentions.setdefault(word)
+            mention(word)
     # code named late in a long issue is read before the prose around it
     words = list(dict.fromkeys([*mentions, *all_words]))
     return Question(
@@ -109,7 +152,26 @@ def read_question(text: str, on: QuestionParts = ALL_PARTS) -> Question:
         qualified=tuple(qualified),
         frames=tuple(frames),
         paths=(tuple(_paths(text)) if on.tracebacks else ()) + tuple(modules)[:MAX_PATHS],
+        literals=tuple(_literals(text)) if on.literals else (),
     )
+
+
+def _literals(text: str) -> list[str]:
+    """Options (`--collect-only`), subcommands (`$ flask routes`) and the longest literal
+    fragment of each error message, in the order written: what the code spells exactly in
+    its strings. An option or subcommand is one word; a fragment is several."""
+    found: dict[str, None] = {}
+    for option in _OPTION.findall(text):
+        found.setdefault(option)
+    for program, subcommand in _SHELL_LINE.findall(text):
+        if program not in _GENERAL_TOOLS:
+            found.setdefault(subcommand)
+    for message in _ERROR_LINE.findall(text):
+        fragments = [" ".join(part.split()) for part in _NOT_LITERAL.split(message)]
+        longest = max(fragments, key=lambda fragment: len(fragment.split()))
+        if len(longest.split()) >= MIN_PHRASE_WORDS:
+            found.setdefault(longest)
+    return list(found)[:MAX_LITERALS]
 
 
 def looks_like_code(word: str) -> bool:

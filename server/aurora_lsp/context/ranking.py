@@ -38,6 +38,7 @@ from aurora_lsp.records import Chunk, ChunkId, name_words
 from aurora_lsp.store.chunks import ChunkStore
 
 RECENT_WINDOW_SECONDS = 3600.0
+_WORD_RUN = re.compile(r"[A-Za-z0-9_]+")
 CONTEXT_MATCHES = 60
 # Chunks (summed over the query's terms) BM25 may score for one request; about 15 ms at 262K chunks.
 MATCH_POSTINGS = 20_000
@@ -61,6 +62,9 @@ QUERY_TERMS = 64
 # chunk so called (the fan effect, 1 / (1 + ln n)); a chunk whose words match in a file the
 # question names gets a share too (file-level evidence).
 QUALIFIED_MENTION = 1.5
+# A traceback is ordered evidence: the workspace's frame nearest the error gets this much
+# more, the next half of it, and so on (the frame where it went wrong, then its callers).
+FRAME_ORDER = 0.5
 FILE_MENTION = 0.5
 # A code name the question gives that no chunk has (a variable, an attribute: `builtin_str`)
 # points at the chunks whose text uses it: all of its parts in their words, shared by them.
@@ -72,6 +76,10 @@ USED_IN_FILE_NAMES = 16  # code names looked up in the text of the files the que
 FILES_READ = 4  # named files whose chunks' text is read
 FILE_USERS = 3  # chunks of one file that may use a name for it to point at them
 FILES_NAMED = 64  # files of one name read at once to find a path's longest ending
+# An option or an error message the question quotes names the chunks whose text spells it
+# (read to check: the text index holds words, not their order), shared by them.
+LITERAL_MATCHES = 40  # chunks holding every word of a literal that are read
+LITERAL_USERS = 4  # a literal more chunks spell than this names none of them
 
 
 @dataclass(slots=True)
@@ -262,10 +270,18 @@ def query_matches(
     how: dict[str, str] = {}
     body: dict[str, float] = {}
     weak: set[str] = set()
+    spelled: set[str] = set()  # chunks whose text spells a literal of the question
     if question is None:
         named = dict.fromkeys(chunks.ids_named(sorted(set(names)), CONTEXT_MATCHES), 1.0)
     else:
         _named_by(chunks, question, names, matches, named, how, weak, parts)
+        spelled = {cid for literal in question.literals for cid in _saying(chunks, literal)}
+        for cid in sorted(spelled):
+            literal_fan = 1.0 + math.log(len(spelled))
+            if QUALIFIED_MENTION / literal_fan > named.get(cid, 0.0):
+                named[cid] = QUALIFIED_MENTION / literal_fan
+                how[cid] = "says what the question quotes"
+            weak.discard(cid)
     if question is not None and parts.body_index:
         body_postings = max(1, int(MATCH_POSTINGS * BODY_POSTINGS_SHARE))
         body_terms = telling_terms(chunks, terms, chunks.body_term_chunk_counts, body_postings) if terms else []
@@ -274,10 +290,10 @@ def query_matches(
         if body and parts.named_as_text:
             # a chunk the question names outright is what it is about: its text counts as the
             # best text match, so a long chunk sharing many of a long issue's words does not
-            # outrank the function the issue names
+            # outrank the function the issue names; so does one that spells what it quotes
             best_body = min(body.values())
             for cid, strength in named.items():
-                if strength >= 1.0 and cid not in weak:
+                if (strength >= 1.0 or cid in spelled) and cid not in weak:
                     body[cid] = min(body.get(cid, 0.0), best_body)
     if focus is not None:
         matches.pop(focus.id, None)
@@ -333,12 +349,33 @@ def _named_by(
         for cid, _ in chunks.name_suffix_candidates(name, suffix, FILES_PER_PATH):
             note(cid, QUALIFIED_MENTION, f"the question names {suffix}")
     files: dict[str, None] = {}
+    nearer = 0  # frames in the workspace nearer the error than this one
     for path, function in question.frames:
+        found = False
         for file in _files_ending(chunks, path):
             files.setdefault(file)
             for chunk in chunks.chunks_in_file(file):
                 if chunk.name == function:
-                    note(chunk.id, QUALIFIED_MENTION, f"traceback frame {file} in {function}")
+                    order = FRAME_ORDER / (1 + nearer) if on.frame_order else 0.0
+                    note(chunk.id, QUALIFIED_MENTION + order, f"traceback frame {file} in {function}")
+                    found = True
+        nearer += found
+    if on.siblings:
+        # `e.value` is ExceptionInfo.value, so `str(e)` is ExceptionInfo's __str__: of the
+        # chunks a shared name names, those in the class of a chunk named outright are meant
+        classes = {cid.rpartition(".")[0] for cid, strength in named.items() if strength >= 1.0 and cid not in weak}
+        for name, ids in by_name.items():
+            for cid in ids if len(ids) > 1 else []:
+                if cid.rpartition(".")[0] in classes:
+                    note(cid, 1.0, f"{name} of a class the question names")
+        # and a class two of whose members it names is named itself
+        members: dict[str, list[str]] = {}
+        for cid, strength in named.items():
+            if strength >= 1.0 and cid not in weak and "." in ChunkId.qualname(cid):
+                members.setdefault(cid.rpartition(".")[0], []).append(ChunkId.qualname(cid).rpartition(".")[2])
+        for owner, names_in in sorted(members.items()):
+            if len(names_in) > 1:
+                note(owner, 1.0, f"holds {', '.join(sorted(names_in))}, which the question names")
     named_files: dict[str, None] = {}
     for path in question.paths:
         named_files.update(dict.fromkeys(_files_ending(chunks, path)))
@@ -351,6 +388,23 @@ def _named_by(
     for cid in list(matches) + list(named) if on.file_evidence else []:
         if ChunkId.path(cid) in files:
             note(cid, max(named.get(cid, 0.0), FILE_MENTION), "in a file the question names")
+
+
+def _saying(chunks: ChunkStore, literal: str) -> list[str]:
+    """The innermost chunks whose text spells `literal` as written: a word as a string of
+    its own (`"--collect-only"`, `"routes"`), a message fragment anywhere."""
+    terms = sorted({part for part in name_words(" ".join(_WORD_RUN.findall(literal))).split() if len(part) > 2})
+    if not terms:
+        return []
+    if " " not in literal:  # an option or a subcommand: a string of its own
+        pattern = re.compile(r"(?<=[\"'])" + re.escape(literal) + r"(?=[\"'=])")
+    else:
+        pattern = re.compile(r"\s+".join(map(re.escape, literal.split())))
+    ids = chunks.body_ids(" AND ".join(f'"{term}"' for term in terms), LITERAL_MATCHES)
+    sayers = [cid for cid in ids if pattern.search(chunks.text(cid) or "")]
+    # a class saying it through a method is the method's container, not a sayer of its own
+    inner = sorted(cid for cid in sayers if not any(other.startswith(cid + ".") for other in sayers))
+    return inner if len(inner) <= LITERAL_USERS else []
 
 
 def _users_in_files(chunks: ChunkStore, names: list[str], files: list[str]) -> dict[str, str]:
