@@ -100,8 +100,9 @@ def change_between(
     for path in before.keys() | after.keys():
         old, new = before.get(path, NO_DEFINITIONS), after.get(path, NO_DEFINITIONS)
         old_module = modules_before.get(path, old.module)
-        if path not in before or path not in after or old.star_imports != new.star_imports:
-            # a module that appeared or vanished, or whose `import *` changed: all its names
+        if path not in before or path not in after or old_module != new.module or old.star_imports != new.star_imports:
+            # a module that appeared, vanished or was renamed (a package's __init__.py came
+            # or went), or whose `import *` changed: all its names
             for module in {old_module, new.module} - {""}:
                 change.add(module, EVERY_NAME)
         for _, qualname, _, _ in old.entries ^ new.entries:

@@ -241,12 +241,8 @@ class Indexer:
             report.removed = len(report.removed_paths)
             if written_paths or report.removed_paths or was_dirty:
                 change = change_between(before, after, {path: state.module for path, state in states.items()})
-                module_changed = any(states[p].module != modules[p] for p in states if p in modules)
                 report.resolved_sources = self._resolve(
-                    set(written_paths),
-                    change,
-                    old_bases,
-                    full_resolution=full or module_changed or not states or was_dirty,
+                    set(written_paths), change, old_bases, full_resolution=full or not states or was_dirty
                 )
             counts = self.db.counts()
             report.files, report.chunks, report.edges = counts["files"], counts["chunks"], counts["edges"]
