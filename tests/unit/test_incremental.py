@@ -23,10 +23,13 @@ def module_source(draw: st.DrawFn) -> str:
     lines: list[str] = []
     for _ in range(draw(st.integers(0, 2))):
         source = draw(st.sampled_from(["pkg.m1", "pkg.m2", "pkg.sub.m3", "top", ".m1", "..m2"]))
-        if draw(st.booleans()):
+        form = draw(st.sampled_from(["star", "module", "name", "alias"]))
+        if form in ("star", "module"):
             lines.append(f"from {source} import *" if source.startswith(".") else f"import {source} as mod")
-        else:
+        elif form == "name":
             lines.append(f"from {source} import {draw(st.sampled_from(NAMES))}")
+        else:  # a re-export under another name, which other modules may import in turn
+            lines.append(f"from {source} import {draw(st.sampled_from(NAMES))} as {draw(st.sampled_from(NAMES))}")
     for _ in range(draw(st.integers(0, 3))):
         name = draw(st.sampled_from(NAMES))
         called = draw(st.sampled_from(NAMES))
