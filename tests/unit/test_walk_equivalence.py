@@ -8,10 +8,13 @@ differed, a file's chunks, refs and imports would change when it is opened or cl
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from pathlib import Path
 
 import _pytest
+import pytest
+from aurora_lsp.index import chunker, chunker_ast
 from aurora_lsp.index.chunker import NotPythonSource, chunk_file, chunk_text
 from aurora_lsp.records import ParsedChunk, ParsedFile
 
@@ -143,3 +146,20 @@ def test_the_walks_agree_on_the_constructs_that_once_differed() -> None:
         "r:self.right",
         "r:third",
     )
+
+
+def test_a_file_on_disk_is_read_by_ast_unless_larger_than_ast_max_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """parso reads a file past the limit (its tree takes half of ast's memory there): the same records."""
+    parsed_by_ast: list[str] = []
+
+    def counting_parse_module(text: str, path: str) -> ast.Module | None:
+        parsed_by_ast.append(path)
+        return chunker_ast.parse_module(text, path)
+
+    monkeypatch.setattr(chunker, "parse_module", counting_parse_module)
+    small = chunk_file("pkg/mod.py", TRICKY.encode(), "pkg.mod", False)
+    assert parsed_by_ast == ["pkg/mod.py"]
+    monkeypatch.setattr(chunker, "AST_MAX_BYTES", len(TRICKY) - 1)
+    large = chunk_file("pkg/mod.py", TRICKY.encode(), "pkg.mod", False)
+    assert parsed_by_ast == ["pkg/mod.py"]  # parso read it, and found no error to send it back to ast
+    assert differences(small, large) == []

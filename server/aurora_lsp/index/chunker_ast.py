@@ -1,10 +1,13 @@
-"""Chunks from Python's own `ast`, for valid Python that parso cannot read.
+"""Chunks from Python's own `ast`: every file on disk that Python compiles (up to 256 KB).
 
-parso 0.8 does not know some newer syntax (the body of a `match` statement, `*Ts`
-unpacking, PEP 695 type parameters). When parso reports an error but Python compiles the
-file, this walk reports the same definitions, uses and imports from `ast`, following the
-rules of the parso walk in `chunker.py`, to the same `ChunkBuilder` (`builder.py`), which
-makes the records for both. It knows nothing of parso or of the parso walk.
+A bare parso parse takes 8.6 times the CPU of `ast.parse` (Django). parso reads editor buffers (error
+recovery, a diff parser) and what Python cannot compile; parso 0.8 does not know some newer
+syntax (the body of a `match` statement, `*Ts`, PEP 695), for which a buffer comes here
+too. This walk reports the same definitions, uses and imports as the parso walk in
+`chunker.py`, by its rules (a chain is read as parso's `atom_expr`, f-strings are not
+looked into), to the same `ChunkBuilder` (`builder.py`), which makes the records for both:
+`tests/unit/test_walk_equivalence.py` holds them equal. It knows nothing of parso or of
+the parso walk.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Worker processes unpickle `chunk_batch` by module name, so whatever this module imports
 every worker holds. Kept apart from the indexer (SQLite, sqlite-utils and what it pulls
 in), a worker starts at about 37 MB instead of 57 MB. Files are read with Python's own
-parser; parso is imported by the first file it cannot compile, if any
-(`chunker.chunk_file`).
+parser; parso is imported by the first file it cannot compile or larger than
+`chunker.AST_MAX_BYTES`, if any.
 """
 
 from __future__ import annotations
