@@ -227,7 +227,7 @@ class SetRun:
                     full[budget] = answer
                     self.seconds[budget].append(seconds)
                     if budget == BUDGETS[0]:
-                        kept = ("recall_code", "acc@5", "acc@10", "target_ranks", "target_details")
+                        kept = ("recall_code", "file_hit", "acc@5", "acc@10", "target_ranks", "target_details")
                         self.misses.append({"question": key} | {k: row[k] for k in kept})
         ranked = self.runner.bm25_rank(universe, question)
         for budget in BUDGETS:

@@ -88,3 +88,14 @@ AttributeError: 'Logger' has no attribute 'store'
     from aurora_lsp.context.question import QuestionParts
 
     assert read_question(text, QuestionParts(literals=False)).literals == ()
+
+
+def test_the_standard_library_stop_words_and_hyphens() -> None:
+    """`os.mkdir(` is Python's; "re-writer" is also read as "rewriter"; "the" and "a" give no word."""
+    question = read_question("the os.mkdir(out) call and a monkeypatch.chdir(d) in the assertion re-writer")
+    assert "mkdir" not in question.mentions and "chdir" in question.mentions
+    assert "rewriter" in question.words and not {"the", "a", "and", "in", "os"} & set(question.words)
+    from aurora_lsp.context.question import QuestionParts
+
+    assert "rewriter" not in read_question("the re-writer", QuestionParts(hyphenated=False)).words
+    assert "the" in read_question("the re-writer", QuestionParts(stop_words=False)).words

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import re
+import sys
 from dataclasses import dataclass
 
 # A question of at most this many words is a search for names, not prose.
@@ -28,6 +29,8 @@ MAX_PATH_CHARS = 300
 MAX_PATH_PARTS = 8  # a path's last parts that may match a workspace path
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# "re-writer", "sub-domain": prose splits a word the code spells whole (`AssertionRewriter`)
+_HYPHENATED = re.compile(r"(?<![\w-])([A-Za-z]{2,})-([A-Za-z]{2,})(?![\w-])")
 _BACKTICKS = re.compile(r"`([^`\n]+)`")
 _DOTTED = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 _CALL = re.compile(r"(?<!\w)([A-Za-z_]\w*)\(")
@@ -50,8 +53,15 @@ _GENERAL_TOOLS = {"pip", "pip3", "python", "python3", "git", "cd", "ls", "cat", 
                   "rm", "cp", "mv", "conda", "docker", "sudo", "env"}  # fmt: skip
 MIN_PHRASE_WORDS = 4  # shorter fragments ("has no attribute") are Python's own messages, not the code's
 MAX_LITERALS = 6
+# Lucene's English stop words: a long issue is read as its first words, and these would take
+# their places while matching nothing the code is about
+_STOP_WORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there these they"
+    " this to was will with".split()
+)
 # names Python gives: a call of one names no workspace chunk
 _BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
+_STANDARD_MODULES = frozenset(sys.stdlib_module_names)
 # builtins that call a method of their argument: `str(e)` asks `__str__`
 _PROTOCOL = {name: f"__{name}__" for name in ("str", "repr", "len", "iter", "next", "bool", "hash", "format",
                                                  "bytes", "int", "float", "abs", "reversed", "dir")}  # fmt: skip
@@ -73,6 +83,8 @@ class QuestionParts:
     named_as_text: bool = True  # a chunk named outright (unique or dotted name, frame) as the best text match
     python_names: bool = True  # builtins and variables (`list(`, `app.` of `app.run`) are not the workspace's names
     siblings: bool = True  # a shared name means the one in the class of a chunk the question names
+    stop_words: bool = True  # prose words of one or two letters and English stop words left out
+    hyphenated: bool = True  # "re-writer" read also as the word the code spells, "rewriter"
     frame_order: bool = True  # the frames nearest the error first, not every frame alike
     literals: bool = True  # options (`--collect-only`) and error messages found as written in the code's text
     question_packing: bool = True  # code over names to the end of the budget, big classes as signatures
@@ -93,6 +105,8 @@ PART_ABLATIONS: dict[str, dict[str, bool]] = {
     "literals (options, error messages)": {"literals": False},
     "traceback order": {"frame_order": False},
     "siblings of named chunks": {"siblings": False},
+    "hyphenated words joined": {"hyphenated": False},
+    "stop words left out": {"stop_words": False},
 }
 
 
@@ -108,7 +122,10 @@ class Question:
 
 def read_question(text: str, on: QuestionParts = ALL_PARTS) -> Question:
     """The mentions of code in `text`, and all its words."""
-    all_words = list(dict.fromkeys(match.group() for match in _WORD.finditer(text)))
+    placed = [(match.start(), match.group()) for match in _WORD.finditer(text)]
+    if on.hyphenated:  # the joined word where it is written, after its parts
+        placed += [(match.end(), match.group(1) + match.group(2)) for match in _HYPHENATED.finditer(text)]
+    all_words = list(dict.fromkeys(word for _, word in sorted(placed)))
     frames = _frames(text) if on.tracebacks else []
     mentions: dict[str, None] = {}
     qualified: dict[tuple[str, str], None] = {}
@@ -128,8 +145,13 @@ def read_question(text: str, on: QuestionParts = ALL_PARTS) -> Question:
         for word in _WORD.findall(span):
             if not word.isdigit():
                 mention(word)
-    for dotted in _DOTTED.findall(text) if on.mentions else []:
+    python_spans: list[tuple[int, int]] = []  # `os.getcwd(`: the standard library's, not the workspace's
+    for match in _DOTTED.finditer(text) if on.mentions else []:
+        dotted = match.group()
         parts = dotted.split(".")
+        if on.python_names and parts[0] in _STANDARD_MODULES:
+            python_spans.append(match.span())
+            continue
         if parts[-1].lower() in _NOT_CODE_SUFFIXES:
             continue
         for part in parts[:-1]:
@@ -139,13 +161,19 @@ def read_question(text: str, on: QuestionParts = ALL_PARTS) -> Question:
         mention(parts[-1])
         qualified.setdefault((parts[-1], ".".join(parts[-2:])))
         modules.update(dict.fromkeys("/".join(parts[:end]) + ".py" for end in range(len(parts), 1, -1)))
-    for name in _CALL.findall(text) if on.mentions else []:
-        mention(name)
+    for match in _CALL.finditer(text) if on.mentions else []:
+        if not any(start <= match.start() < end for start, end in python_spans):
+            mention(match.group(1))
     for word in all_words if on.mentions else []:
         if looks_like_code(word) or len(all_words) <= SHORT_QUESTION_WORDS:
             mention(word)
     # code named late in a long issue is read before the prose around it
-    words = list(dict.fromkeys([*mentions, *all_words]))
+    prose = (
+        [word for word in all_words if len(word) > 2 and word.lower() not in _STOP_WORDS]
+        if on.stop_words
+        else all_words
+    )
+    words = list(dict.fromkeys([*mentions, *prose]))
     return Question(
         words=tuple(words),
         mentions=tuple(mentions),
