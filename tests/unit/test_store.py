@@ -52,8 +52,8 @@ def test_a_schema_7_database_migrates_and_answers_the_same(shop: Path, tmp_path:
         " WHERE chunks_fts MATCH 'price OR cart' ORDER BY score"
     ).fetchall()
     old_body = old.execute(
-        "SELECT chunks.id FROM chunks_body_fts JOIN chunks ON chunks.rowid = chunks_body_fts.rowid"
-        " WHERE chunks_body_fts MATCH 'total' ORDER BY chunks.id"
+        "SELECT chunks.id, bm25(chunks_body_fts) AS score FROM chunks_body_fts JOIN chunks"
+        " ON chunks.rowid = chunks_body_fts.rowid WHERE chunks_body_fts MATCH 'total OR cents' ORDER BY score"
     ).fetchall()
     old.close()
     assert len(old_chunks) > 20 and old_edges and len(old_uses) == 3
@@ -73,7 +73,10 @@ def test_a_schema_7_database_migrates_and_answers_the_same(shop: Path, tmp_path:
     found = store.full_text("price OR cart", 100)
     assert [chunk_id for chunk_id, _ in found] == [chunk_id for chunk_id, _ in old_found]
     assert [score for _, score in found] == pytest.approx([score for _, score in old_found])
-    assert sorted(store.body_ids("total", 100)) == [row[0] for row in old_body]
+    body = store.body_text("total OR cents", 100)  # ranked as before: a term's hits are counted without content
+    assert [chunk_id for chunk_id, _ in body] == [chunk_id for chunk_id, _ in old_body]
+    assert [score for _, score in body] == pytest.approx([score for _, score in old_body])
+    assert len({score for _, score in body}) > 1 and all(score < 0 for _, score in body)
     assert all(store.chunk_text(row[0]) == row[19] for row in old_chunks)
     plan = " ".join(
         str(row[3])

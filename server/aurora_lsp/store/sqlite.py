@@ -158,7 +158,7 @@ _FROM_CHUNKS = "FROM chunks c JOIN files f ON f.key = c.file"
 _IN_FILE_ORDER = "FROM files f CROSS JOIN chunks c ON c.file = f.key"
 _CHUNK_COLUMNS = (
     "SELECT f.path, c.qualname, c.number, c.kind, c.start_line, c.start_char, c.end_line, c.end_char,"
-    " c.sel_line, c.sel_char, c.signature, c.summary, c.decorators, p.qualname, p.number, c.content_hash,"
+    " c.sel_line, c.sel_char, c.signature, c.docstring, c.decorators, p.qualname, p.number, c.content_hash,"
     " c.tokens"
 )
 _CHUNK_SELECT = f"{_CHUNK_COLUMNS} {_FROM_CHUNKS} LEFT JOIN chunks p ON p.key = c.parent"
@@ -301,7 +301,7 @@ _SCHEMA_8 = (
     "CREATE TABLE chunks (key INTEGER PRIMARY KEY, file INTEGER NOT NULL, seq INTEGER NOT NULL,"
     " qualname TEXT NOT NULL, number INTEGER NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,"
     " start_line INTEGER, start_char INTEGER, end_line INTEGER, end_char INTEGER, sel_line INTEGER,"
-    " sel_char INTEGER, signature TEXT, summary TEXT, docstring TEXT, decorators TEXT, parent INTEGER,"
+    " sel_char INTEGER, signature TEXT, docstring TEXT, decorators TEXT, parent INTEGER,"
     " content_hash TEXT, tokens INTEGER, text BLOB, text_at INTEGER, text_size INTEGER, refs TEXT)",
     "CREATE UNIQUE INDEX chunks_file_seq ON chunks (file, seq)",
     "CREATE UNIQUE INDEX chunks_place ON chunks (file, qualname, number)",
@@ -314,8 +314,8 @@ _SCHEMA_8 = (
     "CREATE INDEX edges_dst ON edges (dst)",
     "CREATE VIRTUAL TABLE chunks_fts USING fts5(words, qualname, signature, docstring, content='',"
     " tokenize='unicode61 remove_diacritics 2')",
-    "CREATE VIRTUAL TABLE chunks_body_fts USING fts5(body, content='', detail=none,"
-    " tokenize='unicode61 remove_diacritics 2')",
+    # with positions: without its content, FTS5 has no other way to count a term's hits for bm25
+    "CREATE VIRTUAL TABLE chunks_body_fts USING fts5(body, content='', tokenize='unicode61 remove_diacritics 2')",
 )
 
 
@@ -325,8 +325,10 @@ def _migrate_to_8(db: sqlite_utils.Database) -> None:
     indexes, their ids kept as parts (the file's key, the qualified name, which definition
     of it): ids 58 characters long had been stored seven times. A chunk's text inside its
     parent's is stored as a span of it, every other text compressed (texts.py). The
-    full-text tables keep no copy of their columns (`content=''`). Each step's saving is
-    in docs/performance.md ("Database size")."""
+    full-text tables keep no copy of their columns (`content=''`; the body-word index keeps
+    positions instead, which bm25 needs to count a term's hits without content to read). A
+    chunk's summary is made from its docstring when read. Each step's saving is in
+    docs/performance.md ("Database size")."""
     conn = db.conn
     for table in ("files", "chunks", "edges"):
         conn.execute(f"ALTER TABLE {table} RENAME TO {table}_7")
@@ -1054,20 +1056,24 @@ class SqliteStore:
         for (path,) in query("SELECT path FROM files ORDER BY path").fetchall():
             rows = query(
                 "SELECT c.key, c.qualname, c.number, c.seq, c.name, c.kind, c.start_line, c.start_char, c.end_line,"
-                " c.end_char, c.sel_line, c.sel_char, c.signature, c.summary, c.docstring, c.decorators,"
+                " c.end_char, c.sel_line, c.sel_char, c.signature, c.docstring, c.decorators,"
                 " p.qualname, p.number, c.content_hash, c.tokens, c.refs, c.parent, c.text, c.text_at, c.text_size"
                 " FROM chunks c JOIN files f ON f.key = c.file LEFT JOIN chunks p ON p.key = c.parent"
                 " WHERE f.path = ?",
                 [path],
             ).fetchall()
-            texts = unpack_file([(row[0], row[21], StoredText(row[22], row[23], row[24])) for row in rows])
-            for key, qualname, number, seq, *fields, parent, parent_number, content_hash, tokens, refs in (
-                row[:21] for row in rows
-            ):
+            texts = unpack_file([(row[0], row[20], StoredText(row[21], row[22], row[23])) for row in rows])
+            for row in rows:
+                key, qualname, number, seq = row[:4]
+                place, (signature, docstring, decorators, parent, parent_number, content_hash, tokens, refs) = (
+                    row[4:12],
+                    row[12:20],
+                )
                 parent_id = None if parent is None else ChunkId.make(path, parent, parent_number)
+                described = (signature, summarize(docstring), docstring, decorators, parent_id)
                 chunk_id = ChunkId.make(path, qualname, number)
                 chunks.append(
-                    (chunk_id, path, seq, qualname, *fields, parent_id, content_hash, tokens, texts[key], refs)
+                    (chunk_id, path, seq, qualname, *place, *described, content_hash, tokens, texts[key], refs)
                 )
         ids = self._ids(row[0] for row in query("SELECT key FROM chunks"))
         return {
@@ -1183,6 +1189,7 @@ def _insert_chunks(conn: sqlite3.Connection, file_key: int, rows: Sequence[_Chun
     values = []
     for row in rows:
         chunk_id, seq, qualname, *fields, parent, content_hash, tokens, text, refs = row
+        del fields[9]  # the summary: made from the docstring when read
         path, plain, number = _id_parts(chunk_id)
         if plain != qualname or ChunkId.make(path, qualname, number) != chunk_id:
             raise ValueError(f"chunk id {chunk_id!r} does not name a definition of {qualname!r}")
@@ -1193,9 +1200,9 @@ def _insert_chunks(conn: sqlite3.Connection, file_key: int, rows: Sequence[_Chun
         )
     conn.executemany(
         "INSERT INTO chunks (key, file, seq, qualname, number, name, kind, start_line, start_char, end_line,"
-        " end_char, sel_line, sel_char, signature, summary, docstring, decorators, parent, content_hash,"
+        " end_char, sel_line, sel_char, signature, docstring, decorators, parent, content_hash,"
         " tokens, text, text_at, text_size, refs)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         values,
     )
     conn.executemany(
@@ -1212,9 +1219,9 @@ _KINDS = {"class": "class", "function": "function", "method": "method"}
 
 
 def _chunk_from_row(row: Sequence[object]) -> Chunk:
-    (path, qualname, number, kind, sl, sc, el, ec, nl, nc, signature, summary, decorators, parent, parent_number) = row[
-        :15
-    ]
+    (path, qualname, number, kind, sl, sc, el, ec, nl, nc, signature, docstring, decorators, parent, parent_number) = (
+        row[:15]
+    )
     content_hash, tokens = row[15:]
     path = str(path)
     return Chunk(
@@ -1227,7 +1234,7 @@ def _chunk_from_row(row: Sequence[object]) -> Chunk:
         int(nl),  # type: ignore[call-overload]
         int(nc),  # type: ignore[call-overload]
         str(signature),
-        str(summary),
+        summarize(str(docstring)),  # not stored: the docstring's first line
         tuple(str(decorators).split("\n")) if decorators else (),
         None if parent is None else ChunkId.make(path, str(parent), int(parent_number)),  # type: ignore[call-overload]
         str(content_hash),
