@@ -106,6 +106,11 @@ def child_reads(root: Path, db: str, out: str, workspace_name: str) -> None:
         return (time.process_time() - started) * 1000
 
     with Workspace.open(root, Settings(database_path=db)) as workspace:
+        answers: list[list[str]] = []
+
+        def kept(answer: Any) -> None:
+            answers.append([str(item["id"]) for item in answer["items"]])
+
         symbols = [
             cpu_ms(lambda query=query: workspace.symbols(query, 100))
             for _ in range(READ_ROUNDS)
@@ -113,10 +118,13 @@ def child_reads(root: Path, db: str, out: str, workspace_name: str) -> None:
         ]
         foci = random.Random(7).sample(sorted(workspace.db.iter_chunks(), key=lambda c: c.id), CONTEXT_FOCI)
         context = [
-            cpu_ms(lambda c=c: answer_at(workspace, c.id.partition("::")[0], c.start_line, 2000, 1.0e9)) for c in foci
+            cpu_ms(lambda c=c: kept(answer_at(workspace, c.id.partition("::")[0], c.start_line, 2000, 1.0e9)))
+            for c in foci
         ]
-        questions = [cpu_ms(lambda q=q: ask_question(workspace, q, 2000)) for q in QUESTIONS[workspace_name]]
-    Path(out).write_text(json.dumps({"symbol_ms": symbols, "context_ms": context, "question_ms": questions}))
+        questions = [cpu_ms(lambda q=q: kept(ask_question(workspace, q, 2000))) for q in QUESTIONS[workspace_name]]
+        symbol_answers = [[hit.match.id for hit in workspace.symbols(q, 100)] for q in SYMBOL_QUERIES[workspace_name]]
+    timings = {"symbol_ms": symbols, "context_ms": context, "question_ms": questions}
+    Path(out).write_text(json.dumps({"timings": timings, "answers": answers + symbol_answers}))
 
 
 def reads(root: Path, db: Path, workspace_name: str, server: Path | None) -> dict[str, Any]:
@@ -125,11 +133,13 @@ def reads(root: Path, db: Path, workspace_name: str, server: Path | None) -> dic
     command = [sys.executable, str(Path(__file__).resolve()), "--reads", str(root), str(db), out, workspace_name]
     environment = dict(os.environ) if server is None else {**os.environ, "PYTHONPATH": str(server)}
     subprocess.run(command, check=True, env=environment)
-    found: dict[str, list[float]] = json.loads(Path(out).read_text(encoding="utf-8"))
+    read = json.loads(Path(out).read_text(encoding="utf-8"))
     os.unlink(out)
-    return {f"{name}_p50": nearest_rank(values, 50) for name, values in found.items()} | {
+    found: dict[str, list[float]] = read["timings"]
+    summary = {f"{name}_p50": nearest_rank(values, 50) for name, values in found.items()} | {
         f"{name}_p95": nearest_rank(values, 95) for name, values in found.items()
     }
+    return summary | {"answers": read["answers"]}
 
 
 def index_cold(root: Path, db: Path, server: Path | None = None) -> dict[str, Any]:
@@ -196,7 +206,10 @@ STEPS = (
     ("schema 7's layout", set()),
     ("+ a text inside its parent's stored as a span of it", {"spans"}),
     ("+ the other texts zlib-compressed", {"spans", "zlib"}),
-    ("+ full-text tables without a copy of their columns", {"spans", "zlib", "contentless"}),
+    (
+        "+ full-text tables without a copy of their columns (body words with positions)",
+        {"spans", "zlib", "contentless"},
+    ),
 )
 
 
@@ -227,7 +240,9 @@ def rebuilt(dump: dict[str, list[tuple[Any, ...]]], target: Path, steps: set[str
     connection.execute(
         f"CREATE VIRTUAL TABLE chunks_fts USING fts5(words, qualname, signature, docstring, {tokenize}{content})"
     )
-    connection.execute(f"CREATE VIRTUAL TABLE chunks_body_fts USING fts5(body, detail=none, {tokenize}{content})")
+    # without content, bm25 needs the positions to count a term's hits (schema 8 keeps them)
+    detail = "" if content else "detail=none, "
+    connection.execute(f"CREATE VIRTUAL TABLE chunks_body_fts USING fts5(body, {detail}{tokenize}{content})")
     rowids = dict(connection.execute("SELECT id, rowid FROM chunks"))
     connection.executemany(
         "INSERT INTO chunks_fts (rowid, words, qualname, signature, docstring) VALUES (?, ?, ?, ?, ?)",
@@ -256,7 +271,11 @@ def steps_of(root: Path, db: Path, source: int) -> list[dict[str, Any]]:
         found.append({"step": name, "bytes": size, "ratio": size / source})
     size = vacuumed_bytes(db)
     found.append(
-        {"step": "+ integer keys for chunks (schema 8, Aurora's database)", "bytes": size, "ratio": size / source}
+        {
+            "step": "+ integer keys for chunks, summaries made when read (schema 8, Aurora's database)",
+            "bytes": size,
+            "ratio": size / source,
+        }
     )
     return found
 
@@ -285,6 +304,7 @@ def against_baseline(name: str, root: Path, scratch: Path, server: Path, source:
             run = index_cold(root, db, folder)
             run["db_bytes"] = db.stat().st_size
             run["reads_cpu_ms"] = reads(root, db, name, folder)
+            run["answers"] = run["reads_cpu_ms"].pop("answers")
             runs[which].append(run)
     medians = {which: statistics.median(r["total_cpu_seconds"] for r in found) for which, found in runs.items()}
     read_medians = {
@@ -292,6 +312,11 @@ def against_baseline(name: str, root: Path, scratch: Path, server: Path, source:
         for which, found in runs.items()
     }
     baseline_bytes = runs["baseline"][-1]["db_bytes"]
+    # the same ids in the same order: context at each focus, each question, each symbol query
+    pairs = list(zip(runs["current"][0]["answers"], runs["baseline"][0]["answers"], strict=True))
+    for found in runs.values():
+        for run in found:
+            del run["answers"]
     return {
         "server": str(server),
         "runs": runs,
@@ -300,6 +325,8 @@ def against_baseline(name: str, root: Path, scratch: Path, server: Path, source:
         "cpu_ratio_current_to_baseline": medians["current"] / medians["baseline"],
         "baseline_db_bytes": baseline_bytes,
         "baseline_ratio": baseline_bytes / source,
+        "answers_identical": sum(a == b for a, b in pairs),
+        "answers_compared": len(pairs),
     }
 
 
@@ -347,7 +374,8 @@ def print_result(name: str, result: dict[str, Any]) -> None:
         print(
             f"  baseline: database {against['baseline_db_bytes'] / MB:.2f} MB = {against['baseline_ratio']:.2f}x;"
             f" cold index median CPU-s {cpu['current']:.2f} now, {cpu['baseline']:.2f} baseline"
-            f" (ratio {against['cpu_ratio_current_to_baseline']:.2f})"
+            f" (ratio {against['cpu_ratio_current_to_baseline']:.2f});"
+            f" answers identical {against['answers_identical']} of {against['answers_compared']}"
         )
         for which, found in against["median_reads_cpu_ms"].items():
             print(f"  reads, CPU ms ({which}): " + ", ".join(f"{key} {value:.1f}" for key, value in found.items()))
