@@ -26,12 +26,21 @@ Every figure is a fresh process of the virtualenv's interpreter, --repeat times,
                 the server's RSS then, and once jedi's pass over the document is done (the
                 server's CPU stops rising for 2 s; at most 120 s), with the CPU it took
 
+With --baseline COMMIT, the commands, initialize and restart figures are measured for that
+commit's server too (its `server/` tree from `git archive`, on PYTHONPATH, with a database it
+indexed itself), each repetition alternating the two, so that before and after share the
+machine's load.
+
+    python benchmarks/startup_bench.py --baseline 3c8f4b6
+
 Results go to benchmarks/results/startup.json with machine facts and versions.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import dataclasses
 import json
 import os
 import re
@@ -46,6 +55,7 @@ from typing import Any
 
 from harness.aurora import console_command
 from harness.machine import machine_facts, versions
+from harness.paths import REPOSITORY
 from harness.paths import RESULTS as RESULTS_DIR
 from harness.proc import status_kb, tree_by_children, tree_cpu_seconds
 from harness.report import timestamp, warn_if_code_changed, write_report
@@ -64,15 +74,34 @@ SETTLED_SECONDS = 3.0  # jedi's pass starts 1 s after the refresh of the opened 
 SETTLE_TIMEOUT = 180.0
 
 
+@dataclasses.dataclass(frozen=True)
+class Launch:
+    """How to start one version of Aurora: the command and what it adds to the environment."""
+
+    command: tuple[str, ...]
+    env: tuple[tuple[str, str], ...] = ()
+
+    def environment(self) -> dict[str, str]:
+        return {**os.environ, **dict(self.env)}
+
+
+def baseline_launch(commit: str, folder: Path) -> Launch:
+    """A commit's server/ tree unpacked into `folder`, run as a module from PYTHONPATH."""
+    archive = subprocess.run(["git", "-C", str(REPOSITORY), "archive", commit, "server"], capture_output=True,
+                             check=True)  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return Launch((sys.executable, "-m", "aurora_lsp"), (("PYTHONPATH", str(folder / "server")),))
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(command: list[str]) -> dict[str, float]:
+def timed(command: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
     """Wall and CPU seconds of one process (and the children it waited for), spawn to exit."""
     cpu, started = _children_cpu(), time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"{command} exited with {done.returncode}: {done.stderr[-500:]}")
@@ -146,11 +175,11 @@ def _read_message(stream: Any) -> dict[str, Any]:
 class RawServer:
     """`aurora-lsp` over stdio with raw JSON-RPC: no client library's cost in the figures."""
 
-    def __init__(self, root: Path, db: Path, index_on_startup: bool) -> None:
+    def __init__(self, root: Path, db: Path, index_on_startup: bool, launch: Launch) -> None:
         self.root = root
         self.started = time.perf_counter()
-        self.process = subprocess.Popen([*console_command()], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.DEVNULL)  # fmt: skip
+        self.process = subprocess.Popen([*launch.command], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, env=launch.environment())  # fmt: skip
         self._last_id = 0
         self.options = {"databasePath": str(db), "indexOnStartup": index_on_startup}
 
@@ -203,9 +232,9 @@ class RawServer:
             self.process.wait()
 
 
-def initialize_once(root: Path, db: Path) -> dict[str, float]:
+def initialize_once(root: Path, db: Path, launch: Launch) -> dict[str, float]:
     """Spawn the server, send `initialize`, time its result; then shut it down."""
-    server = RawServer(root, db, index_on_startup=False)
+    server = RawServer(root, db, index_on_startup=False, launch=launch)
     try:
         server.initialize()
         return server.figures()
@@ -236,17 +265,17 @@ def restart_until_complete(server: RawServer) -> dict[str, Any]:
     return figures
 
 
-def restart_once(root: Path, db: Path) -> dict[str, Any]:
-    server = RawServer(root, db, index_on_startup=True)
+def restart_once(root: Path, db: Path, launch: Launch) -> dict[str, Any]:
+    server = RawServer(root, db, index_on_startup=True, launch=launch)
     try:
         return restart_until_complete(server)
     finally:
         server.close()
 
 
-def open_document_once(root: Path, db: Path) -> dict[str, Any]:
+def open_document_once(root: Path, db: Path, launch: Launch) -> dict[str, Any]:
     """A restart, then the issue's open document: RSS at its outline and after jedi's pass over it."""
-    server = RawServer(root, db, index_on_startup=True)
+    server = RawServer(root, db, index_on_startup=True, launch=launch)
     try:
         figures = restart_until_complete(server)
         path = root / OPEN_DOCUMENT
@@ -268,8 +297,8 @@ def open_document_once(root: Path, db: Path) -> dict[str, Any]:
         server.close()
 
 
-def commands(root: Path, db: Path) -> dict[str, list[str]]:
-    aurora = console_command()
+def commands(root: Path, db: Path, launch: Launch) -> dict[str, list[str]]:
+    aurora = list(launch.command)
     on = [str(root), "--db", str(db)]
     found = {
         "python -c pass": [sys.executable, "-c", "pass"],
@@ -289,6 +318,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5, help="fresh processes per figure")
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
+    parser.add_argument("--baseline", metavar="COMMIT", help="also measure this commit's server, alternating")
     return parser.parse_args(argv)
 
 
@@ -306,10 +336,45 @@ def print_table(report: dict[str, Any]) -> None:
         rss = f"   RSS {info['rss_mib']:.0f} MiB" if "rss_mib" in info else ""
         print(f"{name:<{width}}  {info['wall_seconds']:.3f} ({info['wall_min_seconds']:.3f})    "
               f"{info['cpu_seconds']:.3f} ({info['cpu_min_seconds']:.3f}){rss}")  # fmt: skip
+    if "baseline" in report:
+        base = report["baseline"]
+        print(f"\nthe same in the same run for {base['commit']}: CPU s, then current / {base['commit']}")
+        pairs = {name: (info, base["commands"][name]) for name, info in report["commands"].items()}
+        pairs["initialize result"] = (report["initialize"], base["initialize"])
+        pairs["restart: complete ws/symbol"] = (report["restart"]["complete"], base["restart"]["complete"])
+        for name, (now, before) in pairs.items():
+            ratio = now["cpu_seconds"] / before["cpu_seconds"] if before["cpu_seconds"] else float("nan")
+            print(f"{name:<{width}}  {before['cpu_seconds']:.3f} -> {now['cpu_seconds']:.3f}   {ratio:.2f}   "
+                  f"(wall {before['wall_seconds']:.3f} -> {now['wall_seconds']:.3f})")  # fmt: skip
     opened = report["open_document"]
     print(f"\nopen {opened['document']} after a restart: RSS {opened['outline']['rss_mib']:.0f} MiB at its outline, "
           f"{opened['settled']['rss_mib']:.0f} MiB (peak {opened['settled']['peak_rss_mib']:.0f}) once jedi's pass "
           f"is done ({opened['settled']['cpu_seconds_since_open']:.2f} CPU-s after didOpen)")  # fmt: skip
+
+
+def alternate(root: Path, state: str, launches: dict[str, Launch], repeat: int) -> dict[str, dict[str, Any]]:
+    """Commands, initialize and restart of each version, the versions alternating in every repetition."""
+    dbs = {label: Path(state) / f"{label}.sqlite3" for label in launches}
+    for label, launch in launches.items():  # each version indexes its own database (schemas differ)
+        subprocess.run([*launch.command, "index", str(root), "--db", str(dbs[label])], capture_output=True, check=True,
+                       env=launch.environment())  # fmt: skip
+    runs: dict[str, dict[str, list[Any]]] = {label: collections.defaultdict(list) for label in launches}
+    for _ in range(repeat):
+        for label, launch in launches.items():
+            env = launch.environment()
+            for name, command in commands(root, dbs[label], launch).items():
+                runs[label][name].append(timed(command, env))
+            runs[label]["initialize"].append(initialize_once(root, dbs[label], launch))
+            runs[label]["restart"].append(restart_once(root, dbs[label], launch))
+    figures: dict[str, dict[str, Any]] = {}
+    for label, by_name in runs.items():
+        restarts = by_name.pop("restart")
+        figures[label] = {
+            "commands": {name: summary(values) for name, values in by_name.items() if name != "initialize"},
+            "initialize": summary(by_name["initialize"]),
+            "restart": {step: summary([run[step] for run in restarts]) for step in ("initialize", "complete")},
+        }
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -321,22 +386,21 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "startup",
         "timestamp": timestamp(),
         "workspace": {"root": str(root), "wheel": wheel.name, "wheel_sha256": WHEELS[WORKSPACE]["sha256"]},
-        "settings": {"repeat": args.repeat},
+        "settings": {"repeat": args.repeat, "baseline": args.baseline},
         "machine": machine_facts(),
         "versions": versions(("lsprotocol", "cattrs", "attrs"), source_sha256=True),
         "loadavg_at_start": os.getloadavg(),
     }
     report["import"] = {module: importtime(module, args.repeat) for module in ("aurora_lsp.cli", "aurora_lsp.features")}
     with tempfile.TemporaryDirectory(prefix="aurora-startup-bench-") as state:
-        db = Path(state) / "index.sqlite3"
-        subprocess.run([*console_command(), "index", str(root), "--db", str(db)], capture_output=True, check=True)
-        report["commands"] = {}
-        for name, command in commands(root, db).items():
-            report["commands"][name] = summary([timed(command) for _ in range(args.repeat)])
-        report["initialize"] = summary([initialize_once(root, db) for _ in range(args.repeat)])
-        restarts = [restart_once(root, db) for _ in range(args.repeat)]
-        report["restart"] = {step: summary([run[step] for run in restarts]) for step in ("initialize", "complete")}
-        opened = open_document_once(root, db)  # once: jedi's pass takes seconds of CPU
+        launches = {"current": Launch(tuple(console_command()))}
+        if args.baseline:
+            launches["baseline"] = baseline_launch(args.baseline, Path(state))
+        figures = alternate(root, state, launches, args.repeat)
+        report.update(figures["current"])
+        if args.baseline:
+            report["baseline"] = {"commit": args.baseline, **figures["baseline"]}
+        opened = open_document_once(root, Path(state) / "current.sqlite3", launches["current"])  # once: seconds of jedi
         report["open_document"] = {"document": OPEN_DOCUMENT, **opened}
     write_report(report, args.output, started)
     print_table(report)
