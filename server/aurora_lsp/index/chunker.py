@@ -1,7 +1,7 @@
 """Source → chunks. With `inference.py`, the only module that reads code with parso.
 
 A file on disk is read with Python's own parser (`ast`, walked by `chunker_ast.py`): a
-bare parso parse takes 8.6 times its CPU (Django). parso (jedi's parser, with error
+bare parso parse takes several times its CPU. parso (jedi's parser, with error
 recovery) reads what Python cannot compile, files larger than AST_MAX_BYTES (there ast's
 tree takes twice the memory), and every editor buffer: a buffer is often mid-edit, and
 parso's diff parser re-reads only what changed. Both walks report definitions, the names

@@ -1,6 +1,6 @@
 """Chunks from Python's own `ast`: every file on disk that Python compiles (up to 256 KB).
 
-A bare parso parse takes 8.6 times the CPU of `ast.parse` (Django). parso reads editor buffers (error
+A bare parso parse takes several times the CPU of `ast.parse`. parso reads editor buffers (error
 recovery, a diff parser) and what Python cannot compile; parso 0.8 does not know some newer
 syntax (the body of a `match` statement, `*Ts`, PEP 695), for which a buffer comes here
 too. This walk reports the same definitions, uses and imports as the parso walk in
