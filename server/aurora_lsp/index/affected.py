@@ -179,6 +179,20 @@ class Affected:
         patterns = [re.escape(name) for name in names] + ([">"] if change.hierarchy else [])
         self._spelled = re.compile("|".join(patterns) or "(?!)") if len(names) <= PREFILTER_MAX_NAMES else None
 
+    def files_to_read(self, most: int) -> list[str] | None:
+        """The files whose chunks may be affected, when no chunk elsewhere can be (no member,
+        guess or ancestry changed) and they are at most `most`; else None (read every chunk)."""
+        change = self.change
+        if change.members or change.guesses or change.hierarchy:
+            return None
+        files: set[str] = set(self.changed_paths)
+        for path in self.table.files:
+            if path not in files and self._reached(path):
+                files.add(path)
+                if len(files) > most:
+                    return None
+        return sorted(files)
+
     def __call__(self, source: RefSource) -> bool:
         if source.path in self.changed_paths or self._in_changed_class(source.id):
             return True

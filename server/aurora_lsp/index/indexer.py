@@ -58,6 +58,7 @@ BATCH_FILES = 16
 OUTLINE_BATCH_FILES = 32  # the first pass's batches: a definition is findable when its batch is back
 IN_FLIGHT_BATCHES_PER_WORKER = 4
 RESOLVE_BATCH = 2000  # chunks whose edges are resolved and written together
+READ_FILES_AT_MOST = 64  # past this many files (or an eighth of them), one pass over every chunk reads faster
 WRITE_BATCH_FILES = 50
 _EDGES_DIRTY = "edges_dirty"
 
@@ -403,10 +404,15 @@ class Indexer:
         # every chunk's refs was the server's memory peak (153 MiB, scale benchmark).
         resolve_bases(resolver, self.db.iter_ref_sources(kind="class"))
         needs_resolving: Callable[[RefSource], bool] | None = None
+        sources: Iterable[RefSource] | None = None
         if not full_resolution:
             change.hierarchy = classes_with_new_ancestry(old_bases, table.bases)
             close_over_reexports(change, file_symbols)
-            needs_resolving = Affected(change, resolver, changed_paths)
+            affected = needs_resolving = Affected(change, resolver, changed_paths)
+            # an edit inside bodies reaches no other file: only the few files it may reach are read
+            files = affected.files_to_read(most=max(READ_FILES_AT_MOST, len(file_symbols) // 8))
+            if files is not None:
+                sources = self.db.ref_sources(files)
 
         resolved = 0
         with self.db.transaction():
@@ -414,7 +420,7 @@ class Indexer:
                 self.db.delete_all_edges()
                 self._static.clear()
             batch: list[RefSource] = []
-            for source in self.db.iter_ref_sources():
+            for source in self.db.iter_ref_sources() if sources is None else sources:
                 if needs_resolving is None or needs_resolving(source):
                     batch.append(source)
                     if source.path in self.inferred:
