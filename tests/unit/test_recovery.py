@@ -94,6 +94,11 @@ def test_an_unwritable_location_keeps_the_index_in_memory(shop: Path, tmp_path: 
 
 def test_a_full_disk_during_a_refresh_moves_the_index_to_memory(shop: Path, tmp_path: Path) -> None:
     db = tmp_path / "index.sqlite3"
+    # more than the empty tables' first pages hold (shop alone fits in them)
+    functions = (
+        f'def step_{n}(value):\n    """Step {n} of the pipeline."""\n    return value + {n}\n' for n in range(300)
+    )
+    (shop / "shop" / "steps.py").write_text("\n\n".join(functions))
     fresh = dump_index(shop, tmp_path / "reference.sqlite3")
     with WorkspaceService.open(shop, Settings(database_path=str(db))) as workspace:
         assert workspace.notice is None
@@ -102,7 +107,7 @@ def test_a_full_disk_during_a_refresh_moves_the_index_to_memory(shop: Path, tmp_
         report = workspace.refresh()
         assert workspace.notice is not None and "disk is full" in workspace.notice
         assert "in memory" in workspace.notice
-        assert report.chunks == 21
+        assert report.chunks == 21 + 300
         assert workspace.db.dump() == fresh
 
 

@@ -93,6 +93,18 @@ def test_a_schema_7_database_migrates_and_answers_the_same(shop: Path, tmp_path:
     assert store.dump() == dump
 
 
+def test_an_early_schema_8_layout_is_refused_as_damaged_so_it_is_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / "early.sqlite3"
+    SqliteStore(path).close()
+    connection = sqlite3.connect(path)  # as schema 8 was first committed: no table of texts
+    connection.execute("DROP TABLE chunk_texts")
+    connection.commit()
+    connection.close()
+    with pytest.raises(StoreError, match="early layout of schema 8") as raised:
+        SqliteStore(path)
+    assert raised.value.reason == "corrupt"  # recovery.py moves it aside and starts again
+
+
 def test_newer_schema_is_refused_with_one_line(tmp_path: Path) -> None:
     path = tmp_path / "future.sqlite3"
     SqliteStore(path).close()
@@ -217,7 +229,7 @@ def test_each_chunk_text_reads_back_as_chunked_and_edges_survive_a_rewrite(tmp_p
             chunk.id: chunk.text for chunk in parsed.chunks
         }
         assert "user.py::use" in {source for source, _, _ in store.dependents("tricky.py::Outer.Inner")}
-    inside_parent = store.db.execute("SELECT count(*) FROM chunks WHERE text IS NULL").fetchone()[0]
+    inside_parent = store.db.execute("SELECT count(*) FROM chunks WHERE text_at IS NOT NULL").fetchone()[0]
     assert inside_parent >= 4  # Inner, method, local, the two twice: spans of their parents' text
 
 

@@ -3,7 +3,7 @@
 
 One database file per workspace, in WAL mode, with a schema version (`PRAGMA
 user_version`) and forward migrations. Tables: `files` (what was indexed, by content
-hash), `chunks` (every chunk with its source text, stored once: texts.py), `edges`
+hash), `chunks` (every chunk; its source text stored once, in `chunk_texts`: texts.py), `edges`
 (dependencies, with how each was resolved), `accesses` (time-stamped uses, for activation),
 `history_changes` and `history_pairs` (what the git history changed together), `meta`, and
 the full-text index `chunks_fts` over names, qualified names, signatures and docstrings, and
@@ -163,6 +163,7 @@ _CHUNK_COLUMNS = (
 )
 _CHUNK_SELECT = f"{_CHUNK_COLUMNS} {_FROM_CHUNKS} LEFT JOIN chunks p ON p.key = c.parent"
 _REF_COLUMNS = "SELECT f.path, c.qualname, c.number, c.kind, c.refs"
+_WITH_TEXT = "LEFT JOIN chunk_texts t ON t.key = c.key"
 # an edge with the ids of both ends, as their parts
 _EDGE_SELECT = (
     "SELECT sf.path, s.qualname, s.number, df.path, d.qualname, d.number, e.kind, e.how FROM edges e"
@@ -302,7 +303,9 @@ _SCHEMA_8 = (
     " qualname TEXT NOT NULL, number INTEGER NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,"
     " start_line INTEGER, start_char INTEGER, end_line INTEGER, end_char INTEGER, sel_line INTEGER,"
     " sel_char INTEGER, signature TEXT, docstring TEXT, decorators TEXT, parent INTEGER,"
-    " content_hash TEXT, tokens INTEGER, text BLOB, text_at INTEGER, text_size INTEGER, refs TEXT)",
+    " content_hash TEXT, tokens INTEGER, text_at INTEGER, text_size INTEGER, refs TEXT)",
+    # a chunk's own text (zlib), apart from its row: name, edge and id reads then touch small, dense rows
+    "CREATE TABLE chunk_texts (key INTEGER PRIMARY KEY, data BLOB NOT NULL)",
     "CREATE UNIQUE INDEX chunks_file_seq ON chunks (file, seq)",
     "CREATE UNIQUE INDEX chunks_place ON chunks (file, qualname, number)",
     "CREATE INDEX chunks_parent ON chunks (parent)",
@@ -476,6 +479,9 @@ class SqliteStore:
             )
         if version == 0 and self.db.table_names():
             raise StoreError(f"{self.path} is a SQLite database, but not Aurora's", "foreign")
+        if version == 8 and "chunk_texts" not in self.db.table_names():
+            # schema 8 as first committed (cca07f4..): texts in the chunk rows, a body index bm25 could not rank
+            raise StoreError(f"database {self.path} has an early layout of schema 8", "corrupt")
 
     def _migrate(self) -> None:
         if self.schema_version() >= SCHEMA_VERSION:
@@ -604,8 +610,8 @@ class SqliteStore:
                 continue
             file_key = found[0]
             rows = conn.execute(
-                "SELECT key, qualname, number, signature, docstring, parent, text, text_at, text_size"
-                " FROM chunks WHERE file = ?",
+                "SELECT c.key, c.qualname, c.number, c.signature, c.docstring, c.parent, t.data, c.text_at,"
+                " c.text_size FROM chunks c LEFT JOIN chunk_texts t ON t.key = c.key WHERE c.file = ?",
                 (file_key,),
             ).fetchall()
             # The full-text tables keep no copy of what they index: taking a row out needs
@@ -621,6 +627,7 @@ class SqliteStore:
                 [(row[0], body_words(texts[row[0]])) for row in rows],
             )
             conn.execute("DELETE FROM edges WHERE src IN (SELECT key FROM chunks WHERE file = ?)", (file_key,))
+            conn.execute("DELETE FROM chunk_texts WHERE key IN (SELECT key FROM chunks WHERE file = ?)", (file_key,))
             conn.execute("DELETE FROM chunks WHERE file = ?", (file_key,))
             conn.execute("DELETE FROM files WHERE key = ?", (file_key,))
             removed.update((ChunkId.make(path, row[1], row[2]), row[0]) for row in rows)
@@ -644,10 +651,10 @@ class SqliteStore:
             found.update((batch[i], int(key)) for i, key in rows)
         return found
 
-    def _one(self, columns: str, chunk_id: str) -> tuple[Any, ...] | None:
+    def _one(self, columns: str, chunk_id: str, joins: str = "") -> tuple[Any, ...] | None:
         """Some columns of the chunk with this id (None if there is none), read by its parts."""
         row: tuple[Any, ...] | None = self.db.execute(
-            f"SELECT {columns} {_FROM_CHUNKS} WHERE f.path = ? AND c.qualname = ? AND c.number = ?",
+            f"SELECT {columns} {_FROM_CHUNKS} {joins} WHERE f.path = ? AND c.qualname = ? AND c.number = ?",
             _id_parts(chunk_id),
         ).fetchone()
         return row
@@ -798,13 +805,15 @@ class SqliteStore:
                 yield _chunk_from_row(row)
 
     def chunk_text(self, chunk_id: str) -> str | None:
-        row = self._one("c.text, c.text_at, c.text_size, c.parent", chunk_id)
+        row = self._one("t.data, c.text_at, c.text_size, c.parent", chunk_id, _WITH_TEXT)
         if row is None:
             return None
         return unpack((StoredText(row[0], row[1], row[2]), row[3]), self._stored_text, self._decompressed)
 
     def _stored_text(self, key: int) -> tuple[StoredText, int | None] | None:
-        row = self.db.execute("SELECT text, text_at, text_size, parent FROM chunks WHERE key = ?", [key]).fetchone()
+        row = self.db.execute(
+            f"SELECT t.data, c.text_at, c.text_size, c.parent FROM chunks c {_WITH_TEXT} WHERE c.key = ?", [key]
+        ).fetchone()
         return None if row is None else (StoredText(row[0], row[1], row[2]), row[3])
 
     def chunk_docstring(self, chunk_id: str) -> str | None:
@@ -927,13 +936,26 @@ class SqliteStore:
 
     def links(self, chunk_ids: Sequence[str]) -> list[tuple[str, str, str, str]]:
         """(src, dst, kind, how) of every edge from or to these chunks."""
-        keys = list(self._keys(chunk_ids).values())
+        ids = {key: chunk_id for chunk_id, key in self._keys(chunk_ids).items()}
+        keys = list(ids)
         found: list[tuple[str, str, str, str]] = []
         for start in range(0, len(keys), _ID_BATCH):
             batch = keys[start : start + _ID_BATCH]
             marks = ",".join("?" * len(batch))
-            where = f"e.src IN ({marks}) UNION ALL {_EDGE_SELECT} WHERE e.dst IN ({marks}) AND e.src NOT IN ({marks})"
-            found.extend(self._edge_rows(where, batch * 3))
+            # the end among these chunks is known: only the other end's id is joined
+            outbound = self.db.execute(
+                f"SELECT e.src, f.path, c.qualname, c.number, e.kind, e.how FROM edges e"
+                f" JOIN chunks c ON c.key = e.dst JOIN files f ON f.key = c.file WHERE e.src IN ({marks})",
+                batch,
+            )
+            found.extend((ids[src], ChunkId.make(p, q, n), kind, how) for src, p, q, n, kind, how in outbound)
+            inbound = self.db.execute(
+                f"SELECT e.dst, f.path, c.qualname, c.number, e.kind, e.how FROM edges e"
+                f" JOIN chunks c ON c.key = e.src JOIN files f ON f.key = c.file"
+                f" WHERE e.dst IN ({marks}) AND e.src NOT IN ({marks})",
+                batch * 2,
+            )
+            found.extend((ChunkId.make(p, q, n), ids[dst], kind, how) for dst, p, q, n, kind, how in inbound)
         return found
 
     def children(self, chunk_ids: Sequence[str]) -> list[tuple[str, str]]:
@@ -1057,8 +1079,8 @@ class SqliteStore:
             rows = query(
                 "SELECT c.key, c.qualname, c.number, c.seq, c.name, c.kind, c.start_line, c.start_char, c.end_line,"
                 " c.end_char, c.sel_line, c.sel_char, c.signature, c.docstring, c.decorators,"
-                " p.qualname, p.number, c.content_hash, c.tokens, c.refs, c.parent, c.text, c.text_at, c.text_size"
-                " FROM chunks c JOIN files f ON f.key = c.file LEFT JOIN chunks p ON p.key = c.parent"
+                " p.qualname, p.number, c.content_hash, c.tokens, c.refs, c.parent, t.data, c.text_at, c.text_size"
+                f" FROM chunks c JOIN files f ON f.key = c.file LEFT JOIN chunks p ON p.key = c.parent {_WITH_TEXT}"
                 " WHERE f.path = ?",
                 [path],
             ).fetchall()
@@ -1196,14 +1218,18 @@ def _insert_chunks(conn: sqlite3.Connection, file_key: int, rows: Sequence[_Chun
         own = stored[chunk_id]
         parent_key = None if parent is None else keys.get(parent)
         values.append(
-            (keys[chunk_id], file_key, seq, qualname, number, *fields, parent_key, content_hash, tokens, *own, refs)
+            (keys[chunk_id], file_key, seq, qualname, number, *fields, parent_key, content_hash, tokens, *own[1:], refs)
         )
     conn.executemany(
         "INSERT INTO chunks (key, file, seq, qualname, number, name, kind, start_line, start_char, end_line,"
         " end_char, sel_line, sel_char, signature, docstring, decorators, parent, content_hash,"
-        " tokens, text, text_at, text_size, refs)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " tokens, text_at, text_size, refs)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         values,
+    )
+    conn.executemany(
+        "INSERT INTO chunk_texts (key, data) VALUES (?, ?)",
+        [(keys[chunk_id], own.data) for chunk_id, own in stored.items() if own.data is not None],
     )
     conn.executemany(
         "INSERT INTO chunks_fts (rowid, words, qualname, signature, docstring) VALUES (?, ?, ?, ?, ?)",
