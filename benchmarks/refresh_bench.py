@@ -4,6 +4,8 @@ and a real branch switch (sympy 1.13.3 -> 1.14.0) against a cold index of the ne
     python benchmarks/refresh_bench.py                  # Django N = 10, 100, half; the sympy switch
     python benchmarks/refresh_bench.py --counts 10 --counts 50 --repeat 3 --no-switch
     python benchmarks/refresh_bench.py --switch-only
+    python benchmarks/refresh_bench.py --edit body --counts 1 --counts 10 --no-switch \
+        --output benchmarks/results/refresh-body.json         # an edit inside function bodies
     python benchmarks/refresh_bench.py --counts 10 --counts half --no-switch --profile \
         --output benchmarks/results/refresh-profile.json    # where a refresh's CPU goes
 
@@ -34,6 +36,7 @@ import json
 import os
 import pstats
 import random
+import re
 import resource
 import shutil
 import subprocess
@@ -55,6 +58,24 @@ DEFAULT_COUNTS = ("10", "100", "half")
 SEED = 18
 SWITCH = ("sympy-1.13.3", "sympy")  # harness/workspaces.py's names: from this tree to that one
 APPENDED = "\n\ndef appended_by_refresh_bench():\n    return 1\n"
+FIRST_RETURN = re.compile(r"^([ \t]+)return\b", re.MULTILINE)
+
+
+def edit(path: Path, kind: str) -> None:
+    """`append`: a new function at the end. `body`: a statement before the first `return`
+    inside a function (a comment at the end where there is none), the edit a person makes
+    most: no definition or import changes."""
+    text = path.read_text(encoding="utf-8")
+    if kind == "append":
+        text += APPENDED
+    else:
+        found = FIRST_RETURN.search(text)
+        text = (
+            text[: found.start()] + f"{found.group(1)}pass\n" + text[found.start() :]
+            if found
+            else text + "\n# edited by refresh_bench\n"
+        )
+    path.write_text(text, encoding="utf-8")
 
 
 def child(root: Path, db: str, digest: bool, profile: bool) -> dict[str, Any]:
@@ -131,7 +152,7 @@ def run_child(root: Path, db: str, digest: bool = False, profile: bool = False) 
     return found
 
 
-def one_round(source: Path, count: str, scratch: Path, profile: bool = False) -> dict[str, Any]:
+def one_round(source: Path, count: str, scratch: Path, kind: str, profile: bool = False) -> dict[str, Any]:
     """Cold index of a copy, N files changed, refresh; cold indexes of those N files and of the whole."""
     tree = scratch / "tree"
     shutil.rmtree(tree, ignore_errors=True)
@@ -144,15 +165,17 @@ def one_round(source: Path, count: str, scratch: Path, profile: bool = False) ->
     whole = run_child(tree, db)
     chosen = random.Random(SEED).sample(files, n)
     for path in chosen:
-        with open(tree / path, "a", encoding="utf-8") as handle:
-            handle.write(APPENDED)
+        edit(tree / path, kind)
     refresh = run_child(tree, db, profile=profile)
     alone = scratch / f"alone-{n}"
     shutil.rmtree(alone, ignore_errors=True)
     for path in chosen:
         (alone / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(tree / path, alone / path)
-    cold_n = run_child(alone, str(scratch / f"alone-{n}.sqlite3"))
+    alone_db = str(scratch / f"alone-{n}.sqlite3")
+    for suffix in ("", "-wal", "-shm"):  # a cold index each round, not a refresh of the last one's
+        Path(alone_db + suffix).unlink(missing_ok=True)
+    cold_n = run_child(alone, alone_db)
     return {"n": n, "refresh": refresh, "cold_of_n": cold_n, "cold_whole": whole}
 
 
@@ -219,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--counts", action="append", help="changed files: a number or 'half' (default 10, 100, half)")
     parser.add_argument("--repeat", type=int, default=1, help="rounds per count; the summary gives medians")
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
+    parser.add_argument("--edit", choices=("append", "body"), default="append", help="how the N files change")
     parser.add_argument("--no-switch", action="store_true", help="skip the sympy branch switch")
     parser.add_argument("--switch-only", action="store_true", help="only the sympy branch switch")
     parser.add_argument("--profile", action="store_true", help="each refresh under cProfile, its top functions kept")
@@ -245,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         "notes": [
             "cpu_seconds: the indexing process and its parsing workers (the fork server stopped first).",
             "cold_of_n: a fresh index of a tree holding only the N changed files; cold_whole: of the whole copy.",
+            f"edit: {args.edit} (append: a new function at the end; body: a statement inside a function).",
             "switch: sympy 1.13.3 indexed, its tree made 1.14.0's as git checkout would, refreshed;"
             " cold_to: a fresh index of the 1.14.0 tree; edges_equal_cold compares sha256 of every edge.",
         ],
@@ -253,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="aurora-refresh-bench-"))
     try:
         for count in [] if args.switch_only else args.counts or DEFAULT_COUNTS:
-            rounds = [one_round(source, count, scratch, args.profile) for _ in range(args.repeat)]
+            rounds = [one_round(source, count, scratch, args.edit, args.profile) for _ in range(args.repeat)]
             found = summary(rounds)
             report["results"].append({"summary": found, "rounds": rounds})
             s = found
