@@ -40,8 +40,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import dataclasses
-import json
 import os
 import re
 import resource
@@ -55,9 +53,9 @@ from typing import Any
 
 from harness.aurora import console_command
 from harness.machine import machine_facts, versions
-from harness.paths import REPOSITORY
 from harness.paths import RESULTS as RESULTS_DIR
-from harness.proc import status_kb, tree_by_children, tree_cpu_seconds
+from harness.proc import status_kb
+from harness.raw_lsp import Launch, RawServer, baseline_launch
 from harness.report import timestamp, warn_if_code_changed, write_report
 from harness.workspaces import WHEELS, wheel_workspace
 
@@ -72,25 +70,6 @@ POLL_SECONDS = 0.05  # as lsp_bench.py polls
 OPEN_DOCUMENT = "django/db/models/query.py"
 SETTLED_SECONDS = 3.0  # jedi's pass starts 1 s after the refresh of the opened document
 SETTLE_TIMEOUT = 180.0
-
-
-@dataclasses.dataclass(frozen=True)
-class Launch:
-    """How to start one version of Aurora: the command and what it adds to the environment."""
-
-    command: tuple[str, ...]
-    env: tuple[tuple[str, str], ...] = ()
-
-    def environment(self) -> dict[str, str]:
-        return {**os.environ, **dict(self.env)}
-
-
-def baseline_launch(commit: str, folder: Path) -> Launch:
-    """A commit's server/ tree unpacked into `folder`, run as a module from PYTHONPATH."""
-    archive = subprocess.run(["git", "-C", str(REPOSITORY), "archive", commit, "server"], capture_output=True,
-                             check=True)  # fmt: skip
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
-    return Launch((sys.executable, "-m", "aurora_lsp"), (("PYTHONPATH", str(folder / "server")),))
 
 
 def _children_cpu() -> float:
@@ -154,82 +133,6 @@ def importtime(module: str, repeat: int) -> dict[str, Any]:
             name: us / 1000 for name, us in sorted(cumulative_us.items(), key=lambda kv: -kv[1])[:25]
         },
     }
-
-
-def _frame(message: dict[str, Any]) -> bytes:
-    body = json.dumps(message).encode()
-    return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
-
-
-def _read_message(stream: Any) -> dict[str, Any]:
-    length = 0
-    while (line := stream.readline()) not in (b"\r\n", b""):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    if not length:
-        raise RuntimeError("the server closed its output")
-    result: dict[str, Any] = json.loads(stream.read(length))
-    return result
-
-
-class RawServer:
-    """`aurora-lsp` over stdio with raw JSON-RPC: no client library's cost in the figures."""
-
-    def __init__(self, root: Path, db: Path, index_on_startup: bool, launch: Launch) -> None:
-        self.root = root
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen([*launch.command], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.DEVNULL, env=launch.environment())  # fmt: skip
-        self._last_id = 0
-        self.options = {"databasePath": str(db), "indexOnStartup": index_on_startup}
-
-    def since_start(self) -> float:
-        return time.perf_counter() - self.started
-
-    def cpu(self) -> float:
-        return tree_cpu_seconds(self.process.pid)
-
-    def rss_mib(self) -> float:
-        return sum(status_kb(pid)[0] for pid in tree_by_children(self.process.pid)) / 1024
-
-    def figures(self) -> dict[str, float]:
-        return {"wall_seconds": self.since_start(), "cpu_seconds": self.cpu(), "rss_mib": self.rss_mib()}
-
-    def notify(self, method: str, params: Any) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(_frame({"jsonrpc": "2.0", "method": method, "params": params}))
-        self.process.stdin.flush()
-
-    def request(self, method: str, params: Any = None) -> Any:
-        """Send a request and read until its answer; requests from the server get null."""
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self._last_id += 1
-        sent = self._last_id
-        self.process.stdin.write(_frame({"jsonrpc": "2.0", "id": sent, "method": method, "params": params}))
-        self.process.stdin.flush()
-        while True:
-            message = _read_message(self.process.stdout)
-            if "method" in message and "id" in message:
-                self.process.stdin.write(_frame({"jsonrpc": "2.0", "id": message["id"], "result": None}))
-                self.process.stdin.flush()
-            elif message.get("id") == sent:
-                if "error" in message:
-                    raise RuntimeError(f"{method} failed: {message['error']}")
-                return message.get("result")
-
-    def initialize(self) -> None:
-        folder = {"uri": self.root.as_uri(), "name": self.root.name}
-        self.request("initialize", {"processId": os.getpid(), "rootUri": folder["uri"], "capabilities": {},
-                                    "workspaceFolders": [folder], "initializationOptions": self.options})  # fmt: skip
-
-    def close(self) -> None:
-        try:
-            self.request("shutdown")
-            self.notify("exit", None)
-            self.process.wait(30)
-        except (OSError, RuntimeError, subprocess.TimeoutExpired):
-            self.process.kill()
-            self.process.wait()
 
 
 def initialize_once(root: Path, db: Path, launch: Launch) -> dict[str, float]:
