@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from aurora_lsp import protocol
 from aurora_lsp.context.engine import ContextEngine, ContextRequest
 from aurora_lsp.context.question import ALL_PARTS, QuestionParts
@@ -158,3 +159,21 @@ ZeroDivisionError: division by zero"""
     assert ids.index("tool/chain.py::c_divide") < ids.index("tool/chain.py::a_start")
     unordered = [cid for cid, _ in _answer(root, tmp_path, question, QuestionParts(frame_order=False))]
     assert unordered.index("tool/chain.py::a_start") < unordered.index("tool/chain.py::c_divide")
+
+
+def test_the_text_matches_are_fused_by_rank_and_score() -> None:
+    """A chunk second in both lists outranks one first in names and last in text words; a
+    chunk the question names gets the exact-name bonus on top."""
+    from aurora_lsp.context.activation import ActivationParameters
+    from aurora_lsp.context.ranking import QueryMatches, _fused
+
+    found = QueryMatches(
+        bm25={"a": -50.0, "b": -2.0, "c": -1.0},
+        named={},
+        how={},
+        body={"c": -9.0, "b": -8.0, "d": -5.0, "a": -1.0},
+    )
+    fused = _fused(found, 4.0, 2.0, ActivationParameters())
+    assert fused["b"] > fused["a"]
+    named = _fused(QueryMatches(found.bm25, {"c": 1.0}, {}, found.body), 4.0, 2.0, ActivationParameters())
+    assert named["c"] - fused["c"] == pytest.approx(2.0)

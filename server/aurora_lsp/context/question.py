@@ -83,6 +83,7 @@ class QuestionParts:
     named_as_text: bool = True  # a chunk named outright (unique or dotted name, frame) as the best text match
     python_names: bool = True  # builtins and variables (`list(`, `app.` of `app.run`) are not the workspace's names
     siblings: bool = True  # a shared name means the one in the class of a chunk the question names
+    rank_fusion: bool = True  # the text matches fused by rank (RRF), not summed as shares of the best score
     stop_words: bool = True  # prose words of one or two letters and English stop words left out
     hyphenated: bool = True  # "re-writer" read also as the word the code spells, "rewriter"
     frame_order: bool = True  # the frames nearest the error first, not every frame alike
@@ -107,6 +108,7 @@ PART_ABLATIONS: dict[str, dict[str, bool]] = {
     "siblings of named chunks": {"siblings": False},
     "hyphenated words joined": {"hyphenated": False},
     "stop words left out": {"stop_words": False},
+    "rank fusion": {"rank_fusion": False},
 }
 
 
