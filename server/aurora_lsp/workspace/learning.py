@@ -85,6 +85,8 @@ def learn_now(service: WorkspaceService) -> Mined | None:
 async def learn(threads: Threads, services: Iterable[WorkspaceService], stop: threading.Event) -> None:
     """The three steps for each folder on their threads; a failure is a log line."""
     for service in list(services):
+        if stop.is_set():
+            return
         try:
             since = await threads.run(stored_head, service)
             if since is None:
@@ -93,6 +95,8 @@ async def learn(threads: Threads, services: Iterable[WorkspaceService], stop: th
             if mined is not None and mined.head != since and not stop.is_set():
                 await threads.run(store, service, mined, since)
         except Exception as error:  # learning is optional: it never stops the server
+            if stop.is_set():
+                return  # shutting down: the database may have closed under this run; nothing is lost
             logger.warning("history of %s not learned: %s", service.root, error)
 
 
