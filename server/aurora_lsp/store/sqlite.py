@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 import os
 import re
 import sqlite3
@@ -44,7 +45,7 @@ from aurora_lsp.records import (
     name_words,
     summarize,
 )
-from aurora_lsp.store.texts import Decompressed, StoredText, pack, unpack, unpack_file
+from aurora_lsp.store.texts import Decompressed, StoredText, compress, place, unpack, unpack_file
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -563,41 +564,144 @@ class SqliteStore:
         self._drop_edges_to(self._remove(paths).values())
 
     def write_files(self, records: Sequence[FileRecord]) -> None:
-        """Replace these files' rows and chunks (call in a transaction). A chunk whose id
-        stays keeps its key, so the edges that lead to it from other files stay too."""
+        """Replace these files' rows and chunks (call in a transaction), writing only what
+        changed. A file keeps its key; a chunk whose id stays keeps its key, so the edges
+        that lead to it from other files stay too; one whose text, signature and docstring
+        stay as well keeps its text and full-text rows, and only its place (lines, order,
+        span in its parent) and refs are updated. Every chunk of these files loses its
+        outgoing edges: resolution stores them again."""
         conn = self.db.conn
-        old = self._remove([record.parsed.path for record in records])
-        top = conn.execute("SELECT max(key) FROM chunks").fetchone()[0] or 0
-        next_key = max(top, max(old.values(), default=0)) + 1
-        kept: set[int] = set()
-        for r in records:
+        next_key = int(conn.execute("SELECT max(key) FROM chunks").fetchone()[0] or 0) + 1
+        vanished: list[int] = []
+        for record in records:
+            file_key, old = self._put_file(record)
+            next_key = self._put_chunks(file_key, record.parsed.path, record.parsed.chunks, old, next_key, vanished)
+        self._drop_edges_to(vanished)
+
+    def _put_file(self, r: FileRecord) -> tuple[int, dict[str, tuple[Any, ...]]]:
+        """Write a file's row, under its old key if it had one; its chunks as stored, by id
+        (the columns of _STORED_CHUNK, then the chunk's own compressed text or None)."""
+        conn = self.db.conn
+        path = r.parsed.path
+        values = (
+            r.parsed.content_hash,
+            r.size,
+            r.mtime_ns,
+            r.checked_ns,
+            r.module,
+            json.dumps(r.parsed.imports, sort_keys=True),
+            json.dumps(list(r.parsed.star_imports)),
+            json.dumps(list(r.parsed.problems)),
+            len(r.parsed.chunks),
+            path,
+        )
+        found = conn.execute("SELECT key FROM files WHERE path = ?", (path,)).fetchone()
+        if found is None:
             cursor = conn.execute(
-                "INSERT INTO files (path, hash, size, mtime_ns, checked_ns, module, imports, star_imports,"
-                " problems, chunk_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    r.parsed.path,
-                    r.parsed.content_hash,
-                    r.size,
-                    r.mtime_ns,
-                    r.checked_ns,
-                    r.module,
-                    json.dumps(r.parsed.imports, sort_keys=True),
-                    json.dumps(list(r.parsed.star_imports)),
-                    json.dumps(list(r.parsed.problems)),
-                    len(r.parsed.chunks),
-                ),
+                "INSERT INTO files (hash, size, mtime_ns, checked_ns, module, imports, star_imports, problems,"
+                " chunk_count, path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
             )
-            keys: dict[str, int] = {}
-            for chunk in r.parsed.chunks:
-                key = old.get(chunk.id)
-                if key is None:
-                    key, next_key = next_key, next_key + 1
-                else:
-                    kept.add(key)
-                keys[chunk.id] = key
-            rows = [_chunk_row(r.parsed.path, seq, chunk) for seq, chunk in enumerate(r.parsed.chunks)]
-            _insert_chunks(conn, int(cursor.lastrowid or 0), rows, keys)
-        self._drop_edges_to(key for key in old.values() if key not in kept)
+            return int(cursor.lastrowid or 0), {}
+        file_key = int(found[0])
+        conn.execute(
+            "UPDATE files SET hash = ?, size = ?, mtime_ns = ?, checked_ns = ?, module = ?, imports = ?,"
+            " star_imports = ?, problems = ?, chunk_count = ? WHERE path = ?",
+            values,
+        )
+        conn.execute("DELETE FROM edges WHERE src IN (SELECT key FROM chunks WHERE file = ?)", (file_key,))
+        rows = conn.execute(
+            f"SELECT {_STORED_CHUNK}, t.data FROM chunks c LEFT JOIN chunk_texts t ON t.key = c.key WHERE c.file = ?",
+            (file_key,),
+        )
+        return file_key, {ChunkId.make(path, row[3], row[4]): row for row in rows}
+
+    def _put_chunks(
+        self,
+        file_key: int,
+        path: str,
+        chunks: Sequence[ParsedChunk],
+        old: dict[str, tuple[Any, ...]],
+        next_key: int,
+        vanished: list[int],
+    ) -> int:
+        """Make one file's stored chunks these (`old`: as stored, by id); the next free key.
+        Keys of chunks that no longer exist are added to `vanished`."""
+        keys: dict[str, int] = {}
+        for chunk in chunks:
+            before = old.get(chunk.id)
+            if before is None:
+                keys[chunk.id], next_key = next_key, next_key + 1
+            else:
+                keys[chunk.id] = int(before[0])
+        rows = [_chunk_row(path, seq, chunk) for seq, chunk in enumerate(chunks)]
+        places = place({row[0]: row[18] for row in rows}, {row[0]: row[15] for row in rows})
+        by_key = {int(before[0]): before for before in old.values()}  # a span's text is read through its parent
+        left = dict(old)
+        written: list[tuple[str, tuple[Any, ...]]] = []  # (text, values) of new and changed chunks
+        replaced: list[tuple[Any, ...]] = []  # their rows as stored, when they had one
+        moved: list[tuple[tuple[Any, ...], tuple[Any, ...], str]] = []  # (stored, values, text): same text elsewhere
+        for row in rows:
+            values = _chunk_values(file_key, row, keys, places[row[0]])
+            before = left.pop(row[0], None)
+            if before is None or _same_text(before) != _same_text(values):
+                written.append((row[18], values))
+                if before is not None:
+                    replaced.append(before)
+            elif before[:_STORED_COLUMNS] != values:
+                moved.append((before, values, row[18]))
+        vanished.extend(int(before[0]) for before in left.values())
+        self._delete_chunks([*left.values(), *replaced], by_key)
+        self._move_chunks(moved)
+        _insert_values(self.db.conn, written)
+        return next_key
+
+    def _delete_chunks(self, rows: Sequence[tuple[Any, ...]], by_key: dict[int, tuple[Any, ...]]) -> None:
+        """Delete these stored chunks (as _put_file read them) with their texts and full-text rows;
+        `by_key` holds their file's stored chunks, so that a span's text can be made again."""
+        if not rows:
+            return
+        conn = self.db.conn
+
+        def stored(key: int) -> tuple[StoredText, int | None] | None:
+            found = by_key.get(key)
+            return None if found is None else (StoredText(found[22], found[19], found[20]), found[16])
+
+        # The full-text tables keep no copy of what they index: taking a row out needs the
+        # values it went in with, made again from the chunk
+        texts = [unpack((StoredText(r[22], r[19], r[20]), r[16]), stored, self._decompressed) or "" for r in rows]
+        conn.executemany(
+            "INSERT INTO chunks_fts (chunks_fts, rowid, words, qualname, signature, docstring)"
+            " VALUES ('delete', ?, ?, ?, ?, ?)",
+            [(r[0], name_words(r[3]), r[3], r[13], r[14]) for r in rows],
+        )
+        conn.executemany(
+            "INSERT INTO chunks_body_fts (chunks_body_fts, rowid, body) VALUES ('delete', ?, ?)",
+            [(r[0], body_words(text)) for r, text in zip(rows, texts, strict=True)],
+        )
+        conn.executemany("DELETE FROM chunk_texts WHERE key = ?", [(r[0],) for r in rows if r[22] is not None])
+        conn.executemany("DELETE FROM chunks WHERE key = ?", [(r[0],) for r in rows])
+
+    def _move_chunks(self, moved: Sequence[tuple[tuple[Any, ...], tuple[Any, ...], str]]) -> None:
+        """Update chunks whose text stays but whose place, refs or span changed: (stored, values, text).
+        A changed order goes through negative numbers first, as (file, seq) is unique."""
+        conn = self.db.conn
+        conn.executemany(
+            "UPDATE chunks SET seq = ?, kind = ?, start_line = ?, start_char = ?, end_line = ?, end_char = ?,"
+            " sel_line = ?, sel_char = ?, decorators = ?, parent = ?, tokens = ?, text_at = ?, text_size = ?,"
+            " refs = ? WHERE key = ?",
+            [(v[2] if v[2] == b[2] else -1 - v[2], *v[6:13], v[15], v[16], *v[18:22], v[0]) for b, v, _ in moved],
+        )
+        conn.executemany("UPDATE chunks SET seq = ? WHERE key = ?", [(v[2], v[0]) for b, v, _ in moved if v[2] != b[2]])
+        # a text stored whole becomes a span of its parent's, or the other way round
+        conn.executemany(
+            "DELETE FROM chunk_texts WHERE key = ?",
+            [(v[0],) for b, v, _ in moved if b[22] is not None and v[19] is not None],
+        )
+        conn.executemany(
+            "INSERT INTO chunk_texts (key, data) VALUES (?, ?)",
+            [(v[0], compress(text)) for b, v, text in moved if b[22] is None and v[19] is None],
+        )
 
     def _remove(self, paths: Sequence[str]) -> dict[str, int]:
         """Delete these files, their chunks, their full-text rows and the edges from their
@@ -1204,40 +1308,55 @@ def _chunk_row(path: str, seq: int, chunk: ParsedChunk) -> _ChunkRow:
     )
 
 
+# The chunks table's columns as written (_chunk_values) and read back to compare (_put_file)
+_STORED_CHUNK = (
+    "c.key, c.file, c.seq, c.qualname, c.number, c.name, c.kind, c.start_line, c.start_char, c.end_line,"
+    " c.end_char, c.sel_line, c.sel_char, c.signature, c.docstring, c.decorators, c.parent, c.content_hash,"
+    " c.tokens, c.text_at, c.text_size, c.refs"
+)
+_STORED_COLUMNS = 22
+# what a chunk's text and full-text rows are made of: qualname, number, name, signature, docstring, content hash
+_same_text = operator.itemgetter(3, 4, 5, 13, 14, 17)
+
+
+def _chunk_values(file_key: int, row: _ChunkRow, keys: dict[str, int], at: int) -> tuple[Any, ...]:
+    """A chunk's row of the chunks table (_STORED_CHUNK's columns); `at`: its text's place in its parent's, or -1."""
+    chunk_id, seq, qualname, *fields, parent, content_hash, tokens, text, refs = row
+    del fields[9]  # the summary: made from the docstring when read
+    path, plain, number = _id_parts(chunk_id)
+    if plain != qualname or ChunkId.make(path, qualname, number) != chunk_id:
+        raise ValueError(f"chunk id {chunk_id!r} does not name a definition of {qualname!r}")
+    parent_key = None if parent is None else keys.get(parent)
+    span = (at, len(text)) if at >= 0 else (None, None)
+    return (keys[chunk_id], file_key, seq, qualname, number, *fields, parent_key, content_hash, tokens, *span, refs)
+
+
 def _insert_chunks(conn: sqlite3.Connection, file_key: int, rows: Sequence[_ChunkRow], keys: dict[str, int]) -> None:
     """Insert one file's chunks under the given keys, with their full-text rows."""
-    texts = {row[0]: row[18] for row in rows}
-    stored = pack(texts, {row[0]: row[15] for row in rows})
-    values = []
-    for row in rows:
-        chunk_id, seq, qualname, *fields, parent, content_hash, tokens, text, refs = row
-        del fields[9]  # the summary: made from the docstring when read
-        path, plain, number = _id_parts(chunk_id)
-        if plain != qualname or ChunkId.make(path, qualname, number) != chunk_id:
-            raise ValueError(f"chunk id {chunk_id!r} does not name a definition of {qualname!r}")
-        own = stored[chunk_id]
-        parent_key = None if parent is None else keys.get(parent)
-        values.append(
-            (keys[chunk_id], file_key, seq, qualname, number, *fields, parent_key, content_hash, tokens, *own[1:], refs)
-        )
+    places = place({row[0]: row[18] for row in rows}, {row[0]: row[15] for row in rows})
+    _insert_values(conn, [(row[18], _chunk_values(file_key, row, keys, places[row[0]])) for row in rows])
+
+
+def _insert_values(conn: sqlite3.Connection, written: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
+    """Insert chunks from their (text, _chunk_values), with their texts and full-text rows."""
     conn.executemany(
         "INSERT INTO chunks (key, file, seq, qualname, number, name, kind, start_line, start_char, end_line,"
         " end_char, sel_line, sel_char, signature, docstring, decorators, parent, content_hash,"
         " tokens, text_at, text_size, refs)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        values,
+        [values for _, values in written],
     )
     conn.executemany(
         "INSERT INTO chunk_texts (key, data) VALUES (?, ?)",
-        [(keys[chunk_id], own.data) for chunk_id, own in stored.items() if own.data is not None],
+        [(values[0], compress(text)) for text, values in written if values[19] is None],
     )
     conn.executemany(
         "INSERT INTO chunks_fts (rowid, words, qualname, signature, docstring) VALUES (?, ?, ?, ?, ?)",
-        [(keys[row[0]], name_words(row[2]), row[2], row[11], row[13]) for row in rows],
+        [(v[0], name_words(v[3]), v[3], v[13], v[14]) for _, v in written],
     )
     conn.executemany(
         "INSERT INTO chunks_body_fts (rowid, body) VALUES (?, ?)",
-        [(keys[row[0]], body_words(row[18])) for row in rows],
+        [(values[0], body_words(text)) for text, values in written],
     )
 
 

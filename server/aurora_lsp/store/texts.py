@@ -34,17 +34,23 @@ def decompress(data: bytes) -> str:
     return zlib.decompress(data).decode(_ENCODING, _ERRORS)
 
 
+def place(texts: Mapping[str, str], parents: Mapping[str, str | None]) -> dict[str, int]:
+    """Where each text of one file's chunks (id → text) lies in its parent's text (characters
+    in), or -1 where it is stored whole: pack's choice, without compressing anything."""
+    return {
+        chunk_id: -1 if (parent := parents.get(chunk_id)) is None or parent not in texts else texts[parent].find(text)
+        for chunk_id, text in texts.items()
+    }
+
+
 def pack(texts: Mapping[str, str], parents: Mapping[str, str | None]) -> dict[str, StoredText]:
     """How to store each text of one file's chunks (id → text), given each chunk's parent id."""
-    stored: dict[str, StoredText] = {}
-    for chunk_id, text in texts.items():
-        parent = parents.get(chunk_id)
-        at = -1 if parent is None or parent not in texts else texts[parent].find(text)
-        if at >= 0:
-            stored[chunk_id] = StoredText(None, at, len(text))
-        else:
-            stored[chunk_id] = StoredText(compress(text), None, None)
-    return stored
+    return {
+        chunk_id: StoredText(None, at, len(texts[chunk_id]))
+        if at >= 0
+        else StoredText(compress(texts[chunk_id]), None, None)
+        for chunk_id, at in place(texts, parents).items()
+    }
 
 
 class Decompressed:
