@@ -126,3 +126,35 @@ def test_a_kept_chunk_gets_its_edges_again_and_keeps_those_into_it(tmp_path: Pat
     assert [dst for dst, _, _ in store.dependencies("mod.py::helper")] == ["b.py::thing"]
     assert [src for src, _, _ in store.dependents("mod.py::helper")] == ["user.py::use"]
     assert store.dump() == dump_index(root, tmp_path / "fresh.sqlite3")
+
+
+def test_a_new_name_reads_only_the_files_that_spell_it(tmp_path: Path, workspace_factory, monkeypatch) -> None:
+    """A function that appears changes the guesses for its name: the chunks whose refs spell it
+    are found by SQLite and resolved again, without reading every chunk's refs."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "a.py").write_text("def old():\n    return 1\n")
+    (root / "b.py").write_text("def use(x):\n    return x.fresh()\n")
+    (root / "c.py").write_text("def other():\n    return 2\n")
+    (root / "d.py").write_text("from c import other\n\n\ndef call():\n    return other()\n")
+    workspace = workspace_factory(root)
+    workspace.refresh()
+    store = workspace.db
+    assert store.dependencies("b.py::use") == []
+    every_chunk_read: list[str | None] = []
+    read_every_chunk = store.iter_ref_sources
+
+    def counted(kind: str | None = None, batch: int = 2000) -> object:
+        if kind is None:
+            every_chunk_read.append(kind)
+        return read_every_chunk(kind, batch)
+
+    monkeypatch.setattr(store, "iter_ref_sources", counted)
+    with (root / "a.py").open("a") as appended:
+        appended.write("\n\ndef fresh():\n    return 3\n")
+    workspace.refresh()
+    assert every_chunk_read == []
+    assert [dst for dst, _, _ in store.dependencies("b.py::use")] == ["a.py::fresh"]
+    assert [dst for dst, _, _ in store.dependencies("d.py::call")] == ["c.py::other"]
+    monkeypatch.undo()
+    assert store.dump() == dump_index(root, tmp_path / "fresh.sqlite3")

@@ -23,7 +23,7 @@ tests/unit/test_branch_switch.py).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from aurora_lsp.index.resolve import Resolver, SymbolTable, segments
@@ -31,6 +31,8 @@ from aurora_lsp.records import FileSymbols, ParsedFile, RefSource, plain_qualnam
 
 EVERY_NAME = "*"  # a module all of whose attributes may have changed
 PREFILTER_MAX_NAMES = 500  # past this many member names, a regex of them costs more than it saves
+# past this many member and guess names, one pass over every chunk's refs costs less than a search for each
+SPELLED_NAMES_AT_MOST = 16
 
 
 @dataclass(slots=True)
@@ -179,13 +181,20 @@ class Affected:
         patterns = [re.escape(name) for name in names] + ([">"] if change.hierarchy else [])
         self._spelled = re.compile("|".join(patterns) or "(?!)") if len(names) <= PREFILTER_MAX_NAMES else None
 
-    def files_to_read(self, most: int) -> list[str] | None:
-        """The files whose chunks may be affected, when no chunk elsewhere can be (no member,
-        guess or ancestry changed) and they are at most `most`; else None (read every chunk)."""
+    def files_to_read(self, most: int, spelling: Callable[[str], set[str]]) -> list[str] | None:
+        """The files whose chunks may be affected, when they are at most `most`; else None (read
+        every chunk). `spelling(name)`: the files with a chunk whose refs spell that name, which
+        a changed member or guess name reaches only through (as `__call__` sees it); a changed
+        ancestry, or more than SPELLED_NAMES_AT_MOST such names, reads every chunk."""
         change = self.change
-        if change.members or change.guesses or change.hierarchy:
+        names = sorted(change.members | change.guesses)
+        if change.hierarchy or self._spelled is None or len(names) > SPELLED_NAMES_AT_MOST:
             return None
         files: set[str] = set(self.changed_paths)
+        for name in names:
+            files |= spelling(name)
+            if len(files) > most:
+                return None
         for path in self.table.files:
             if path not in files and self._reached(path):
                 files.add(path)

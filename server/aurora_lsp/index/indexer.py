@@ -409,8 +409,10 @@ class Indexer:
             change.hierarchy = classes_with_new_ancestry(old_bases, table.bases)
             close_over_reexports(change, file_symbols)
             affected = needs_resolving = Affected(change, resolver, changed_paths)
-            # an edit inside bodies reaches no other file: only the few files it may reach are read
-            files = affected.files_to_read(most=max(READ_FILES_AT_MOST, len(file_symbols) // 8))
+            # most edits reach few other files: only those are read (a new or vanished name, only
+            # where some chunk spells it), not every chunk's refs
+            most = max(READ_FILES_AT_MOST, len(file_symbols) // 8)
+            files = affected.files_to_read(most, self.db.files_spelling)
             if files is not None:
                 sources = self.db.ref_sources(files)
 

@@ -835,6 +835,12 @@ class SqliteStore:
             found.extend(_ref_source(row) for row in rows)
         return found
 
+    def files_spelling(self, name: str) -> set[str]:
+        """The files with a chunk whose references spell `name` anywhere (a substring, as a regex
+        over them would find it): one pass of SQLite over the refs column."""
+        query = f"SELECT DISTINCT f.path {_FROM_CHUNKS} WHERE instr(c.refs, ?) > 0"
+        return {str(path) for (path,) in self.db.execute(query, [name])}
+
     def iter_ref_sources(self, kind: str | None = None, batch: int = 2000) -> Iterator[RefSource]:
         """Every chunk's references (of one kind of chunk), read a batch at a time."""
         where, arguments = (" WHERE c.kind = ?", [kind]) if kind else ("", [])
