@@ -46,7 +46,8 @@ def test_a_few_words_are_all_names() -> None:
 
 def test_hostile_text_is_read_and_names_no_file() -> None:
     """The patterns are linear: quadratic ones took minutes on these (no clock asserted here)."""
-    for text in ("a" * 50_000, "." * 50_000, "x.py" * 20_000, 'File "' * 20_000, "a(" * 30_000):
+    hostile = ("a" * 50_000, "." * 50_000, "x.py" * 20_000, 'File "' * 20_000, "a(" * 30_000, "ab.cd" * 20_000)
+    for text in hostile + ("A" * 50_000 + "Error", "$ " + "a" * 50_000, "--a" * 20_000, "aa-" * 30_000):
         question = read_question(text)
         assert question.frames == () and question.paths == ()
 

@@ -154,8 +154,8 @@ def read_question(text: str, on: QuestionParts = ALL_PARTS) -> Question:
         if on.python_names and parts[0] in _STANDARD_MODULES:
             python_spans.append(match.span())
             continue
-        if parts[-1].lower() in _NOT_CODE_SUFFIXES:
-            continue
+        if parts[-1].lower() in _NOT_CODE_SUFFIXES or len(parts) > MAX_PATH_PARTS:
+            continue  # a file or host name; or no code name (its module paths would cost n²)
         for part in parts[:-1]:
             # `app.run`: a lowercase plain head is a variable or a package, read as a path below
             if not on.python_names or part[:1].isupper() or looks_like_code(part):
