@@ -1,6 +1,6 @@
 """Question quality: does Aurora's answer to a question show the code the change needed?
 
-    MIRRORS=/work/.mirror python benchmarks/question_quality.py        # about 15 minutes
+    MIRRORS=/work/.mirror python benchmarks/question_quality.py        # about 7 minutes (--quick: 3)
 
 Two dev sets, each against BM25 in the same run, at 2,000 and 8,000 tokens:
 
