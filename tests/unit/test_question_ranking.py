@@ -177,3 +177,12 @@ def test_the_text_matches_are_fused_by_rank_and_score() -> None:
     assert fused["b"] > fused["a"]
     named = _fused(QueryMatches(found.bm25, {"c": 1.0}, {}, found.body), 4.0, 2.0, ActivationParameters())
     assert named["c"] - fused["c"] == pytest.approx(2.0)
+
+
+def test_several_best_matches_in_one_file_lift_that_file_s_matches() -> None:
+    from aurora_lsp.context.ranking import _add_file_evidence
+
+    contexts = {"a.py::x": 10.0, "a.py::y": 8.8, "b.py::z": 9.0}
+    _add_file_evidence(contexts)
+    assert contexts["b.py::z"] == 9.0 and contexts["a.py::x"] > 10.0
+    assert contexts["a.py::y"] > contexts["b.py::z"]

@@ -83,6 +83,7 @@ class QuestionParts:
     named_as_text: bool = True  # a chunk named outright (unique or dotted name, frame) as the best text match
     python_names: bool = True  # builtins and variables (`list(`, `app.` of `app.run`) are not the workspace's names
     siblings: bool = True  # a shared name means the one in the class of a chunk the question names
+    file_cluster: bool = True  # several of the best matches in one file lift the file's matches
     rank_fusion: bool = True  # the text matches fused by rank (RRF), not summed as shares of the best score
     stop_words: bool = True  # prose words of one or two letters and English stop words left out
     hyphenated: bool = True  # "re-writer" read also as the word the code spells, "rewriter"
@@ -109,6 +110,7 @@ PART_ABLATIONS: dict[str, dict[str, bool]] = {
     "hyphenated words joined": {"hyphenated": False},
     "stop words left out": {"stop_words": False},
     "rank fusion": {"rank_fusion": False},
+    "several matches in one file": {"file_cluster": False},
 }
 
 
