@@ -86,6 +86,7 @@ def test_jedi_edges_survive_a_refresh_and_go_with_their_version_or_when_the_docu
         edited = text.replace("    lines.append", "    lines.append('start')\n    lines.append")
         workspace.refresh(buffers={ORDERS: edited})
         assert edges_of(workspace, SUMMARY) == {f"{STOCK}::Shelf.append": "attr-unique"}  # static again
+        assert "jedi" not in edges_of(workspace, PLACE).values()  # its text stayed, jedi's edges went
         stale = workspace.start_inference(ORDERS, text)
         while not workspace.continue_inference(stale, 0.05):
             pass

@@ -158,3 +158,37 @@ def test_a_new_name_reads_only_the_files_that_spell_it(tmp_path: Path, workspace
     assert [dst for dst, _, _ in store.dependencies("d.py::call")] == ["c.py::other"]
     monkeypatch.undo()
     assert store.dump() == dump_index(root, tmp_path / "fresh.sqlite3")
+
+
+NESTED = """def helper():
+    return 0
+
+
+def outer():
+    def helper():
+        return 1
+
+    def inner():
+        return helper()
+
+    return inner()
+"""
+
+
+def test_a_kept_chunk_whose_enclosing_name_vanished_is_resolved_again(tmp_path: Path, workspace_factory) -> None:
+    """inner's text stays, but the helper it called, defined beside it, is gone: it calls the
+    module's helper now. Only the changed member name says so (the module's own names did not change)."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "mod.py").write_text(NESTED)
+    workspace = workspace_factory(root)
+    workspace.refresh()
+    store = workspace.db
+    assert [dst for dst, _, _ in store.dependencies("mod.py::outer.inner")] == ["mod.py::outer.helper"]
+    key = _keys(store)["outer.inner"]
+
+    (root / "mod.py").write_text(NESTED.replace("    def helper():\n        return 1\n\n", ""))
+    workspace.refresh()
+    assert _keys(store)["outer.inner"] == key
+    assert [dst for dst, _, _ in store.dependencies("mod.py::outer.inner")] == ["mod.py::helper"]
+    assert store.dump() == dump_index(root, tmp_path / "fresh.sqlite3")

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from aurora_lsp.index.resolve import Resolver, SymbolTable, segments
-from aurora_lsp.records import FileSymbols, ParsedFile, RefSource, plain_qualname
+from aurora_lsp.records import ChunkId, FileSymbols, ParsedFile, RefSource, plain_qualname
 
 EVERY_NAME = "*"  # a module all of whose attributes may have changed
 PREFILTER_MAX_NAMES = 500  # past this many member names, a regex of them costs more than it saves
@@ -168,11 +168,17 @@ def _ancestry(class_id: str, bases: dict[str, tuple[str, ...]]) -> tuple[str, ..
 class Affected:
     """Decides, chunk by chunk, whether a change can give it other edges."""
 
-    def __init__(self, change: Change, resolver: Resolver, changed_paths: set[str]) -> None:
+    def __init__(self, change: Change, resolver: Resolver, changed_paths: set[str], kept: set[str]) -> None:
+        """`kept`: chunks of the changed files whose text, refs, kind and parent stayed (and
+        their edges with them): decided like a chunk of an unchanged file, with the file's own
+        names and imports that changed. A file without a module name records no change of its
+        names: its chunks are all resolved."""
         self.change = change
         self.resolver = resolver
         self.table: SymbolTable = resolver.table
         self.changed_paths = changed_paths
+        files = self.table.files
+        self.kept = {i for i in kept if (symbols := files.get(ChunkId.path(i))) is not None and symbols.module}
         self._file_reached: dict[str, bool] = {}
         # A chunk of a file no changed attribute reaches is affected only through a member
         # or guess name, which its refs must spell, or a typed ref (`T>x`) to a class whose
@@ -203,7 +209,7 @@ class Affected:
         return sorted(files)
 
     def __call__(self, source: RefSource) -> bool:
-        if source.path in self.changed_paths or self._in_changed_class(source.id):
+        if (source.path in self.changed_paths and source.id not in self.kept) or self._in_changed_class(source.id):
             return True
         if not self._reached(source.path) and (
             self._spelled is not None and self._spelled.search("\n".join(source.refs)) is None
@@ -243,6 +249,10 @@ class Affected:
             return parts[1] in change.members
         if symbols is None:
             return True
+        if source.path in self.changed_paths and (
+            parts[0] in change.members or change.of_module(symbols.module, parts[0])
+        ):
+            return True  # a kept chunk of a changed file: a name of its own file, or an import of it, changed
         # a definition of the (unchanged) file itself binds the same as before; else its imports
         target = symbols.imports.get(parts[0])
         if target is not None:

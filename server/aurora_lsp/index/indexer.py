@@ -189,6 +189,7 @@ class Indexer:
             report.unchanged = len(scan.files) - len(work)
 
             written_paths: list[str] = []
+            kept_edges: set[str] = set()  # chunks of written files that kept their outgoing edges
             failed_paths: set[str] = set()
             # Edges left unfinished by a run that was killed are redone in full.
             was_dirty = self.db.get_meta(_EDGES_DIRTY) == "1"
@@ -226,11 +227,11 @@ class Indexer:
                     if result.problems:
                         report.problems[item.path] = list(result.problems)
                 if len(pending) >= WRITE_BATCH_FILES:
-                    written_paths.extend(self._write(pending))
+                    written_paths.extend(self._write(pending, kept_edges))
                     pending = []
                 if progress is not None:
                     progress(done, total)
-            written_paths.extend(self._write(pending))
+            written_paths.extend(self._write(pending, kept_edges))
             # A file that turned binary or broke the chunker has no chunks now: drop its old ones.
             stale = sorted(failed_paths & set(states))
             if stale:
@@ -243,7 +244,7 @@ class Indexer:
             if written_paths or report.removed_paths or was_dirty:
                 change = change_between(before, after, {path: state.module for path, state in states.items()})
                 report.resolved_sources = self._resolve(
-                    set(written_paths), change, old_bases, full_resolution=full or not states or was_dirty
+                    set(written_paths), kept_edges, change, old_bases, full_resolution=full or not states or was_dirty
                 )
             counts = self.db.counts()
             report.files, report.chunks, report.edges = counts["files"], counts["chunks"], counts["edges"]
@@ -377,11 +378,12 @@ class Indexer:
                 work.size, work.mtime_ns = len(work.data), info.st_mtime_ns
         return (work.path, work.data, work.module, work.is_package)
 
-    def _write(self, records: list[FileRecord]) -> list[str]:
+    def _write(self, records: list[FileRecord], kept_edges: set[str]) -> list[str]:
+        """Write these files; their paths. Adds the ids of their chunks that kept their edges."""
         if not records:
             return []
         with self.db.transaction():
-            self.db.write_files(records)
+            kept_edges |= self.db.write_files(records)
         return [record.parsed.path for record in records]
 
     # -- edges --------------------------------------------------------------------------
@@ -389,6 +391,7 @@ class Indexer:
     def _resolve(
         self,
         changed_paths: set[str],
+        kept_edges: set[str],
         change: Change,
         old_bases: dict[str, tuple[str, ...]],
         full_resolution: bool,
@@ -408,7 +411,9 @@ class Indexer:
         if not full_resolution:
             change.hierarchy = classes_with_new_ancestry(old_bases, table.bases)
             close_over_reexports(change, file_symbols)
-            affected = needs_resolving = Affected(change, resolver, changed_paths)
+            # jedi's edges of an open document's chunks are joined afresh: all of them are resolved
+            unjoined = {chunk_id for chunk_id in kept_edges if ChunkId.path(chunk_id) not in self.inferred}
+            affected = needs_resolving = Affected(change, resolver, changed_paths, unjoined)
             # most edits reach few other files: only those are read (a new or vanished name, only
             # where some chunk spells it), not every chunk's refs
             most = max(READ_FILES_AT_MOST, len(file_symbols) // 8)
@@ -428,22 +433,24 @@ class Indexer:
                     if source.path in self.inferred:
                         self._static.pop(source.id, None)  # its static edges are stored afresh
                 if len(batch) >= RESOLVE_BATCH:
-                    resolved += self._store_edges(resolver, batch, full_resolution, changed_paths)
+                    resolved += self._store_edges(resolver, batch, full_resolution, changed_paths, kept_edges)
                     batch = []
-            resolved += self._store_edges(resolver, batch, full_resolution, changed_paths)
+            resolved += self._store_edges(resolver, batch, full_resolution, changed_paths, kept_edges)
             self._join_inferred_again()
             self.db.delete_dangling_edges()
             self.db.set_meta(_EDGES_DIRTY, "0")
         return resolved
 
-    def _store_edges(self, resolver: Resolver, sources: list[RefSource], all_cleared: bool, written: set[str]) -> int:
+    def _store_edges(
+        self, resolver: Resolver, sources: list[RefSource], all_cleared: bool, written: set[str], kept_edges: set[str]
+    ) -> int:
         """Resolve and store these chunks' edges. A chunk of a file just written has none yet
-        (writing a file drops its chunks' edges): its edges are only added."""
+        (unless it kept them: `kept_edges`): its edges are only added."""
         if all_cleared:
             self.db.insert_edges(resolve_edges(resolver, sources))
             return len(sources)
-        fresh = [s for s in sources if s.path in written]
-        kept = [s for s in sources if s.path not in written]
+        fresh = [s for s in sources if s.path in written and s.id not in kept_edges]
+        kept = [s for s in sources if s.path not in written or s.id in kept_edges]
         if fresh:
             self.db.insert_edges(resolve_edges(resolver, fresh))
         if kept:

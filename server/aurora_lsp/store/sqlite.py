@@ -563,20 +563,25 @@ class SqliteStore:
         """Drop files with their chunks, full-text rows and edges (call in a transaction)."""
         self._drop_edges_to(self._remove(paths).values())
 
-    def write_files(self, records: Sequence[FileRecord]) -> None:
+    def write_files(self, records: Sequence[FileRecord]) -> set[str]:
         """Replace these files' rows and chunks (call in a transaction), writing only what
-        changed. A file keeps its key; a chunk whose id stays keeps its key, so the edges
-        that lead to it from other files stay too; one whose text, signature and docstring
-        stay as well keeps its text and full-text rows, and only its place (lines, order,
-        span in its parent) and refs are updated. Every chunk of these files loses its
-        outgoing edges: resolution stores them again."""
+        changed; the ids of their chunks that keep their outgoing edges. A file keeps its key;
+        a chunk whose id stays keeps its key, so the edges that lead to it from other files
+        stay too; one whose text, signature and docstring stay as well keeps its text and
+        full-text rows, and only its place (lines, order, span in its parent) is updated. Such
+        a chunk keeps its outgoing edges too while its refs, kind and parent stay: resolution
+        decides whether they change (index/affected.py). Every other chunk of these files has
+        none."""
         conn = self.db.conn
         next_key = int(conn.execute("SELECT max(key) FROM chunks").fetchone()[0] or 0) + 1
         vanished: list[int] = []
+        kept_edges: set[str] = set()
         for record in records:
             file_key, old = self._put_file(record)
-            next_key = self._put_chunks(file_key, record.parsed.path, record.parsed.chunks, old, next_key, vanished)
+            parsed = record.parsed
+            next_key = self._put_chunks(file_key, parsed.path, parsed.chunks, old, next_key, vanished, kept_edges)
         self._drop_edges_to(vanished)
+        return kept_edges
 
     def _put_file(self, r: FileRecord) -> tuple[int, dict[str, tuple[Any, ...]]]:
         """Write a file's row, under its old key if it had one; its chunks as stored, by id
@@ -609,7 +614,6 @@ class SqliteStore:
             " star_imports = ?, problems = ?, chunk_count = ? WHERE path = ?",
             values,
         )
-        conn.execute("DELETE FROM edges WHERE src IN (SELECT key FROM chunks WHERE file = ?)", (file_key,))
         rows = conn.execute(
             f"SELECT {_STORED_CHUNK}, t.data FROM chunks c LEFT JOIN chunk_texts t ON t.key = c.key WHERE c.file = ?",
             (file_key,),
@@ -624,9 +628,11 @@ class SqliteStore:
         old: dict[str, tuple[Any, ...]],
         next_key: int,
         vanished: list[int],
+        kept_edges: set[str],
     ) -> int:
         """Make one file's stored chunks these (`old`: as stored, by id); the next free key.
-        Keys of chunks that no longer exist are added to `vanished`."""
+        Keys of chunks that no longer exist are added to `vanished`, the ids of those that keep
+        their outgoing edges to `kept_edges`; the others' edges are deleted."""
         keys: dict[str, int] = {}
         for chunk in chunks:
             before = old.get(chunk.id)
@@ -641,6 +647,7 @@ class SqliteStore:
         written: list[tuple[str, tuple[Any, ...]]] = []  # (text, values) of new and changed chunks
         replaced: list[tuple[Any, ...]] = []  # their rows as stored, when they had one
         moved: list[tuple[tuple[Any, ...], tuple[Any, ...], str]] = []  # (stored, values, text): same text elsewhere
+        lost_edges: list[int] = []  # keys of chunks whose outgoing edges go (resolution stores them afresh)
         for row in rows:
             values = _chunk_values(file_key, row, keys, places[row[0]])
             before = left.pop(row[0], None)
@@ -648,10 +655,19 @@ class SqliteStore:
                 written.append((row[18], values))
                 if before is not None:
                     replaced.append(before)
-            elif before[:_STORED_COLUMNS] != values:
-                moved.append((before, values, row[18]))
-        vanished.extend(int(before[0]) for before in left.values())
-        self._delete_chunks([*left.values(), *replaced], by_key)
+                    lost_edges.append(int(before[0]))
+            else:
+                if before[:_STORED_COLUMNS] != values:
+                    moved.append((before, values, row[18]))
+                if _resolved_from(before) == _resolved_from(values):
+                    kept_edges.add(row[0])
+                else:
+                    lost_edges.append(int(before[0]))
+        gone = list(left.values())
+        vanished.extend(int(before[0]) for before in gone)
+        lost_edges.extend(int(before[0]) for before in gone)
+        self.db.conn.executemany("DELETE FROM edges WHERE src = ?", [(key,) for key in lost_edges])
+        self._delete_chunks([*gone, *replaced], by_key)
         self._move_chunks(moved)
         _insert_values(self.db.conn, written)
         return next_key
@@ -1323,6 +1339,8 @@ _STORED_CHUNK = (
 _STORED_COLUMNS = 22
 # what a chunk's text and full-text rows are made of: qualname, number, name, signature, docstring, content hash
 _same_text = operator.itemgetter(3, 4, 5, 13, 14, 17)
+# what a kept chunk's edges are resolved from, besides the symbol table: kind, parent, refs
+_resolved_from = operator.itemgetter(6, 16, 21)
 
 
 def _chunk_values(file_key: int, row: _ChunkRow, keys: dict[str, int], at: int) -> tuple[Any, ...]:
