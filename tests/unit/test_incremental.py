@@ -48,8 +48,17 @@ def module_source(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
+# an import put before a file's code: every definition stays, moves a line down and keeps its
+# text, while what its names bind to may change (the store keeps those chunks and their edges)
+import_line = st.builds(
+    "from {} import {}\n".format,
+    st.sampled_from(["pkg.m1", "pkg.m2", "pkg.sub.m3", "top", ".m1"]),
+    st.sampled_from(NAMES),
+)
+
 operation = st.one_of(
     st.tuples(st.just("write"), st.sampled_from(PATHS), module_source()),
+    st.tuples(st.just("prepend"), st.sampled_from(PATHS), import_line),
     st.tuples(st.just("delete"), st.sampled_from(PATHS), st.just("")),
     st.tuples(st.just("rename"), st.sampled_from(PATHS), st.sampled_from(PATHS)),
 )
@@ -61,6 +70,8 @@ def apply(root: Path, op: tuple[str, str, str]) -> None:
     if kind == "write":
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(arg)
+    elif kind == "prepend" and target.exists():
+        target.write_text(arg + target.read_text())
     elif kind == "delete":
         target.unlink(missing_ok=True)
     elif kind == "rename" and target.exists() and arg != path:
