@@ -282,12 +282,20 @@ def _module_exports(table: SymbolTable) -> dict[str, dict[str, str]]:
                 return found
         return None
 
+    # only imports of a workspace module can ever be found (most of a file's are not): the
+    # others are left out of every round
+    files = [(path, table.files[path]) for path in sorted(table.files)]
+    imports = {
+        path: [
+            (local, target) for local, target in sorted(symbols.imports.items()) if _may_name_workspace(target, modules)
+        ]
+        for path, symbols in files
+    }
     for _ in range(MAX_REEXPORT_DEPTH):
         changed = False
-        for path in sorted(table.files):
-            symbols = table.files[path]
+        for path, symbols in files:
             own = exports.setdefault(path, {})
-            for local, target in sorted(symbols.imports.items()):
+            for local, target in imports[path]:
                 if local in own:
                     continue
                 found = lookup(target)
@@ -305,6 +313,13 @@ def _module_exports(table: SymbolTable) -> dict[str, dict[str, str]]:
         if not changed:
             break
     return exports
+
+
+def _may_name_workspace(dotted: str, modules: dict[str, str]) -> bool:
+    """Whether a dotted name goes through a workspace module, as `lookup` in _module_exports
+    tries them (a module followed by at least one name)."""
+    parts = segments(dotted)
+    return any(".".join(parts[:split]) in modules for split in range(1, len(parts)))
 
 
 def resolve_bases(resolver: Resolver, sources: Iterable[RefSource]) -> None:
