@@ -146,11 +146,25 @@ def close_over_reexports(change: Change, files: Iterable[FileSymbols]) -> None:
 
 
 def classes_with_new_ancestry(old: dict[str, tuple[str, ...]], new: dict[str, tuple[str, ...]]) -> set[str]:
-    changed: set[str] = set()
-    for class_id in set(old) | set(new):
-        if _ancestry(class_id, old) != _ancestry(class_id, new):
-            changed.add(class_id)
-    return changed
+    """The classes whose ancestry differs between two base maps. Only a class with a class
+    whose own bases changed among its ancestors (before or after), or itself such a class,
+    can have another ancestry: only those are compared."""
+    differ = [class_id for class_id in old.keys() | new.keys() if old.get(class_id, ()) != new.get(class_id, ())]
+    if not differ:
+        return set()
+    below: dict[str, set[str]] = {}
+    for bases in (old, new):
+        for class_id, direct in bases.items():
+            for base in direct:
+                below.setdefault(base, set()).add(class_id)
+    candidates = set(differ)
+    waiting = list(differ)
+    while waiting:
+        for class_id in below.get(waiting.pop(), ()):
+            if class_id not in candidates:
+                candidates.add(class_id)
+                waiting.append(class_id)
+    return {class_id for class_id in candidates if _ancestry(class_id, old) != _ancestry(class_id, new)}
 
 
 def _ancestry(class_id: str, bases: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
