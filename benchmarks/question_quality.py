@@ -97,6 +97,8 @@ def scored(runner: Any, answer: Any, targets: list[str], files: list[str]) -> di
     row: dict[str, Any] = runner.metrics(items, targets, files)
     row["target_ranks"] = {t: next((k for k, (i, _) in enumerate(items) if i == t), None) for t in targets}
     row["target_details"] = {t: next((d for i, d in items if i == t), None) for t in targets}
+    full = {i for i, d in items if d == "full"}
+    row["target_inside_full"] = {t: any(a in full for a in runner.ancestors(t)) for t in targets}
     answer = answer or {}
     row["names_only_share"] = (answer.get("namesOnlyTokens") or 0) / max(1, answer.get("usedTokens") or 1)
     return row
@@ -252,7 +254,22 @@ class SetRun:
             "errors": self.errors[:10],
             "agreement": self.agreement.report(),
             "per_question_at_2000": self.misses,
+            "less_detail_with_more_budget": self.less_detail(),
         }
+
+    def less_detail(self) -> list[dict[str, Any]]:
+        """Targets the full configuration shows in less detail at the larger budget than at the smaller
+        (a target inside a chunk shown in full counts as shown in full)."""
+        order = {None: 0, "name": 1, "signature": 2, "full": 3}
+        small, large = self.rows[FULL][BUDGETS[0]], self.rows[FULL][BUDGETS[-1]]
+        found = []
+        for miss, before, after in zip(self.misses, small, large, strict=True):
+            for target, detail in before["target_details"].items():
+                later = "full" if after["target_inside_full"][target] else after["target_details"][target]
+                if order[later] < order["full" if before["target_inside_full"][target] else detail]:
+                    found.append({"question": miss["question"], "target": target, "details": [detail,
+                                  after["target_details"][target]]})  # fmt: skip
+        return found
 
 
 def sync(stage: Path, root: Path) -> None:
@@ -382,6 +399,8 @@ def print_table(name: str, result: dict[str, Any]) -> None:
             print(f"{config:<42}{budget:>7}" + "".join(f"{figures[k]:>13.3f}" for k in HEADLINE))
     agreement = result["agreement"]
     print(f"identical to in process: {agreement['identical']} of {agreement['compared']}")
+    less = len(result["less_detail_with_more_budget"])
+    print(f"targets in less detail at {BUDGETS[-1]} than at {BUDGETS[0]}: {less}")
     print("in-process latency: " + ", ".join(f"{b}: p50 {s['p50_ms']:.1f} ms p95 {s['p95_ms']:.1f} ms"
                                               for b, s in result["in_process_latency"].items()))  # fmt: skip
 
