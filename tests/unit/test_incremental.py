@@ -153,3 +153,19 @@ def test_same_size_edit_within_the_racy_window_is_seen(tmp_path: Path, workspace
     os.utime(tmp_path / "a.py", ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and same mtime
     workspace.refresh()
     assert [row[0] for row in workspace.db.symbol_rows()] == ["a.py::bb"]
+
+
+def test_a_new_class_in_a_submodule_reaches_a_package_import(tmp_path: Path, workspace_factory) -> None:
+    """`import pkg` then `pkg.mod.Thing()`: a Thing that appears in pkg/mod.py gives the call its edge."""
+    root = tmp_path / "ws"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "mod.py").write_text("def old():\n    return 1\n")
+    (root / "user.py").write_text("import pkg.mod\n\n\ndef use():\n    return pkg.mod.Thing()\n")
+    workspace = workspace_factory(root)
+    workspace.refresh()
+    assert workspace.db.dependencies("user.py::use") == []
+    (root / "pkg" / "mod.py").write_text("def old():\n    return 1\n\n\nclass Thing:\n    pass\n")
+    workspace.refresh()
+    assert [dst for dst, _, _ in workspace.db.dependencies("user.py::use")] == ["pkg/mod.py::Thing"]
+    assert workspace.db.dump() == dump_index(root, tmp_path / "fresh.sqlite3")

@@ -194,6 +194,14 @@ class Affected:
         files = self.table.files
         self.kept = {i for i in kept if (symbols := files.get(ChunkId.path(i))) is not None and symbols.module}
         self._file_reached: dict[str, bool] = {}
+        # `import pkg` reaches pkg.mod's changed names too (`pkg.mod.Thing()`): the packages
+        # that hold a changed module
+        self._holding = {
+            ".".join(parts[:end])
+            for module in change.attributes
+            if (parts := module.split("."))
+            for end in range(1, len(parts))
+        }
         # A chunk of a file no changed attribute reaches is affected only through a member
         # or guess name, which its refs must spell, or a typed ref (`T>x`) to a class whose
         # ancestry changed: a regex finds those few quickly.
@@ -239,7 +247,10 @@ class Affected:
             symbols = self.table.files.get(path)
             found = symbols is None or (
                 symbols.module in self.change.attributes
-                or any(self.change.touches(segments(target)) for target in symbols.imports.values())
+                or any(
+                    self.change.touches(segments(target)) or target in self._holding
+                    for target in symbols.imports.values()
+                )
             )
             self._file_reached[path] = found
         return found
