@@ -220,7 +220,7 @@ def test_a_context_query_of_many_words_costs_what_its_first_words_cost(service: 
     """20,000 words made 20,000 lookups and a BM25 expression of 20,000 phrases (5,000 real
     terms took 10 s at 262K chunks, with the reader thread blocked for everyone)."""
     words = [f"word{index}" for index in range(20_000)]
-    words[3] = "gv"
+    words[3] = "GV_total"  # a name among the first words (a long question's two-letter prose words are left out)
 
     def statements_and_answer(query: str) -> tuple[int, list[str]]:
         issued: list[str] = []
@@ -236,7 +236,7 @@ def test_a_context_query_of_many_words_costs_what_its_first_words_cost(service: 
     statements_and_answer(first_words)  # the memory tier and the vocabulary table, warmed
     first_statements, first_answer = statements_and_answer(first_words)
     all_statements, all_answer = statements_and_answer(" ".join(words))
-    assert all_answer == first_answer and first_answer[0] in {"targets.py::gv", "targets.py::Holder.gv"}
+    assert all_answer == first_answer and first_answer[0] == "targets.py::GV_total"
     assert all_statements == first_statements
 
 
