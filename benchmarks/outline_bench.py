@@ -31,10 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.aurora import console_command
-from harness.machine import machine_facts, versions
 from harness.paths import RESULTS as RESULTS_DIR
 from harness.raw_lsp import Launch, RawServer, baseline_launch
-from harness.report import timestamp, warn_if_code_changed, write_report
+from harness.report import new_report, warn_if_code_changed, write_report
 from harness.workspaces import wheel_workspace
 
 WORKSPACE = "django"
@@ -126,15 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     root, wheel = wheel_workspace(WORKSPACE)
     root = root.resolve()
-    report: dict[str, Any] = {
-        "benchmark": "outline",
-        "timestamp": timestamp(),
-        "workspace": {"root": str(root), "wheel": wheel.name, "document": DOCUMENT},
-        "settings": {key: value for key, value in vars(args).items() if key != "output"},
-        "machine": machine_facts(),
-        "versions": versions(("jedi", "parso"), source_sha256=True),
-        "loadavg_at_start": os.getloadavg(),
-    }
+    report = new_report(
+        "outline",
+        ("jedi", "parso"),
+        workspace={"root": str(root), "wheel": wheel.name, "document": DOCUMENT},
+        settings={key: value for key, value in vars(args).items() if key != "output"},
+        loadavg_at_start=os.getloadavg(),
+    )
     with tempfile.TemporaryDirectory(prefix="aurora-outline-bench-") as state:
         launches = {"current": Launch(tuple(console_command()))}
         if args.baseline:

@@ -44,10 +44,9 @@ from typing import Any
 
 import question_quality as qq
 from harness.aurora import Workspace, stop_forkserver
-from harness.machine import machine_facts, versions
 from harness.paths import CACHE
 from harness.paths import RESULTS as RESULTS_DIR
-from harness.report import timestamp, warn_if_code_changed, write_report
+from harness.report import new_report, warn_if_code_changed, write_report
 
 MIRROR = "sqlalchemy+sqlalchemy/repo"
 SNAPSHOT = "f35da7e2b9349a08b8de1f6bd3b07c8bf8616790"  # main, 2026-08-21
@@ -208,18 +207,15 @@ def main(argv: list[str] | None = None) -> int:
         stop_forkserver()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    report: dict[str, Any] = {
-        "benchmark": "question_large",
-        "timestamp": timestamp(),
-        "versions": versions(source_sha256=True),
-        "machine": machine_facts(),
-        "command": "MIRRORS=/work/.mirror python benchmarks/question_large.py",
-        "snapshot": {"mirror": MIRROR, "commit": SNAPSHOT, "package": PACKAGE, "chunks": len(universe)},
-        "budgets": list(qq.BUDGETS),
-        "notes": __doc__,
+    report = new_report(
+        "question_large",
+        command="MIRRORS=/work/.mirror python benchmarks/question_large.py",
+        snapshot={"mirror": MIRROR, "commit": SNAPSHOT, "package": PACKAGE, "chunks": len(universe)},
+        budgets=list(qq.BUDGETS),
+        notes=__doc__,
         **{name: run.summary() | {"questions": len(asked[name])} for name, run in runs.items()},
-        "records": records,
-    }
+        records=records,
+    )
     write_report(report, args.output, started)
     warn_if_code_changed(report)
     for name in runs:

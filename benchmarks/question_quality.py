@@ -53,9 +53,8 @@ from pytest_lsp.checks import LspSpecificationWarning
 
 from harness.aurora import Settings, Workspace, ask_question, console_command, stop_forkserver
 from harness.lsp import ServerSpec, Session, ask_context, plain_json_results, wait_indexed
-from harness.machine import machine_facts, versions
 from harness.paths import RESULTS as RESULTS_DIR
-from harness.report import timestamp, warn_if_code_changed, write_report
+from harness.report import new_report, warn_if_code_changed, write_report
 from harness.stats import latency_summary
 from harness.workspaces import wheel_workspace
 
@@ -422,15 +421,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("set MIRRORS or --mirrors to the folder of git mirrors")
     warnings.simplefilter("ignore", LspSpecificationWarning)
     started = time.perf_counter()
-    report: dict[str, Any] = {
-        "benchmark": "question_quality",
-        "timestamp": timestamp(),
-        "versions": versions(source_sha256=True),
-        "machine": machine_facts(),
-        "command": "MIRRORS=/work/.mirror python benchmarks/question_quality.py",
-        "budgets": list(BUDGETS),
-        "notes": __doc__,
-    }
+    report = new_report(
+        "question_quality",
+        command="MIRRORS=/work/.mirror python benchmarks/question_quality.py",
+        budgets=list(BUDGETS),
+        notes=__doc__,
+    )
     runner = load_runner(args.questions)
     work = Path(tempfile.mkdtemp(prefix="aurora-questions-"))
     try:

@@ -52,11 +52,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.aurora import console_command
-from harness.machine import machine_facts, versions
 from harness.paths import RESULTS as RESULTS_DIR
 from harness.proc import status_kb
 from harness.raw_lsp import Launch, RawServer, baseline_launch
-from harness.report import timestamp, warn_if_code_changed, write_report
+from harness.report import new_report, warn_if_code_changed, write_report
 from harness.workspaces import WHEELS, wheel_workspace
 
 WORKSPACE = "django"
@@ -285,15 +284,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     root, wheel = wheel_workspace(WORKSPACE)
     root = root.resolve()
-    report: dict[str, Any] = {
-        "benchmark": "startup",
-        "timestamp": timestamp(),
-        "workspace": {"root": str(root), "wheel": wheel.name, "wheel_sha256": WHEELS[WORKSPACE]["sha256"]},
-        "settings": {"repeat": args.repeat, "baseline": args.baseline},
-        "machine": machine_facts(),
-        "versions": versions(("lsprotocol", "cattrs", "attrs"), source_sha256=True),
-        "loadavg_at_start": os.getloadavg(),
-    }
+    report = new_report(
+        "startup",
+        ("lsprotocol", "cattrs", "attrs"),
+        workspace={"root": str(root), "wheel": wheel.name, "wheel_sha256": WHEELS[WORKSPACE]["sha256"]},
+        settings={"repeat": args.repeat, "baseline": args.baseline},
+        loadavg_at_start=os.getloadavg(),
+    )
     report["import"] = {module: importtime(module, args.repeat) for module in ("aurora_lsp.cli", "aurora_lsp.features")}
     with tempfile.TemporaryDirectory(prefix="aurora-startup-bench-") as state:
         launches = {"current": Launch(tuple(console_command()))}

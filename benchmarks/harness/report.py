@@ -14,15 +14,24 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from harness.aurora import source_digest
+from harness.machine import machine_facts, versions
 
 
 def timestamp() -> str:
     """Now, in UTC, ISO 8601 to the second: every report's `timestamp`."""
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def new_report(benchmark: str, packages: Iterable[str] = (), **fields: Any) -> dict[str, Any]:
+    """A report's start: its name, `timestamp()`, the caller's fields, the machine, and the
+    versions with `aurora_source_sha256` (which `write_report` compares at the end)."""
+    return {"benchmark": benchmark, "timestamp": timestamp(), **fields, "machine": machine_facts(),
+            "versions": versions(packages, source_sha256=True)}  # fmt: skip
 
 
 def write_json(data: dict[str, Any], output: Path) -> None:
