@@ -4,8 +4,10 @@ equal a fresh index of the same files, row for row."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from aurora_lsp.index.chunker import chunk_file
 from aurora_lsp.records import FileRecord
 from aurora_lsp.store.sqlite import SqliteStore
@@ -61,49 +63,44 @@ def _fresh_dump(tmp_path: Path, source: str) -> dict[str, list[tuple[object, ...
         fresh.close()
 
 
-def test_an_unchanged_file_rewrites_only_its_own_row(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "index.sqlite3")
-    try:
-        assert _write(store, SOURCE) > 6  # 6 chunks, their texts and full-text rows, the file
-        assert _write(store, SOURCE) == 1  # the file's row (its stat); no chunk, text or full-text row
-    finally:
-        store.close()
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
+    opened = SqliteStore(tmp_path / "index.sqlite3")
+    yield opened
+    opened.close()
 
 
-def test_chunks_that_only_moved_are_updated_in_place(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "index.sqlite3")
-    try:
-        _write(store, SOURCE)
-        keys = _keys(store)
-        moved = "# a comment that moves every definition down a line\n" + SOURCE
-        assert _write(store, moved) == 1 + len(keys)  # the file, and one update of each chunk's place
-        assert _keys(store) == keys
-        assert store.dump() == _fresh_dump(tmp_path, moved)
-    finally:
-        store.close()
+def test_an_unchanged_file_rewrites_only_its_own_row(store: SqliteStore, tmp_path: Path) -> None:
+    assert _write(store, SOURCE) > 6  # 6 chunks, their texts and full-text rows, the file
+    assert _write(store, SOURCE) == 1  # the file's row (its stat); no chunk, text or full-text row
 
 
-def test_a_new_chunk_ahead_a_changed_one_and_a_vanished_one(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "index.sqlite3")
-    try:
-        _write(store, SOURCE)
-        keys = _keys(store)
-        edited = (
-            "def first():\n    return 0\n\n\n"  # every chunk after it one further in the file's order
-            + SOURCE.replace('"""A shape with an area."""', '"""A shape.\n\n    Longer now."""')  # area's span moves
-            .replace('return "shape"', 'return "a shape"')  # Shape.name and Shape change
-            .replace("def gone():\n    return 1\n", "")
-        )
-        _write(store, edited)
-        after = _keys(store)
-        assert "gone" not in after
-        assert "first" in after and after["first"] not in keys.values()
-        assert {q: after[q] for q in keys if q != "gone"} == {q: k for q, k in keys.items() if q != "gone"}
-        assert store.dump() == _fresh_dump(tmp_path, edited)
-        assert store.full_text("gone", 10) == []
-        assert [hit for hit, _ in store.body_text("longer", 10)] == ["m.py::Shape"]
-    finally:
-        store.close()
+def test_chunks_that_only_moved_are_updated_in_place(store: SqliteStore, tmp_path: Path) -> None:
+    _write(store, SOURCE)
+    keys = _keys(store)
+    moved = "# a comment that moves every definition down a line\n" + SOURCE
+    assert _write(store, moved) == 1 + len(keys)  # the file, and one update of each chunk's place
+    assert _keys(store) == keys
+    assert store.dump() == _fresh_dump(tmp_path, moved)
+
+
+def test_a_new_chunk_ahead_a_changed_one_and_a_vanished_one(store: SqliteStore, tmp_path: Path) -> None:
+    _write(store, SOURCE)
+    keys = _keys(store)
+    edited = (
+        "def first():\n    return 0\n\n\n"  # every chunk after it one further in the file's order
+        + SOURCE.replace('"""A shape with an area."""', '"""A shape.\n\n    Longer now."""')  # area's span moves
+        .replace('return "shape"', 'return "a shape"')  # Shape.name and Shape change
+        .replace("def gone():\n    return 1\n", "")
+    )
+    _write(store, edited)
+    after = _keys(store)
+    assert "gone" not in after
+    assert "first" in after and after["first"] not in keys.values()
+    assert {q: after[q] for q in keys if q != "gone"} == {q: k for q, k in keys.items() if q != "gone"}
+    assert store.dump() == _fresh_dump(tmp_path, edited)
+    assert store.full_text("gone", 10) == []
+    assert [hit for hit, _ in store.body_text("longer", 10)] == ["m.py::Shape"]
 
 
 def test_a_kept_chunk_gets_its_edges_again_and_keeps_those_into_it(tmp_path: Path, workspace_factory) -> None:
