@@ -324,10 +324,13 @@ def _learn(workspace: WorkspaceService, args: argparse.Namespace) -> HistorySumm
     from aurora_lsp.protocol import HistorySummary
     from aurora_lsp.workspace.learning import learn_now
 
-    if sys.stderr.isatty() and not args.json:
-        print("aurora-lsp: reading the git history…", file=sys.stderr, flush=True)
+    progress = _ProgressBar("git history", " commits") if sys.stderr.isatty() and not args.json else None
     started = time.perf_counter()
-    mined = learn_now(workspace)
+    try:
+        mined = learn_now(workspace, progress.count if progress is not None else None)
+    finally:
+        if progress is not None:
+            progress.close()
     if mined is None or not mined.head:
         return None
     commits = int(workspace.db.get_meta(COMMITS_KEY) or 0)
@@ -488,14 +491,21 @@ def _print_json(value: Any, out: TextIO) -> None:
 class _ProgressBar:
     """A progress bar on the terminal (stderr), drawn by tqdm."""
 
-    def __init__(self) -> None:
+    def __init__(self, description: str = "indexing", unit: str = "file") -> None:
         from tqdm import tqdm
 
-        self._bar = tqdm(total=0, unit="file", desc="indexing", file=sys.stderr, leave=False, dynamic_ncols=True)
+        self._bar = tqdm(total=0, unit=unit, desc=description, file=sys.stderr, leave=False, dynamic_ncols=True)
 
     def __call__(self, done: int, total: int) -> None:
         if self._bar.total != total:
             self._bar.reset(total=total)
+        self._bar.n = done
+        self._bar.refresh()
+
+    def count(self, done: int) -> None:
+        """Progress without a known total (commits of a history): the count and its rate."""
+        if self._bar.total:
+            self._bar.reset(total=None)
         self._bar.n = done
         self._bar.refresh()
 

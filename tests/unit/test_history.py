@@ -95,6 +95,14 @@ def test_hunks_map_to_the_innermost_chunks_they_touch(repo: Path) -> None:
     assert mined.pairs[("a.py", "b.py")] == 3  # the file grain
 
 
+def test_progress_is_told_the_commits_read(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(history, "PROGRESS_EVERY", 3)
+    told: list[int] = []
+    mined = history.mine(repo, progress=told.append)
+    assert mined is not None and mined.seen == 4
+    assert told == [3, 4]  # every third commit, and the total at the end
+
+
 def test_a_rename_is_followed_to_todays_path(repo: Path) -> None:
     (repo / "lib").mkdir()
     git(repo, "mv", "b.py", "lib/b.py")

@@ -31,7 +31,7 @@ import subprocess
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -44,6 +44,7 @@ MAX_FILES = 30  # Python files changed: more is a sweep, not a change (Zimmerman
 MAX_CHUNKS = 40  # chunks changed: more makes 1,560 pairs out of one reformatting
 MAX_COMMITS = 20_000  # newest first; older history adds little and costs time
 TIME_LIMIT_SECONDS = 300.0
+PROGRESS_EVERY = 50  # commits between two progress reports
 _GIT = ("-c", "core.quotepath=off", "-c", "core.fsmonitor=false", "-c", "diff.renames=true")
 _HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _NULL_BLOB = "0" * 40
@@ -111,11 +112,13 @@ def mine(
     max_commits: int = MAX_COMMITS,
     time_limit: float = TIME_LIMIT_SECONDS,
     stop: threading.Event | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Mined | None:
     """Co-change counts of the commits after `since` up to HEAD (all of them without `since`).
 
     None when there is no history to read. A `since` no longer in HEAD's history (a rebase,
-    a reset, another branch) gives the whole history's counts, marked `rebuilt`.
+    a reset, another branch) gives the whole history's counts, marked `rebuilt`. `progress`
+    is told how many commits were read, every PROGRESS_EVERY commits and at the end.
     """
     found = repository_head(root)
     if found is None:
@@ -135,8 +138,12 @@ def mine(
                 break
             mined.seen += 1
             _count(mined, commit, prefix, blobs)
+            if progress is not None and mined.seen % PROGRESS_EVERY == 0:
+                progress(mined.seen)
         else:
             mined.complete = mined.seen < max_commits
+    if progress is not None:
+        progress(mined.seen)
     return mined
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from aurora_lsp.context.learned import COMMITS_KEY
 from aurora_lsp.index.history import Mined, mine
@@ -37,11 +37,16 @@ def stored_head(service: WorkspaceService) -> str | None:
 
 
 @runs_on(HISTORY)
-def mine_new(service: WorkspaceService, since: str, stop: threading.Event | None = None) -> Mined | None:
+def mine_new(
+    service: WorkspaceService,
+    since: str,
+    stop: threading.Event | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Mined | None:
     """The counts of the commits after `since` (all, when empty or when they must be counted again)."""
-    mined = mine(service.root, since or None, stop=stop)
+    mined = mine(service.root, since or None, stop=stop, progress=progress)
     if mined is not None and since and mined.renamed and not mined.rebuilt:
-        mined = mine(service.root, None, stop=stop)  # older counts hold a path that is now another
+        mined = mine(service.root, None, stop=stop, progress=progress)  # older counts hold a path that is now another
         if mined is not None:
             mined.rebuilt = True
     return mined
@@ -71,12 +76,13 @@ def store(service: WorkspaceService, mined: Mined, since: str) -> None:
     )
 
 
-def learn_now(service: WorkspaceService) -> Mined | None:
-    """All three steps in the calling thread (the command line, tests, benchmarks)."""
+def learn_now(service: WorkspaceService, progress: Callable[[int], None] | None = None) -> Mined | None:
+    """All three steps in the calling thread (the command line, tests, benchmarks); `progress`
+    is told how many commits were read so far."""
     since = stored_head(service)
     if since is None:
         return None
-    mined = mine_new(service, since)
+    mined = mine_new(service, since, progress=progress)
     if mined is not None and mined.head != since:
         store(service, mined, since)
     return mined
