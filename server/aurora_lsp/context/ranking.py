@@ -139,23 +139,13 @@ def rank(
     # what the person used lately; chunks merely shown in answers are not sources (no feedback loop)
     recent = chunks.recently_accessed(now - RECENT_WINDOW_SECONDS, parameters.recent_sources, "context")
     recent = [cid for cid in recent if focus_chunk is None or cid != focus_chunk.id]
-    best_bm25 = min(matches.values()) if matches else 0.0
     scale, bonus = (
         (parameters.query_context_scale, parameters.query_exact_name_bonus)
         if query
         else (parameters.context_scale, parameters.exact_name_bonus)
     )
-    contexts = {
-        cid: parameters.context_weight
-        * context_match(value, best_bm25, cid in found.named, scale, bonus * found.named.get(cid, 0.0))
-        for cid, value in matches.items()
-    }
-    best_body = min(found.body.values()) if found.body else 0.0
-    for cid, value in found.body.items():
-        words = parameters.context_weight * context_match(value, best_body, False, parameters.query_body_scale, 0.0)
-        contexts[cid] = contexts.get(cid, 0.0) + words
-    if query and parts.rank_fusion:
-        contexts = _fused(found, scale, bonus, parameters)
+    fuse = _fused if query and parts.rank_fusion else _by_score
+    contexts = fuse(found, scale, bonus, parameters)
     if query and parts.file_cluster:
         _add_file_evidence(contexts)
     sources = _sources(focus_chunk, query if parts.spreading else None, contexts, recent, parameters)
@@ -226,6 +216,22 @@ def _add_file_evidence(contexts: dict[str, float]) -> None:
         count = per_file.get(ChunkId.path(cid), 0)
         if count > 1:
             contexts[cid] += FILE_CLUSTER_WEIGHT * math.log(count)
+
+
+def _by_score(found: QueryMatches, scale: float, bonus: float, parameters: ActivationParameters) -> dict[str, float]:
+    """The context of the matches by score alone: each list (names, text words) relative to
+    its best match, an exact name's bonus on the names' list."""
+    best_bm25 = min(found.bm25.values(), default=0.0)
+    contexts = {
+        cid: parameters.context_weight
+        * context_match(value, best_bm25, cid in found.named, scale, bonus * found.named.get(cid, 0.0))
+        for cid, value in found.bm25.items()
+    }
+    best_body = min(found.body.values(), default=0.0)
+    for cid, value in found.body.items():
+        words = parameters.context_weight * context_match(value, best_body, False, parameters.query_body_scale, 0.0)
+        contexts[cid] = contexts.get(cid, 0.0) + words
+    return contexts
 
 
 def _fused(found: QueryMatches, scale: float, bonus: float, parameters: ActivationParameters) -> dict[str, float]:
@@ -318,8 +324,8 @@ def query_matches(
     else:
         _named_by(chunks, question, names, matches, named, how, weak, parts)
         spelled = {cid for literal in question.literals for cid in _saying(chunks, literal)}
+        literal_fan = 1.0 + math.log(len(spelled)) if spelled else 1.0
         for cid in sorted(spelled):
-            literal_fan = 1.0 + math.log(len(spelled))
             if QUALIFIED_MENTION / literal_fan > named.get(cid, 0.0):
                 named[cid] = QUALIFIED_MENTION / literal_fan
                 how[cid] = "says what the question quotes"
@@ -443,10 +449,14 @@ def _saying(chunks: ChunkStore, literal: str) -> list[str]:
     else:
         pattern = re.compile(r"\s+".join(map(re.escape, literal.split())))
     ids = chunks.body_ids(" AND ".join(f'"{term}"' for term in terms), LITERAL_MATCHES)
-    sayers = [cid for cid in ids if pattern.search(chunks.text(cid) or "")]
-    # a class saying it through a method is the method's container, not a sayer of its own
-    inner = sorted(cid for cid in sayers if not any(other.startswith(cid + ".") for other in sayers))
+    inner = sorted(_innermost([cid for cid in ids if pattern.search(chunks.text(cid) or "")]))
     return inner if len(inner) <= LITERAL_USERS else []
+
+
+def _innermost(ids: list[str]) -> list[str]:
+    """Those of the chunks that hold none of the others: a class that says or uses something
+    through its method is the method's container, not a sayer or user of its own."""
+    return [cid for cid in ids if not any(other.startswith(cid + ".") for other in ids)]
 
 
 def _users_in_files(chunks: ChunkStore, names: list[str], files: list[str]) -> dict[str, str]:
@@ -466,8 +476,7 @@ def _users_in_files(chunks: ChunkStore, names: list[str], files: list[str]) -> d
                 if name != chunk.name:
                     users.setdefault(name, []).append(chunk.id)
         for name, ids in users.items():
-            # a class using it through a method is the method's container, not a user of its own
-            inner = [cid for cid in ids if not any(other.startswith(cid + ".") for other in ids)]
+            inner = _innermost(ids)
             if len(inner) <= FILE_USERS:
                 for cid in inner:
                     found.setdefault(cid, name)
