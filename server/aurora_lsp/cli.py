@@ -504,10 +504,7 @@ class _ProgressBar:
 
     def count(self, done: int) -> None:
         """Progress without a known total (commits of a history): the count and its rate."""
-        if self._bar.total:
-            self._bar.reset(total=None)
-        self._bar.n = done
-        self._bar.refresh()
+        self(done, 0)
 
     def close(self) -> None:
         self._bar.close()

@@ -107,11 +107,8 @@ def _changed_with(chunks: ChunkStore, subject: Chunk, limit: int) -> tuple[list[
     """The chunks that changed in the same commits as the subject, the most often first (by
     the commits' fan-weighted count, as context/learned.py weighs them), and how many there
     are; a partner no longer in the index is not counted."""
-    partners = [
-        (other, together)
-        for _, other, together, _ in chunks.history_partners([subject.id], HISTORY_PARTNERS)
-        if other != subject.id and "::" in other  # a chunk's partners are chunks; files pair with files
-    ]
+    # a chunk's partners are chunks (files pair with files), never itself
+    partners = [(other, together) for _, other, together, _ in chunks.history_partners([subject.id], HISTORY_PARTNERS)]
     if not partners:
         return [], 0
     found = {chunk.id: chunk for chunk in chunks.get_many(dict.fromkeys(other for other, _ in partners))}
